@@ -1,0 +1,86 @@
+/** Opaque paging over the listing index: every item exactly once, in creation order. */
+import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../../domain/validation.js';
+import type { Page } from '../../ports/metering-store.js';
+import { rethrowStoreError } from './errors.js';
+import { TABLE_KEYS } from './table.js';
+
+const TOKEN_KEYS = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  TABLE_KEYS.listPartitionKey,
+  TABLE_KEYS.listSortKey,
+] as const;
+
+/** Encodes DynamoDB's LastEvaluatedKey as an opaque token. */
+export function encodeToken(key: Record<string, NativeAttributeValue>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** Decodes a token from a client; anything that is not one of ours is a 400 naming `nextToken`. */
+export function decodeToken(token: string, partition: string): Record<string, string> {
+  const invalid = () =>
+    new ValidationError([{ field: 'nextToken', message: 'is not a token this API returned' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  const entries = Object.entries(parsed);
+  const key: Record<string, string> = {};
+  for (const name of TOKEN_KEYS) {
+    const value = (parsed as Record<string, unknown>)[name];
+    if (typeof value !== 'string' || value.length > 2048) throw invalid();
+    key[name] = value;
+  }
+  if (entries.length !== TOKEN_KEYS.length || key[TABLE_KEYS.listPartitionKey] !== partition) {
+    throw invalid();
+  }
+  return key;
+}
+
+/** What to list: a partition of the listing index and an optional filter. */
+export interface ListQuery {
+  tableName: string;
+  partition: string;
+  limit: number;
+  nextToken?: string;
+  filter?: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+}
+
+/**
+ * Lists one partition of the listing index. With a filter, DynamoDB's `Limit` counts items
+ * read, not items returned, so it keeps reading with `Limit` = what is still missing; the
+ * last key read is then exactly after the last item returned, and no item is skipped.
+ */
+export async function listPartition(
+  client: DynamoDBDocumentClient,
+  query: ListQuery,
+): Promise<Page<Record<string, NativeAttributeValue>>> {
+  const items: Record<string, NativeAttributeValue>[] = [];
+  let startKey: Record<string, NativeAttributeValue> | undefined = query.nextToken
+    ? decodeToken(query.nextToken, query.partition)
+    : undefined;
+  do {
+    const output = await client
+      .send(
+        new QueryCommand({
+          TableName: query.tableName,
+          IndexName: TABLE_KEYS.listIndex,
+          KeyConditionExpression: '#lpk = :lpk',
+          ExpressionAttributeNames: { '#lpk': TABLE_KEYS.listPartitionKey, ...query.filter?.names },
+          ExpressionAttributeValues: { ':lpk': query.partition, ...query.filter?.values },
+          FilterExpression: query.filter?.expression,
+          ExclusiveStartKey: startKey,
+          Limit: query.limit - items.length,
+        }),
+      )
+      .catch(rethrowStoreError);
+    items.push(...(output.Items ?? []));
+    startKey = output.LastEvaluatedKey;
+  } while (startKey && items.length < query.limit);
+  return startKey ? { items, nextToken: encodeToken(startKey) } : { items };
+}

@@ -1,0 +1,82 @@
+/**
+ * The single DynamoDB table of the service: its key attributes, indexes and item keys.
+ * The CDK stack and the local stack both build the table from these names.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Listing index: every meter type, or every live meter, in creation order. */
+  listIndex: 'gsi1',
+  listPartitionKey: 'gsi1pk',
+  listSortKey: 'gsi1sk',
+  /** Sparse index of meters with work due (period end passed, or records waiting in the outbox). */
+  dueIndex: 'gsi2',
+  duePartitionKey: 'gsi2pk',
+  dueSortKey: 'gsi2sk',
+  /** Epoch seconds after which DynamoDB may delete the item (de-duplication claims). */
+  timeToLive: 'expiresAt',
+} as const;
+
+/** Encodes one component of a composite key so a `#` inside a value cannot forge another key. */
+export function keyPart(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/** Item keys, one function per kind of item. */
+export const itemKeys = {
+  meterType: (id: string) => ({ pk: `MT#${id}`, sk: 'MT' }),
+  meterTypeName: (name: string) => ({ pk: `MTNAME#${keyPart(name)}`, sk: 'UNIQUE' }),
+  meterTypeRef: (ref: string) => ({ pk: `MTREF#${keyPart(ref)}`, sk: 'UNIQUE' }),
+  category: (category: string) => ({ pk: `CAT#${keyPart(category)}`, sk: 'COUNT' }),
+  /** All meters of one user under one meter key share a partition: ingestion reads them at once. */
+  meterPartition: (meterKey: string, userId: string) => `M#${keyPart(meterKey)}#${keyPart(userId)}`,
+  meter: (meterKey: string, userId: string, meterTypeId: string) => ({
+    pk: itemKeys.meterPartition(meterKey, userId),
+    sk: `MT#${meterTypeId}`,
+  }),
+  meterId: (id: string) => ({ pk: `MID#${id}`, sk: 'MID' }),
+  retiredMeter: (id: string) => ({ pk: `RETIRED#${id}`, sk: 'M' }),
+} as const;
+
+export const LIST_PARTITIONS = { meterTypes: 'MT', meters: 'M', categories: 'CAT' } as const;
+
+/** The CreateTable input that the local stack and the tests use (the CDK mirrors it). */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const s = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      s(TABLE_KEYS.partitionKey),
+      s(TABLE_KEYS.sortKey),
+      s(TABLE_KEYS.listPartitionKey),
+      s(TABLE_KEYS.listSortKey),
+      s(TABLE_KEYS.duePartitionKey),
+      s(TABLE_KEYS.dueSortKey),
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: TABLE_KEYS.listIndex,
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.listPartitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.listSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: TABLE_KEYS.dueIndex,
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.duePartitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.dueSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+}

@@ -1,0 +1,98 @@
+/** Use cases for meters: create, read, change, delete and list (the API's meter routes). */
+import type { MeterDefinition } from '../domain/meter.js';
+import { newMeter, periodEndFireAt } from '../domain/meter.js';
+import { meterCreateSchema, meterUpdateSchema } from '../domain/schemas.js';
+import { parseOrThrow } from '../domain/validation.js';
+import type {
+  MeterFilter,
+  MeterStore,
+  MeterTypeStore,
+  MeterView,
+  Page,
+} from '../ports/metering-store.js';
+import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
+import { NotFoundError } from './errors.js';
+
+/** What the meter use cases need from outside. */
+export interface MeterDeps {
+  meters: MeterStore;
+  meterTypes: MeterTypeStore;
+  scheduler: PeriodEndScheduler;
+  now: () => Date;
+  newId: () => string;
+}
+
+/**
+ * Creates a meter for a customer.
+ * 1. Validate the body. 2. Resolve the meter type (by id or externalRef).
+ * 3. Compute the first period in the type's time zone. 4. Register the period end with the
+ * scheduler first (idempotent), so a stored meter always has one. 5. Store the meter; if
+ * that fails, withdraw the schedule.
+ */
+export async function createMeter(deps: MeterDeps, body: unknown): Promise<MeterView> {
+  const input = parseOrThrow(meterCreateSchema, body);
+  const typeId = input.meterTypeId ?? (await resolveExternalRef(deps, input.meterTypeExternalRef));
+  const stored = await deps.meterTypes.get(typeId);
+  if (!stored) throw new NotFoundError(`meter type ${typeId} not found`);
+  const meter = newMeter(deps.newId(), input, stored.meterType, deps.now());
+  const trigger = { meterId: meter.id, periodEnd: meter.periodEnd };
+  await deps.scheduler.schedulePeriodEnd(
+    trigger,
+    periodEndFireAt(meter.periodEnd, meter.meterType.gracePeriodSeconds),
+  );
+  try {
+    await deps.meters.create(meter);
+  } catch (error) {
+    await deps.scheduler.cancelPeriodEnd(trigger).catch(() => undefined);
+    throw error;
+  }
+  const view = await deps.meters.get(meter.id);
+  if (!view) throw new NotFoundError(`meter ${meter.id} not found`);
+  return view;
+}
+
+async function resolveExternalRef(
+  deps: MeterDeps,
+  externalRef: string | undefined,
+): Promise<string> {
+  const id =
+    externalRef === undefined ? undefined : await deps.meterTypes.findIdByExternalRef(externalRef);
+  if (!id) throw new NotFoundError(`no meter type has externalRef '${externalRef ?? ''}'`);
+  return id;
+}
+
+/** Reads one live meter, or throws NotFoundError. */
+export async function getMeter(deps: MeterDeps, id: string): Promise<MeterView> {
+  const meter = await deps.meters.get(id);
+  if (!meter) throw new NotFoundError(`meter ${id} not found`);
+  return meter;
+}
+
+/** Changes `deleteOnReset` and/or `customFields` of a meter. */
+export async function updateMeter(deps: MeterDeps, id: string, body: unknown): Promise<MeterView> {
+  const changes = parseOrThrow(meterUpdateSchema, body);
+  return deps.meters.update(id, changes, deps.now());
+}
+
+/**
+ * Deletes a meter without losing usage it already counted.
+ * 1. Retire it: it leaves the API and stops taking usage at once; its open period is kept,
+ * due at once in the due index, where the period-end sweeper finds it and sends its final
+ * record. 2. Cancel its period-end schedule.
+ */
+export async function deleteMeter(deps: MeterDeps, id: string): Promise<MeterDefinition> {
+  const meter = await deps.meters.retire(id, deps.now());
+  const trigger = { meterId: meter.id, periodEnd: meter.periodEnd };
+  await deps.scheduler.cancelPeriodEnd(trigger);
+  return meter;
+}
+
+/** Lists meters, optionally by meter type, user or meter key. */
+export async function listMeters(
+  deps: MeterDeps,
+  filter: MeterFilter,
+  limit: number,
+  nextToken?: string,
+): Promise<Page<MeterView>> {
+  return deps.meters.list(filter, limit, nextToken);
+}

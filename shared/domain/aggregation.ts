@@ -1,0 +1,364 @@
+/**
+ * Partial aggregates of usage: what a meter holds for one period, per group and per carry
+ * field. A batch of records is pre-aggregated with `aggregateSamples` and merged into stored
+ * state with `mergeAggregates`; merge is associative, so any split of a record sequence into
+ * consecutive chunks, merged in any tree shape, gives the same aggregate as the whole sequence.
+ *
+ * Values are exact decimals: big.js arithmetic, stored as canonical decimal strings
+ * (`'0.3'`, `'-2'`, `'1000000'`; never exponent notation, never trailing zeros, never `-0`).
+ *
+ * `valueAt` is the usage time of the record that supplied `value` for the `last` aggregation
+ * (needed to merge `last` correctly); it is always `null` for `sum`, `increment`, `min` and `max`.
+ *
+ * Ties: "sequence order" is the order records were applied (Kinesis order within a shard).
+ * `last` and `carryLast` prefer the later record on equal usage times, `carryFirst` the
+ * earlier one; `mergeAggregates(type, a, b)` treats every record of `a` as before every
+ * record of `b`.
+ */
+import Big from 'big.js';
+import type { AggregationType, FieldValue } from './types.js';
+
+/** One usage record as the aggregation sees it. */
+export interface UsageSample {
+  /** Decimal string; ignored by `increment`. */
+  value: string;
+  /** Event time, epoch milliseconds. */
+  usageTime: number;
+  /** The guiding rule's group-by fields -> values; absent when the rule has no groupBy. */
+  groupValues?: Record<string, FieldValue>;
+  /** Carry fields present on the record. */
+  carry?: Record<string, FieldValue>;
+}
+
+/** A carried field value and the usage time of the record it came from. */
+export interface CarriedValue {
+  value: FieldValue;
+  at: number;
+}
+
+/** The aggregate of one group (one combination of group-by values). */
+export interface GroupAggregate {
+  values: Record<string, FieldValue>;
+  value: string | null;
+  count: number;
+  valueAt: number | null;
+}
+
+/** The aggregate of a consecutive run of usage records. */
+export interface PartialAggregate {
+  /** `'0'` when empty for sum/increment, `null` when empty for min/max/last. */
+  value: string | null;
+  count: number;
+  firstUsageAt: number | null;
+  lastUsageAt: number | null;
+  /** Usage time behind `value` for `last`; `null` for the other aggregation types. */
+  valueAt: number | null;
+  /** Keyed by `groupKey(values)`; each group's `values` lists its fields in name order. */
+  groups: Record<string, GroupAggregate>;
+  carryFirst: Record<string, CarriedValue>;
+  carryLast: Record<string, CarriedValue>;
+}
+
+/** Canonical decimal string of a decimal string or number; throws on an invalid decimal. */
+export function canonicalDecimal(value: string | number): string {
+  return new Big(value).toFixed();
+}
+
+/** Deterministic key of a group's values: JSON of its entries sorted by field name. */
+export function groupKey(values: Record<string, FieldValue>): string {
+  return JSON.stringify(sortedEntries(values));
+}
+
+function sortedEntries(values: Record<string, FieldValue>): [string, FieldValue][] {
+  return Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The aggregate of no records. */
+export function emptyAggregate(type: AggregationType): PartialAggregate {
+  return {
+    value: emptyValue(type),
+    count: 0,
+    firstUsageAt: null,
+    lastUsageAt: null,
+    valueAt: null,
+    groups: {},
+    carryFirst: {},
+    carryLast: {},
+  };
+}
+
+/** The aggregate of a single record. */
+export function aggregateSample(type: AggregationType, sample: UsageSample): PartialAggregate {
+  return aggregateSamples(type, [sample]);
+}
+
+/** The aggregate of `a`'s records followed by `b`'s records; pure, inputs are not mutated. */
+export function mergeAggregates(
+  type: AggregationType,
+  a: PartialAggregate,
+  b: PartialAggregate,
+): PartialAggregate {
+  const merged = mergeValue(type, a, b);
+  return {
+    value: merged.value,
+    count: a.count + b.count,
+    firstUsageAt: minTime(a.firstUsageAt, b.firstUsageAt),
+    lastUsageAt: maxTime(a.lastUsageAt, b.lastUsageAt),
+    valueAt: merged.valueAt,
+    groups: mergeGroups(type, a.groups, b.groups),
+    carryFirst: mergeCarry(a.carryFirst, b.carryFirst, 'first'),
+    carryLast: mergeCarry(a.carryLast, b.carryLast, 'last'),
+  };
+}
+
+/** The aggregate of a record sequence in one pass; equal to folding `mergeAggregates`. */
+export function aggregateSamples(
+  type: AggregationType,
+  samples: readonly UsageSample[],
+): PartialAggregate {
+  const total = new ValueAccumulator(type);
+  const groups = new Map<string, { values: Record<string, FieldValue>; acc: ValueAccumulator }>();
+  const carryFirst = new Map<string, CarriedValue>();
+  const carryLast = new Map<string, CarriedValue>();
+  let firstUsageAt: number | null = null;
+  let lastUsageAt: number | null = null;
+
+  for (const sample of samples) {
+    const at = sample.usageTime;
+    if (!Number.isFinite(at)) throw new RangeError(`usageTime must be a finite number: ${at}`);
+    // Parse once per sample; increment ignores the value (it may even be absent upstream).
+    const value = type === 'increment' ? null : new Big(sample.value);
+    total.add(value, at);
+    if (firstUsageAt === null || at < firstUsageAt) firstUsageAt = at;
+    if (lastUsageAt === null || at > lastUsageAt) lastUsageAt = at;
+
+    if (sample.groupValues !== undefined) {
+      const entries = sortedEntries(sample.groupValues);
+      const key = JSON.stringify(entries);
+      let group = groups.get(key);
+      if (group === undefined) {
+        // Fields in name order, so equal groups print alike whichever record came first.
+        group = { values: Object.fromEntries(entries), acc: new ValueAccumulator(type) };
+        groups.set(key, group);
+      }
+      group.acc.add(value, at);
+    }
+
+    if (sample.carry !== undefined) {
+      for (const [field, fieldValue] of Object.entries(sample.carry)) {
+        const first = carryFirst.get(field);
+        if (first === undefined || at < first.at) carryFirst.set(field, { value: fieldValue, at });
+        const last = carryLast.get(field);
+        if (last === undefined || at >= last.at) carryLast.set(field, { value: fieldValue, at });
+      }
+    }
+  }
+
+  const totalResult = total.result();
+  return {
+    value: totalResult.value,
+    count: total.count,
+    firstUsageAt,
+    lastUsageAt,
+    valueAt: totalResult.valueAt,
+    groups: Object.fromEntries(
+      [...groups].map(([key, { values, acc }]) => {
+        const result = acc.result();
+        const group: GroupAggregate = {
+          values,
+          value: result.value,
+          count: acc.count,
+          valueAt: result.valueAt,
+        };
+        return [key, group];
+      }),
+    ),
+    carryFirst: Object.fromEntries(carryFirst),
+    carryLast: Object.fromEntries(carryLast),
+  };
+}
+
+/** The running aggregated value after one more record (assumed latest, for `last`). */
+export function applyValue(
+  type: AggregationType,
+  current: string | null,
+  sampleValue: string,
+): string {
+  switch (type) {
+    case 'sum':
+      return new Big(current ?? 0).plus(sampleValue).toFixed();
+    case 'increment':
+      return new Big(current ?? 0).plus(1).toFixed();
+    case 'min':
+    case 'max': {
+      const next = new Big(sampleValue);
+      if (current === null) return next.toFixed();
+      const cur = new Big(current);
+      const replace = type === 'min' ? next.lt(cur) : next.gt(cur);
+      return (replace ? next : cur).toFixed();
+    }
+    case 'last':
+      return canonicalDecimal(sampleValue);
+  }
+}
+
+function emptyValue(type: AggregationType): string | null {
+  return type === 'sum' || type === 'increment' ? '0' : null;
+}
+
+/** Mutable single-pass accumulator of one aggregated value (the total, or one group). */
+class ValueAccumulator {
+  count = 0;
+  private sum: Big = new Big(0);
+  private extreme: Big | null = null;
+  private lastValue: Big | null = null;
+  private lastAt: number | null = null;
+
+  constructor(private readonly type: AggregationType) {}
+
+  /** `value` is null only for `increment`. */
+  add(value: Big | null, at: number): void {
+    this.count += 1;
+    if (value === null) return;
+    switch (this.type) {
+      case 'sum':
+        this.sum = this.sum.plus(value);
+        return;
+      case 'min':
+        if (this.extreme === null || value.lt(this.extreme)) this.extreme = value;
+        return;
+      case 'max':
+        if (this.extreme === null || value.gt(this.extreme)) this.extreme = value;
+        return;
+      case 'last':
+        if (this.lastAt === null || at >= this.lastAt) {
+          this.lastValue = value;
+          this.lastAt = at;
+        }
+        return;
+      case 'increment':
+        return;
+    }
+  }
+
+  result(): { value: string | null; valueAt: number | null } {
+    switch (this.type) {
+      case 'sum':
+        return { value: this.sum.toFixed(), valueAt: null };
+      case 'increment':
+        return { value: String(this.count), valueAt: null };
+      case 'min':
+      case 'max':
+        return { value: this.extreme === null ? null : this.extreme.toFixed(), valueAt: null };
+      case 'last':
+        return {
+          value: this.lastValue === null ? null : this.lastValue.toFixed(),
+          valueAt: this.lastAt,
+        };
+    }
+  }
+}
+
+interface ValueWithTime {
+  value: string | null;
+  valueAt: number | null;
+}
+
+function mergeValue(type: AggregationType, a: ValueWithTime, b: ValueWithTime): ValueWithTime {
+  switch (type) {
+    case 'sum':
+    case 'increment':
+      return { value: new Big(a.value ?? 0).plus(b.value ?? 0).toFixed(), valueAt: null };
+    case 'min':
+    case 'max': {
+      if (a.value === null) return { value: canonicalOrNull(b.value), valueAt: null };
+      if (b.value === null) return { value: canonicalDecimal(a.value), valueAt: null };
+      const aValue = new Big(a.value);
+      const bValue = new Big(b.value);
+      const takeB = type === 'min' ? bValue.lt(aValue) : bValue.gt(aValue);
+      return { value: (takeB ? bValue : aValue).toFixed(), valueAt: null };
+    }
+    case 'last': {
+      if (a.value === null || a.valueAt === null) {
+        return { value: canonicalOrNull(b.value), valueAt: b.valueAt };
+      }
+      if (b.value === null || b.valueAt === null) {
+        return { value: canonicalDecimal(a.value), valueAt: a.valueAt };
+      }
+      // b is later in sequence order, so it wins ties.
+      return b.valueAt >= a.valueAt
+        ? { value: canonicalDecimal(b.value), valueAt: b.valueAt }
+        : { value: canonicalDecimal(a.value), valueAt: a.valueAt };
+    }
+  }
+}
+
+/** Stored state may come back from DynamoDB in another spelling; merge always canonicalizes. */
+function canonicalOrNull(value: string | null): string | null {
+  return value === null ? null : canonicalDecimal(value);
+}
+
+function mergeGroups(
+  type: AggregationType,
+  a: Record<string, GroupAggregate>,
+  b: Record<string, GroupAggregate>,
+): Record<string, GroupAggregate> {
+  const merged = new Map<string, GroupAggregate>();
+  for (const [key, group] of Object.entries(a)) merged.set(key, copyGroup(group));
+  for (const [key, bGroup] of Object.entries(b)) {
+    const aGroup = merged.get(key);
+    if (aGroup === undefined) {
+      merged.set(key, copyGroup(bGroup));
+      continue;
+    }
+    const value = mergeValue(type, aGroup, bGroup);
+    merged.set(key, {
+      values: aGroup.values,
+      value: value.value,
+      count: aGroup.count + bGroup.count,
+      valueAt: value.valueAt,
+    });
+  }
+  return Object.fromEntries(merged);
+}
+
+function mergeCarry(
+  a: Record<string, CarriedValue>,
+  b: Record<string, CarriedValue>,
+  keep: 'first' | 'last',
+): Record<string, CarriedValue> {
+  const merged = new Map<string, CarriedValue>();
+  for (const [field, carried] of Object.entries(a)) merged.set(field, { ...carried });
+  for (const [field, bCarried] of Object.entries(b)) {
+    const aCarried = merged.get(field);
+    const takeB =
+      aCarried === undefined ||
+      (keep === 'first' ? bCarried.at < aCarried.at : bCarried.at >= aCarried.at);
+    if (takeB) merged.set(field, { ...bCarried });
+  }
+  return Object.fromEntries(merged);
+}
+
+function copyGroup(group: GroupAggregate): GroupAggregate {
+  return { ...group, values: copyRecord(group.values) };
+}
+
+/**
+ * Copies own enumerable entries. `Object.fromEntries` defines properties (it never invokes
+ * the `__proto__` setter), so a field literally named `__proto__` stays an ordinary key.
+ */
+function copyRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record));
+}
+
+function minTime(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+function maxTime(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}

@@ -1,0 +1,110 @@
+/**
+ * Guiding rules (DOMAIN.md "Guiding rules"): which of a user's meters a usage record updates.
+ * Rules are evaluated in order; the first rule whose condition matches and under whose
+ * category the user has a meter wins, and the record updates every meter of that category.
+ */
+import type { FieldValue } from './types.js';
+
+/** One typed, case-sensitive equality test on a record field. */
+export interface GuidingCondition {
+  field: string;
+  type: 'string' | 'number' | 'boolean';
+  value: string | number | boolean;
+}
+
+/** A guiding rule: conditions joined by one operator, routing to a category. */
+export interface GuidingRule {
+  name: string;
+  /** Default `AND`. */
+  operator?: 'AND' | 'OR';
+  /** Absent or empty: the rule always matches. */
+  conditions?: GuidingCondition[];
+  category: string;
+  groupBy?: string[];
+}
+
+/** Why a record could not be routed; also the data-correction reason code. */
+export type RoutingFailureReason = 'NO_MATCHING_RULE' | 'NO_METER';
+
+/** The outcome of routing one record. */
+export type RoutingResult<M> =
+  | { ok: true; rule: GuidingRule; meters: M[] }
+  | { ok: false; reason: RoutingFailureReason };
+
+/**
+ * Reads a field by dotted path (`a.b`) through nested plain objects, own properties only.
+ * Never reads through the prototype chain: `__proto__`, `constructor`, `toString` are
+ * `undefined` unless they are own keys of the parsed JSON. Arrays are not traversed.
+ * A dot always means nesting: a top-level key that itself contains a dot is not addressable.
+ */
+export function readField(record: Record<string, unknown>, path: string): unknown {
+  let current: unknown = record;
+  for (const segment of path.split('.')) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) {
+      return undefined;
+    }
+    if (!Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Whether the rule's conditions match the record (no conditions: always). */
+export function ruleMatches(rule: GuidingRule, record: Record<string, unknown>): boolean {
+  const conditions = rule.conditions ?? [];
+  if (conditions.length === 0) return true;
+  const test = (condition: GuidingCondition): boolean => conditionMatches(condition, record);
+  return rule.operator === 'OR' ? conditions.some(test) : conditions.every(test);
+}
+
+/** Routes a record to the meters of the first matching rule whose category the user has. */
+export function routeRecord<M extends { category: string }>(
+  rules: readonly GuidingRule[],
+  record: Record<string, unknown>,
+  userMeters: readonly M[],
+): RoutingResult<M> {
+  let anyRuleMatched = false;
+  for (const rule of rules) {
+    if (!ruleMatches(rule, record)) continue;
+    anyRuleMatched = true;
+    const meters = userMeters.filter((meter) => meter.category === rule.category);
+    // A rule that matches but finds no meter passes the record on to the next rule.
+    if (meters.length > 0) return { ok: true, rule, meters };
+  }
+  return { ok: false, reason: anyRuleMatched ? 'NO_METER' : 'NO_MATCHING_RULE' };
+}
+
+/**
+ * The record's values of the rule's group-by fields, or `undefined` when the rule has no
+ * groupBy. A missing field gives `null`; an object or array gives its JSON string.
+ */
+export function groupValuesOf(
+  rule: GuidingRule,
+  record: Record<string, unknown>,
+): Record<string, FieldValue> | undefined {
+  if (rule.groupBy === undefined || rule.groupBy.length === 0) return undefined;
+  // Object.fromEntries defines own properties, so a field named `__proto__` stays a plain key.
+  return Object.fromEntries(
+    rule.groupBy.map((field): [string, FieldValue] => [
+      field,
+      toFieldValue(readField(record, field)),
+    ]),
+  );
+}
+
+/** A record field as a scalar: missing -> null, non-scalar -> its JSON string. */
+export function toFieldValue(value: unknown): FieldValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'object') return JSON.stringify(value);
+  // Functions and symbols cannot come from JSON; treat them as absent.
+  return null;
+}
+
+function conditionMatches(condition: GuidingCondition, record: Record<string, unknown>): boolean {
+  const actual = readField(record, condition.field);
+  // typeof first: a number field never equals the string condition '5', and vice versa.
+  return typeof actual === condition.type && actual === condition.value;
+}

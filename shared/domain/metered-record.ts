@@ -1,0 +1,171 @@
+/**
+ * The metered ("golden") record a meter sends downstream: a final record when its period
+ * closes, or a partial push when a threshold is reached (DOMAIN.md "Metered record").
+ */
+import { createHash } from 'node:crypto';
+import type { PartialAggregate } from './aggregation.js';
+import type { AggregationType, FieldValue, Period } from './types.js';
+
+/** `final` at period end; `partial` when a threshold fires. */
+export type MeteredRecordType = 'final' | 'partial';
+
+/** What the record needs to know about the meter (and the type it snapshotted). */
+export interface MeterSnapshot {
+  id: string;
+  userId: string;
+  meterKey: string;
+  meterTypeId: string;
+  meterTypeName: string;
+  timezone: string;
+  unit: string;
+  aggregation: AggregationType;
+  /** ISO timestamp of the meter's creation. */
+  createdAt: string;
+  deleteOnReset: boolean;
+  customFields: Record<string, unknown>;
+}
+
+/** One group of the breakdown by the rule's group-by fields. */
+export interface MeteredRecordGroup {
+  fields: Record<string, FieldValue>;
+  value: number;
+  count: number;
+}
+
+/** Record count, usage times and lateness of the period behind a metered record. */
+export interface MeteredRecordMetaData {
+  recordCount: number;
+  /** ISO, `null` when the period had no usage. */
+  firstUsageAt: string | null;
+  lastUsageAt: string | null;
+  /** Records that arrived after their own period was closed and were counted in this one. */
+  lateRecords: number;
+  aggregation: AggregationType;
+}
+
+/** The record sent to SQS/SNS. Times are UTC ISO strings with milliseconds. */
+export interface MeteredRecord {
+  /** Stable: the same meter, period, type and threshold always give the same id. */
+  recordId: string;
+  recordType: MeteredRecordType;
+  /** Present only on partial records: the threshold that fired. */
+  threshold?: string;
+  /** The meter's id. */
+  id: string;
+  userId: string;
+  meterTypeId: string;
+  meterTypeName: string;
+  timezone: string;
+  meterKey: string;
+  /** 0 when the period had no usage (see `meterMetaData.recordCount`). */
+  value: number;
+  unit: string;
+  createdAt: string;
+  updatedAt: string;
+  periodStart: string;
+  periodEnd: string;
+  /** Sorted by the canonical group key, so equal aggregates give equal records. */
+  groups: MeteredRecordGroup[];
+  carryFirst: Record<string, FieldValue>;
+  carryLast: Record<string, FieldValue>;
+  deleteOnReset: boolean;
+  customFields: Record<string, unknown>;
+  meterMetaData: MeteredRecordMetaData;
+}
+
+/** Everything `buildMeteredRecord` needs; times are epoch milliseconds. */
+export interface MeteredRecordInput {
+  meter: MeterSnapshot;
+  period: Period;
+  aggregate: PartialAggregate;
+  recordType: MeteredRecordType;
+  /** Required for `partial` records, ignored for `final` ones. */
+  threshold?: string;
+  /** When the meter was last updated. */
+  updatedAt: number;
+  lateRecords: number;
+}
+
+/** Deterministic UUID-shaped (version 5 style) id of a meter's final or partial record. */
+export function recordIdFor(
+  meterId: string,
+  periodStart: number,
+  recordType: MeteredRecordType,
+  threshold?: string,
+): string {
+  if (recordType === 'partial' && threshold === undefined) {
+    throw new TypeError('A partial metered record needs the threshold that fired it');
+  }
+  // JSON of an array keeps the parts unambiguous (no separator can be forged by a meter id).
+  const name = JSON.stringify([
+    'metered-record/v1',
+    meterId,
+    periodStart,
+    recordType,
+    recordType === 'partial' ? threshold : null,
+  ]);
+  const bytes = createHash('sha256').update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50; // version 5
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Builds the metered record of a meter's period aggregate. */
+export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
+  const { meter, period, aggregate, recordType } = input;
+  const groups = Object.entries(aggregate.groups)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(
+      ([, group]): MeteredRecordGroup => ({
+        fields: Object.fromEntries(Object.entries(group.values)),
+        value: toJsonNumber(group.value),
+        count: group.count,
+      }),
+    );
+  return {
+    recordId: recordIdFor(meter.id, period.periodStart, recordType, input.threshold),
+    recordType,
+    ...(recordType === 'partial' ? { threshold: input.threshold } : {}),
+    id: meter.id,
+    userId: meter.userId,
+    meterTypeId: meter.meterTypeId,
+    meterTypeName: meter.meterTypeName,
+    timezone: meter.timezone,
+    meterKey: meter.meterKey,
+    value: toJsonNumber(aggregate.value),
+    unit: meter.unit,
+    createdAt: meter.createdAt,
+    updatedAt: toIso(input.updatedAt),
+    periodStart: toIso(period.periodStart),
+    periodEnd: toIso(period.periodEnd),
+    groups,
+    carryFirst: Object.fromEntries(
+      Object.entries(aggregate.carryFirst).map(([field, carried]) => [field, carried.value]),
+    ),
+    carryLast: Object.fromEntries(
+      Object.entries(aggregate.carryLast).map(([field, carried]) => [field, carried.value]),
+    ),
+    deleteOnReset: meter.deleteOnReset,
+    customFields: structuredClone(meter.customFields),
+    meterMetaData: {
+      recordCount: aggregate.count,
+      firstUsageAt: aggregate.firstUsageAt === null ? null : toIso(aggregate.firstUsageAt),
+      lastUsageAt: aggregate.lastUsageAt === null ? null : toIso(aggregate.lastUsageAt),
+      lateRecords: input.lateRecords,
+      aggregation: meter.aggregation,
+    },
+  };
+}
+
+/** A decimal as a JSON number; an empty aggregate (null) is 0. */
+function toJsonNumber(value: string | null): number {
+  if (value === null) return 0;
+  const number = Number(value);
+  // Number('-0') is -0, which JSON prints as 0 anyway; normalize so equality checks agree.
+  return number === 0 ? 0 : number;
+}
+
+function toIso(epochMillis: number): string {
+  return new Date(epochMillis).toISOString();
+}

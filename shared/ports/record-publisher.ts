@@ -1,0 +1,103 @@
+/** A metered record ready for the destination: a final or a partial push of one meter. */
+export interface PublishableRecord {
+  /** Stable id; the deduplication id on FIFO destinations. */
+  recordId: string;
+  recordType: 'final' | 'partial';
+  /** Meter id. */
+  id: string;
+  meterTypeId: string;
+  userId: string;
+  [field: string]: unknown;
+}
+
+/** Outcome of one publish: every record given is in exactly one of the two lists. */
+export interface PublishResult {
+  /** recordIds accepted by the destination. */
+  sent: string[];
+  /** Records not accepted; the caller retries them later. */
+  failed: { recordId: string; error: string }[];
+}
+
+/** Delivers metered records to billing and analytics; reports failures instead of throwing. */
+export interface MeteredRecordPublisher {
+  /** Sends the records at least once each; what failed is listed, never thrown. */
+  publish(records: readonly PublishableRecord[]): Promise<PublishResult>;
+}
+
+/** The message attributes subscribers filter on, in the order they are sent. */
+export function recordAttributes(
+  record: PublishableRecord,
+): { name: 'recordType' | 'meterTypeId' | 'userId'; value: string }[] {
+  const attributes = [
+    { name: 'recordType' as const, value: record.recordType },
+    { name: 'meterTypeId' as const, value: record.meterTypeId },
+    { name: 'userId' as const, value: record.userId },
+  ];
+  // SQS and SNS reject an empty attribute value for the whole batch; leave such ones out.
+  return attributes.filter((a) => typeof a.value === 'string' && a.value.length > 0);
+}
+
+/**
+ * Splits items into batches of at most `maxCount` entries and `maxBytes` total size, in order.
+ * An item larger than `maxBytes` on its own is returned in `oversized` instead.
+ */
+export function splitIntoBatches<T>(
+  items: readonly T[],
+  sizeOf: (item: T) => number,
+  limits: { maxCount: number; maxBytes: number },
+): { batches: T[][]; oversized: T[] } {
+  const batches: T[][] = [];
+  const oversized: T[] = [];
+  let current: T[] = [];
+  let currentBytes = 0;
+  for (const item of items) {
+    const bytes = sizeOf(item);
+    if (bytes > limits.maxBytes) {
+      oversized.push(item);
+      continue;
+    }
+    if (current.length >= limits.maxCount || currentBytes + bytes > limits.maxBytes) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(item);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return { batches, oversized };
+}
+
+/** `Name: message` of a thrown value, for {@link PublishResult} failures. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** The per-entry part of an SQS SendMessageBatch or SNS PublishBatch response. */
+export interface BatchResponse {
+  Successful?: { Id?: string | undefined }[] | undefined;
+  Failed?: { Id?: string | undefined; Code?: string | undefined; Message?: string | undefined }[];
+}
+
+/** Adds each batch entry to `sent` or `failed` of `result` according to a batch response. */
+export function settleBatchResponse(
+  entries: readonly { recordId: string; entryId: string }[],
+  response: BatchResponse,
+  result: PublishResult,
+): void {
+  const succeeded = new Set((response.Successful ?? []).map((s) => s.Id));
+  const failures = new Map((response.Failed ?? []).map((f) => [f.Id, f]));
+  for (const { recordId, entryId } of entries) {
+    const failure = failures.get(entryId);
+    if (failure !== undefined) {
+      const detail = failure.Message === undefined ? '' : `: ${failure.Message}`;
+      result.failed.push({ recordId, error: `${failure.Code ?? 'UnknownError'}${detail}` });
+    } else if (succeeded.has(entryId)) {
+      result.sent.push(recordId);
+    } else {
+      // Neither listed: unknown outcome, so send again; consumers deduplicate by recordId.
+      result.failed.push({ recordId, error: 'Entry missing from the batch response' });
+    }
+  }
+}

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { apiUnderTest, meterTypeBody } from '../support/api.js';
+
+describe('meter types API', () => {
+  it('creates a meter type with defaults, a Location header, and reads it back at once', async () => {
+    const api = await apiUnderTest();
+    const created = await api.call(
+      'POST',
+      '/meter-types',
+      meterTypeBody({ name: 'voice', externalRef: 'voice-1' }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe(`/usage-metering/v1/meter-types/${created.body.id}`);
+    expect(created.body).toMatchObject({
+      name: 'voice',
+      externalRef: 'voice-1',
+      category: 'DEFAULT',
+      timezone: 'Etc/UTC',
+      capacityPolicy: 'notify',
+      thresholds: [],
+      gracePeriodSeconds: 0,
+      numberOfMeters: 0,
+      createdAt: '2025-01-10T00:00:00.000Z',
+      updatedAt: '2025-01-10T00:00:00.000Z',
+    });
+    const read = await api.call('GET', `/meter-types/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(created.body);
+  });
+
+  it('refuses invalid bodies with 400 naming the field', async () => {
+    const api = await apiUnderTest();
+    const cases: [Record<string, unknown>, string][] = [
+      [meterTypeBody({ name: 'x'.repeat(81) }), 'name'],
+      [meterTypeBody({ description: 'd'.repeat(201) }), 'description'],
+      [meterTypeBody({ externalRef: 'r'.repeat(101) }), 'externalRef'],
+      [meterTypeBody({ aggregation: { type: 'avg' } }), 'aggregation.type'],
+      [meterTypeBody({ timezone: 'Mars/Base' }), 'timezone'],
+      [
+        meterTypeBody({
+          resetSchedule: { minute: '75', hour: '0', day: '1', month: '*', weekday: '*' },
+        }),
+        'resetSchedule.minute',
+      ],
+      [
+        meterTypeBody({
+          resetSchedule: { minute: '0', hour: '0', day: '31', month: '2', weekday: '*' },
+        }),
+        'resetSchedule',
+      ],
+      [
+        meterTypeBody({
+          thresholds: Array.from({ length: 11 }, (_, i) => ({ name: `t${i}`, value: i })),
+        }),
+        'thresholds',
+      ],
+      [meterTypeBody({ thresholds: [{ name: 'half', percent: 50 }] }), 'thresholds.0.percent'],
+      [meterTypeBody({ gracePeriodSeconds: 86_401 }), 'gracePeriodSeconds'],
+      [
+        meterTypeBody({ activeFrom: '2025-02-01T00:00:00Z', activeTo: '2025-01-01T00:00:00Z' }),
+        'activeTo',
+      ],
+      [meterTypeBody({ unit: undefined }), 'unit'],
+      [meterTypeBody({ surprise: true }), 'surprise'],
+    ];
+    for (const [body, field] of cases) {
+      const response = await api.call('POST', '/meter-types', body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.issues.map((i: { field: string }) => i.field)).toContain(field);
+      expect(response.body.message).toContain(field);
+    }
+  });
+
+  it('answers 415 for a body that is not JSON, 400 for malformed JSON, 413 for a body over 64 KiB', async () => {
+    const api = await apiUnderTest();
+    expect(
+      (
+        await api.call('POST', '/meter-types', undefined, {
+          rawBody: 'name=x',
+          contentType: 'text/plain',
+        })
+      ).status,
+    ).toBe(415);
+    const malformed = await api.call('POST', '/meter-types', undefined, { rawBody: '{"name":' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.message).toMatch(/not valid JSON/);
+    const huge = await api.call(
+      'POST',
+      '/meter-types',
+      meterTypeBody({ description: 'x'.repeat(70_000) }),
+    );
+    expect(huge.status).toBe(413);
+  });
+
+  it('keeps name and externalRef unique, and frees them on delete', async () => {
+    const api = await apiUnderTest();
+    const first = await api.call(
+      'POST',
+      '/meter-types',
+      meterTypeBody({ name: 'cups', externalRef: 'ref-1' }),
+    );
+    expect(first.status).toBe(201);
+    const sameName = await api.call('POST', '/meter-types', meterTypeBody({ name: 'cups' }));
+    expect(sameName.status).toBe(409);
+    expect(sameName.body.field).toBe('name');
+    const sameRef = await api.call('POST', '/meter-types', meterTypeBody({ externalRef: 'ref-1' }));
+    expect(sameRef.status).toBe(409);
+    expect(sameRef.body.field).toBe('externalRef');
+    expect((await api.call('DELETE', `/meter-types/${first.body.id}`)).status).toBe(204);
+    expect((await api.call('GET', `/meter-types/${first.body.id}`)).status).toBe(404);
+    expect(
+      (
+        await api.call(
+          'POST',
+          '/meter-types',
+          meterTypeBody({ name: 'cups', externalRef: 'ref-1' }),
+        )
+      ).status,
+    ).toBe(201);
+  });
+
+  it('gives exactly one 201 for 50 parallel creates with one name', async () => {
+    const api = await apiUnderTest();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        api.call('POST', '/meter-types', meterTypeBody({ name: 'contended' })),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(49);
+    expect((await api.call('GET', '/summary')).body.meterTypes).toBe(1);
+  });
+
+  it('updates the changeable fields, refuses name and aggregation, and re-validates the whole', async () => {
+    const api = await apiUnderTest();
+    const type = (
+      await api.call(
+        'POST',
+        '/meter-types',
+        meterTypeBody({ externalRef: 'old', description: 'd' }),
+      )
+    ).body;
+    api.clock.now = new Date('2025-01-11T00:00:00.000Z');
+    const patched = await api.call('PATCH', `/meter-types/${type.id}`, {
+      unit: 'hours',
+      timezone: 'Europe/Stockholm',
+      category: 'VOICE',
+      externalRef: 'new',
+      description: null,
+      capacity: 100,
+      thresholds: [{ name: 'half', percent: 50 }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      unit: 'hours',
+      timezone: 'Europe/Stockholm',
+      category: 'VOICE',
+      externalRef: 'new',
+      capacity: 100,
+    });
+    expect(patched.body.description).toBeUndefined();
+    expect(patched.body.updatedAt).toBe('2025-01-11T00:00:00.000Z');
+    expect(patched.body.createdAt).toBe(type.createdAt);
+    // The old externalRef is free again, the new one is taken.
+    expect(
+      (await api.call('POST', '/meter-types', meterTypeBody({ externalRef: 'old' }))).status,
+    ).toBe(201);
+    expect(
+      (await api.call('POST', '/meter-types', meterTypeBody({ externalRef: 'new' }))).status,
+    ).toBe(409);
+
+    for (const body of [{ name: 'renamed' }, { aggregation: { type: 'max' } }]) {
+      const refused = await api.call('PATCH', `/meter-types/${type.id}`, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toMatch(/cannot be changed/);
+    }
+    const noCapacity = await api.call('PATCH', `/meter-types/${type.id}`, { capacity: null });
+    expect(noCapacity.status).toBe(400);
+    expect(noCapacity.body.issues[0].field).toBe('thresholds.0.percent');
+    expect((await api.call('PATCH', `/meter-types/${type.id}`, {})).status).toBe(400);
+    expect(
+      (await api.call('PATCH', '/meter-types/00000000-0000-4000-8000-000000000000', { unit: 'x' }))
+        .status,
+    ).toBe(404);
+  });
+
+  it('lists with filters and pages through every meter type exactly once', async () => {
+    const api = await apiUnderTest();
+    const ids: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      const response = await api.call(
+        'POST',
+        '/meter-types',
+        meterTypeBody({ name: `t-${i}`, category: i % 2 ? 'ODD' : 'EVEN' }),
+      );
+      ids.push(response.body.id);
+    }
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const query: Record<string, string> = { limit: '5', ...(nextToken ? { nextToken } : {}) };
+      const page = await api.call('GET', '/meter-types', undefined, { query });
+      expect(page.status).toBe(200);
+      expect(page.body.meterTypes.length).toBeLessThanOrEqual(5);
+      seen.push(...page.body.meterTypes.map((t: { id: string }) => t.id));
+      nextToken = page.body.nextToken;
+    } while (nextToken);
+    expect(seen.sort()).toEqual([...ids].sort());
+
+    const odd = await api.call('GET', '/meter-types', undefined, {
+      query: { category: 'ODD', limit: '100' },
+    });
+    expect(odd.body.meterTypes).toHaveLength(11);
+    const byName = await api.call('GET', '/meter-types', undefined, { query: { name: 't-7' } });
+    expect(byName.body.meterTypes.map((t: { id: string }) => t.id)).toEqual([ids[7]]);
+    const summary = await api.call('GET', '/summary');
+    expect(summary.body).toEqual({ meterTypes: 23, categories: 2, meters: 0 });
+
+    const badQueries: Record<string, string>[] = [
+      { limit: '0' },
+      { limit: '101' },
+      { limit: 'ten' },
+      { nextToken: 'garbage' },
+      { colour: 'red' },
+    ];
+    for (const query of badQueries) {
+      expect(
+        (await api.call('GET', '/meter-types', undefined, { query })).status,
+        JSON.stringify(query),
+      ).toBe(400);
+    }
+  });
+
+  it('answers 404 for unknown ids and routes, 405 for a wrong method', async () => {
+    const api = await apiUnderTest();
+    expect(
+      (await api.call('GET', '/meter-types/00000000-0000-4000-8000-000000000000')).status,
+    ).toBe(404);
+    expect(
+      (await api.call('DELETE', '/meter-types/00000000-0000-4000-8000-000000000000')).status,
+    ).toBe(404);
+    expect((await api.call('GET', '/nothing-here')).status).toBe(404);
+    expect((await api.call('PUT', '/meter-types')).status).toBe(405);
+  });
+});

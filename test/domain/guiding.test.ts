@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type GuidingRule,
+  groupValuesOf,
+  readField,
+  routeRecord,
+  ruleMatches,
+} from '../../shared/domain/guiding.js';
+
+const parse = (json: string): Record<string, unknown> =>
+  JSON.parse(json) as Record<string, unknown>;
+
+describe('readField', () => {
+  const record = parse('{"a":{"b":{"c":3}},"n":0,"s":"x","nul":null,"arr":[1,2]}');
+
+  it('reads top-level and dotted nested fields', () => {
+    expect(readField(record, 's')).toBe('x');
+    expect(readField(record, 'n')).toBe(0);
+    expect(readField(record, 'a.b.c')).toBe(3);
+    expect(readField(record, 'a.b')).toStrictEqual({ c: 3 });
+    expect(readField(record, 'nul')).toBeNull();
+  });
+
+  it('is undefined for missing fields and for paths through scalars, null or arrays', () => {
+    expect(readField(record, 'missing')).toBeUndefined();
+    expect(readField(record, 'a.x.c')).toBeUndefined();
+    expect(readField(record, 's.length')).toBeUndefined();
+    expect(readField(record, 'nul.x')).toBeUndefined();
+    expect(readField(record, 'arr.0')).toBeUndefined();
+    expect(readField(record, 'arr.length')).toBeUndefined();
+  });
+
+  it('never reads through the prototype chain', () => {
+    for (const path of [
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'a.constructor',
+      'a.__proto__',
+    ]) {
+      expect(readField(record, path)).toBeUndefined();
+    }
+    expect(readField(record, 'constructor.name')).toBeUndefined();
+  });
+
+  it('reads prototype-like names when they are own JSON keys', () => {
+    const own = parse('{"__proto__":{"x":1},"constructor":"c","toString":"t"}');
+    expect(readField(own, '__proto__')).toStrictEqual({ x: 1 });
+    expect(readField(own, '__proto__.x')).toBe(1);
+    expect(readField(own, 'constructor')).toBe('c');
+    expect(readField(own, 'toString')).toBe('t');
+  });
+});
+
+describe('ruleMatches', () => {
+  const record = parse(
+    '{"service":"voice","zone":"EU","minutes":5,"roaming":true,"meta":{"tier":"gold"}}',
+  );
+  const rule = (extra: Partial<GuidingRule>): GuidingRule => ({
+    name: 'r',
+    category: 'C',
+    ...extra,
+  });
+
+  it('a rule without conditions (absent or empty) always matches', () => {
+    expect(ruleMatches(rule({}), record)).toBe(true);
+    expect(ruleMatches(rule({ conditions: [] }), record)).toBe(true);
+    expect(ruleMatches(rule({ conditions: [], operator: 'OR' }), record)).toBe(true);
+  });
+
+  it('AND (the default) needs every condition', () => {
+    const conditions = [
+      { field: 'service', type: 'string', value: 'voice' },
+      { field: 'minutes', type: 'number', value: 5 },
+      { field: 'roaming', type: 'boolean', value: true },
+      { field: 'meta.tier', type: 'string', value: 'gold' },
+    ] as const;
+    expect(ruleMatches(rule({ conditions: [...conditions] }), record)).toBe(true);
+    expect(ruleMatches(rule({ operator: 'AND', conditions: [...conditions] }), record)).toBe(true);
+    expect(
+      ruleMatches(
+        rule({ conditions: [...conditions, { field: 'zone', type: 'string', value: 'US' }] }),
+        record,
+      ),
+    ).toBe(false);
+  });
+
+  it('OR needs any condition', () => {
+    const conditions = [
+      { field: 'service', type: 'string', value: 'sms' },
+      { field: 'zone', type: 'string', value: 'EU' },
+    ] as const;
+    expect(ruleMatches(rule({ operator: 'OR', conditions: [...conditions] }), record)).toBe(true);
+    expect(ruleMatches(rule({ conditions: [...conditions] }), record)).toBe(false);
+    expect(
+      ruleMatches(
+        rule({ operator: 'OR', conditions: [{ field: 'service', type: 'string', value: 'sms' }] }),
+        record,
+      ),
+    ).toBe(false);
+  });
+
+  it('is case-sensitive', () => {
+    expect(
+      ruleMatches(rule({ conditions: [{ field: 'zone', type: 'string', value: 'eu' }] }), record),
+    ).toBe(false);
+  });
+
+  it('needs the field to exist with exactly the condition type', () => {
+    const cases: GuidingRule['conditions'][] = [
+      [{ field: 'minutes', type: 'string', value: '5' }],
+      [{ field: 'minutes', type: 'number', value: '5' }],
+      [{ field: 'roaming', type: 'string', value: 'true' }],
+      [{ field: 'missing', type: 'string', value: 'undefined' }],
+      [{ field: 'service', type: 'number', value: 0 }],
+    ];
+    for (const conditions of cases) {
+      expect(ruleMatches(rule({ conditions }), record)).toBe(false);
+    }
+    const numeric = parse('{"code":"5"}');
+    expect(
+      ruleMatches(rule({ conditions: [{ field: 'code', type: 'number', value: 5 }] }), numeric),
+    ).toBe(false);
+  });
+
+  it('does not match conditions on prototype properties', () => {
+    const conditions = [{ field: 'constructor.name', type: 'string', value: 'Object' }] as const;
+    expect(ruleMatches(rule({ conditions: [...conditions] }), record)).toBe(false);
+  });
+});
+
+describe('routeRecord', () => {
+  interface Meter {
+    id: string;
+    category: string;
+  }
+  const voiceRule: GuidingRule = {
+    name: 'voice',
+    conditions: [{ field: 'service', type: 'string', value: 'voice' }],
+    category: 'VOICE',
+  };
+  const premiumRule: GuidingRule = {
+    name: 'premium',
+    conditions: [{ field: 'tier', type: 'string', value: 'premium' }],
+    category: 'PREMIUM',
+  };
+  const catchAll: GuidingRule = { name: 'default', category: 'DEFAULT' };
+  const meters: Meter[] = [
+    { id: 'm1', category: 'VOICE' },
+    { id: 'm2', category: 'DEFAULT' },
+    { id: 'm3', category: 'VOICE' },
+  ];
+
+  it('the first matching rule with a meter wins and updates every meter of its category', () => {
+    const result = routeRecord([voiceRule, catchAll], { service: 'voice' }, meters);
+    expect(result).toStrictEqual({ ok: true, rule: voiceRule, meters: [meters[0], meters[2]] });
+  });
+
+  it('a later rule is not used when an earlier one matches with a meter', () => {
+    const result = routeRecord([catchAll, voiceRule], { service: 'voice' }, meters);
+    expect(result).toMatchObject({ ok: true, rule: catchAll, meters: [{ id: 'm2' }] });
+  });
+
+  it('a rule that matches but finds no meter passes the record to the next rule', () => {
+    const result = routeRecord(
+      [premiumRule, voiceRule],
+      { service: 'voice', tier: 'premium' },
+      meters,
+    );
+    expect(result).toMatchObject({ ok: true, rule: voiceRule });
+  });
+
+  it('NO_MATCHING_RULE when no rule matched at all', () => {
+    expect(routeRecord([voiceRule, premiumRule], { service: 'sms' }, meters)).toStrictEqual({
+      ok: false,
+      reason: 'NO_MATCHING_RULE',
+    });
+    expect(routeRecord([], { service: 'sms' }, meters)).toStrictEqual({
+      ok: false,
+      reason: 'NO_MATCHING_RULE',
+    });
+  });
+
+  it('NO_METER when some rule matched but the user has no meter in its category', () => {
+    expect(
+      routeRecord([voiceRule, premiumRule], { service: 'voice', tier: 'premium' }, []),
+    ).toStrictEqual({
+      ok: false,
+      reason: 'NO_METER',
+    });
+    expect(routeRecord([premiumRule, voiceRule], { tier: 'premium' }, meters)).toStrictEqual({
+      ok: false,
+      reason: 'NO_METER',
+    });
+  });
+});
+
+describe('groupValuesOf', () => {
+  const record = parse(
+    '{"region":"eu","tier":2,"vip":false,"nul":null,"meta":{"a":1},"list":[1,"x"],"deep":{"k":"v"}}',
+  );
+
+  it('is undefined without groupBy', () => {
+    expect(groupValuesOf({ name: 'r', category: 'C' }, record)).toBeUndefined();
+    expect(groupValuesOf({ name: 'r', category: 'C', groupBy: [] }, record)).toBeUndefined();
+  });
+
+  it('reads each group-by field; missing -> null; objects and arrays -> JSON', () => {
+    const rule: GuidingRule = {
+      name: 'r',
+      category: 'C',
+      groupBy: ['region', 'tier', 'vip', 'nul', 'missing', 'meta', 'list', 'deep.k', 'toString'],
+    };
+    expect(groupValuesOf(rule, record)).toStrictEqual({
+      region: 'eu',
+      tier: 2,
+      vip: false,
+      nul: null,
+      missing: null,
+      meta: '{"a":1}',
+      list: '[1,"x"]',
+      'deep.k': 'v',
+      toString: null,
+    });
+  });
+
+  it('a group-by field named __proto__ becomes an own key, not a prototype', () => {
+    const values = groupValuesOf(
+      { name: 'r', category: 'C', groupBy: ['__proto__'] },
+      parse('{"__proto__":"p"}'),
+    );
+    expect(values === undefined ? false : Object.hasOwn(values, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(values)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).toBe('p');
+  });
+});

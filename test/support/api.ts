@@ -1,0 +1,81 @@
+/** Drives the API handler with API Gateway payload 2.0 events, as API Gateway would. */
+import { randomUUID } from 'node:crypto';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
+import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
+import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
+import { API_BASE_PATH, type ApiDeps, createApiHandler } from '../../shared/http/api.js';
+import { freshTable } from './dynamodb.js';
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+}
+
+/** A client for the API handler running against a fresh DynamoDB Local table. */
+export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
+  const table = await freshTable();
+  const meters = new DynamoDbMeterStore(table.client, table.tableName);
+  const scheduler = new InMemoryPeriodEndScheduler();
+  const clock = { now: new Date('2025-01-10T00:00:00.000Z') };
+  const errors: unknown[] = [];
+  const deps: ApiDeps = {
+    meterTypes: new DynamoDbMeterTypeStore(table.client, table.tableName),
+    meters,
+    summary: meters,
+    scheduler,
+    now: () => clock.now,
+    newId: randomUUID,
+    log: (_message, error) => errors.push(error),
+    ...overrides,
+  };
+  const handler = createApiHandler(deps);
+
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { contentType?: string; rawBody?: string; query?: Record<string, string> } = {},
+  ): Promise<ApiResponse> {
+    const rawBody = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+    const event = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: `${API_BASE_PATH}${path}`,
+      rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+      headers:
+        rawBody === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' },
+      queryStringParameters: options.query,
+      requestContext: {
+        http: { method, path: `${API_BASE_PATH}${path}` },
+        requestId: randomUUID(),
+      },
+      body: rawBody,
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const result = (await handler(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
+    return {
+      status: result.statusCode ?? 200,
+      headers: (result.headers ?? {}) as Record<string, string>,
+      body: result.body ? JSON.parse(result.body) : undefined,
+    };
+  }
+
+  return { call, deps, scheduler, clock, table, errors };
+}
+
+/** A valid meter type body; override any field. */
+export function meterTypeBody(overrides: Record<string, unknown> = {}) {
+  return {
+    name: `type-${randomUUID()}`,
+    unit: 'minutes',
+    aggregation: { type: 'sum' },
+    resetSchedule: { minute: '0', hour: '0', day: '1', month: '*', weekday: '*' },
+    ...overrides,
+  };
+}
