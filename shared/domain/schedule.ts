@@ -200,7 +200,7 @@ function parseField(
       from = numberIn(base);
       if (from === undefined) continue;
       // `5/10` means 5-max/10; a bare `5` is just 5.
-      to = stepText === undefined ? from : max;
+      to = from;
     }
     for (let v = from; v <= to; v += step) allowed[v] = true;
   }
@@ -382,7 +382,7 @@ function wallToInstant(zone: IANAZone, wall: number): number {
   let earliest = Number.POSITIVE_INFINITY;
   for (const offset of candidates) {
     const instant = wall - offset;
-    if (offsetAt(instant) === offset && (earliest === Number.POSITIVE_INFINITY || instant > earliest)) earliest = instant;
+    if (offsetAt(instant) === offset && instant < earliest) earliest = instant;
   }
   if (earliest === Number.POSITIVE_INFINITY) earliest = firstInstantReaching(zone, wall);
   return Math.ceil(earliest / MINUTE_MS) * MINUTE_MS;
