@@ -53,7 +53,7 @@ const FIELD_SPECS: Record<ScheduleField, FieldSpec> = {
 const FIELD_ORDER: readonly ScheduleField[] = ['minute', 'hour', 'day', 'month', 'weekday'];
 
 /** Longest a month can be, by month number (February counts its leap day). */
-const MAX_DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const MAX_DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 interface ParsedField {
   /** allowed[v] is true when value v is allowed (weekday 7 is folded into 0). */
@@ -200,7 +200,7 @@ function parseField(
       from = numberIn(base);
       if (from === undefined) continue;
       // `5/10` means 5-max/10; a bare `5` is just 5.
-      to = from;
+      to = stepText === undefined ? from : max;
     }
     for (let v = from; v <= to; v += step) allowed[v] = true;
   }

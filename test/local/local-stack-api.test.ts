@@ -29,14 +29,14 @@ describe('local stack API over HTTP', () => {
       }),
     });
     expect(typeResponse.status).toBe(201);
-    const type = await typeResponse.json();
+    const type: any = await typeResponse.json();
     expect(typeResponse.headers.get('location')).toBe(`/usage-metering/v1/meter-types/${type.id}`);
 
     const meterBody = { meterKey: 'usage-events', meterTypeId: type.id, userId: 'alice' };
     const meterResponse = await fetch(`${api}/meters`, { method: 'POST', ...json(meterBody) });
     expect(meterResponse.status).toBe(201);
-    const meter = await meterResponse.json();
-    const read = await (await fetch(`${api}/meters/${meter.id}`)).json();
+    const meter: any = await meterResponse.json();
+    const read: any = await (await fetch(`${api}/meters/${meter.id}`)).json();
     // The period ends at the next midnight on the 1st in Stockholm, whatever today is.
     const end = new Date(read.periodEnd);
     const stockholm = new Intl.DateTimeFormat('en-GB', {
@@ -64,7 +64,7 @@ describe('local stack API over HTTP', () => {
     ).toBe(415);
     expect((await fetch(`${api}/meters/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     expect((await fetch(`${api}/meter-types/${type.id}`, { method: 'DELETE' })).status).toBe(409);
-    const page = await (await fetch(`${api}/meters?limit=1`)).json();
+    const page: any = await (await fetch(`${api}/meters?limit=1`)).json();
     expect(page.meters).toHaveLength(1);
     expect((await fetch(`${api}/meters/${meter.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${api}/meter-types/${type.id}`, { method: 'DELETE' })).status).toBe(204);
