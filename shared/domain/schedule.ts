@@ -25,7 +25,7 @@ export interface ScheduleIssue {
 /** Thrown when a reset schedule is malformed or can never fire. */
 export class InvalidScheduleError extends Error {
   override readonly name = 'InvalidScheduleError';
-  /** The field at fault (the first one, when there are several), or undefined for the whole schedule. */
+  /** The field at fault (the first, when several are), or undefined for the whole schedule. */
   readonly field: ScheduleField | undefined;
   /** Every problem found, in field order. */
   readonly issues: readonly ScheduleIssue[];
@@ -53,7 +53,7 @@ const FIELD_SPECS: Record<ScheduleField, FieldSpec> = {
 const FIELD_ORDER: readonly ScheduleField[] = ['minute', 'hour', 'day', 'month', 'weekday'];
 
 /** Longest a month can be, by month number (February counts its leap day). */
-const MAX_DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const MAX_DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 interface ParsedField {
   /** allowed[v] is true when value v is allowed (weekday 7 is folded into 0). */
@@ -289,10 +289,11 @@ function zoneFor(timeZone: string): IANAZone {
 }
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** The Gregorian calendar repeats every 400 years, so a schedule that can fire does so within them. */
+/** The Gregorian calendar repeats every 400 years: a schedule that can fire does so within them. */
 const HORIZON_YEARS = 401;
-/** Matching wall times that can map at or before `after`: at most the minutes of a fall-back overlap. */
+/** Matching wall times that map at or before `after` are at most a fall-back overlap's minutes. */
 const MAX_CANDIDATES = 10_000;
 
 function isLeapYear(year: number): boolean {
@@ -311,6 +312,13 @@ function dayOfWeek(year: number, month: number, day: number): number {
   return (
     (((y + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + m + day) % 7) + 7) % 7
   );
+}
+
+/** Wall-clock fields as "local milliseconds" (read as if UTC); years below 100 included. */
+function wallTime(year: number, month: number, day: number, hour: number, minute: number) {
+  const time = new Date(Date.UTC(2000, month - 1, day, hour, minute));
+  time.setUTCFullYear(year, month - 1, day);
+  return time.getTime();
 }
 
 function dayMatches(s: ParsedSchedule, year: number, month: number, day: number, dim: number) {
@@ -358,7 +366,7 @@ function nextWallMatch(s: ParsedSchedule, startWall: number, lastYear: number): 
         if (h === -1) continue;
         m = s.nextMinute[0] ?? -1;
       }
-      return Date.UTC(year, month - 1, day, h, m);
+      return wallTime(year, month, day, h, m);
     }
     month += 1;
     day = 1;
@@ -388,42 +396,31 @@ function wallToInstant(zone: IANAZone, wall: number): number {
   return Math.ceil(earliest / MINUTE_MS) * MINUTE_MS;
 }
 
-/** The wall time is in a gap: find where the clock first reads it or later (whole minutes). */
+/** The wall time is in a gap: the first whole minute at which the clock reads it or later. */
 function firstInstantReaching(zone: IANAZone, wall: number): number {
   const reaches = (minute: number) => {
     const instant = minute * MINUTE_MS;
     return instant + zone.offset(instant) * MINUTE_MS >= wall;
   };
-  // No offset exceeds 18 hours, so the clock is behind `wall` at lo and past it at hi.
-  let lo = Math.floor((wall - 18 * 3_600_000) / MINUTE_MS);
-  let hi = Math.ceil((wall + 18 * 3_600_000) / MINUTE_MS);
   const offsetBefore = zone.offset(wall - DAY_MS);
   const offsetAfter = zone.offset(wall + DAY_MS);
-  if (offsetBefore < offsetAfter) {
-    // One spring-forward transition: the clock is monotonic between these two instants.
-    const narrowLo = Math.floor((wall - offsetAfter * MINUTE_MS) / MINUTE_MS);
-    const narrowHi = Math.ceil((wall - offsetBefore * MINUTE_MS) / MINUTE_MS);
-    if (!reaches(narrowLo) && reaches(narrowHi)) {
-      lo = narrowLo;
-      hi = narrowHi;
-    } else {
-      return linearSearch(reaches, lo, hi);
+  let lo = Math.floor((wall - offsetAfter * MINUTE_MS) / MINUTE_MS);
+  let hi = Math.ceil((wall - offsetBefore * MINUTE_MS) / MINUTE_MS);
+  if (offsetBefore < offsetAfter && !reaches(lo) && reaches(hi)) {
+    // One spring-forward transition between lo and hi: the clock only moves forward there.
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (reaches(mid)) hi = mid;
+      else lo = mid;
     }
-  } else {
-    return linearSearch(reaches, lo, hi);
+    return hi * MINUTE_MS;
   }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (reaches(mid)) hi = mid;
-    else lo = mid;
+  // Several transitions within a day (historic data only): scan. No offset exceeds 18 hours.
+  const last = Math.ceil((wall + 18 * HOUR_MS) / MINUTE_MS);
+  for (let minute = Math.floor((wall - 18 * HOUR_MS) / MINUTE_MS); minute < last; minute++) {
+    if (reaches(minute)) return minute * MINUTE_MS;
   }
-  return hi * MINUTE_MS;
-}
-
-/** Fallback for zones with several transitions within a day (historic data only). */
-function linearSearch(reaches: (minute: number) => boolean, lo: number, hi: number): number {
-  for (let minute = lo; minute <= hi; minute++) if (reaches(minute)) return minute * MINUTE_MS;
-  return hi * MINUTE_MS;
+  return last * MINUTE_MS;
 }
 
 /** The first firing of the schedule strictly after `after`, on wall-clock time in `timeZone`. */

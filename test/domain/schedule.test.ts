@@ -348,6 +348,13 @@ describe('time zones and daylight saving', () => {
     });
   });
 
+  it('Pacific/Apia skipped 2011-12-30 entirely: that day fires once, at the next midnight', () => {
+    expect(firings(cron('0 12 * * *'), '2011-12-29T12:00:00Z', 2, 'Pacific/Apia')).toEqual([
+      '2011-12-30T10:00:00.000Z',
+      '2011-12-30T22:00:00.000Z',
+    ]);
+  });
+
   it('America/Sao_Paulo: a midnight schedule on a day that starts at 01:00', () => {
     // 2018-11-04 00:00 did not exist; the day began at 01:00 -02.
     expect(next('0 0 * * *', '2018-11-03T12:00:00Z', 'America/Sao_Paulo')).toBe(

@@ -8,6 +8,7 @@ import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-s
 import { ConflictError, NotFoundError } from '../../application/errors.js';
 import type { MeterDefinition } from '../../domain/meter.js';
 import { periodEndFireAt } from '../../domain/meter.js';
+import { emptyPeriodUsage, type MeterState, periodTotals } from '../../domain/meter-usage.js';
 import type {
   MeterChanges,
   MeterFilter,
@@ -29,23 +30,6 @@ export function dueShardOf(meterId: string): string {
   return `DUE#${meterId.charAt(0).toLowerCase()}`;
 }
 
-/** The stored running usage of an empty period. */
-export function emptyUsage(aggregation: string): Item {
-  const additive = aggregation === 'sum' || aggregation === 'increment';
-  return {
-    value: additive ? 0 : null,
-    count: 0,
-    firstUsageAt: null,
-    lastUsageAt: null,
-    valueAt: null,
-    late: 0,
-    fired: [],
-    groups: {},
-    carryFirst: {},
-    carryLast: {},
-  };
-}
-
 /** The item of a new meter: definition, empty usage, no applied positions, an empty outbox. */
 export function newMeterItem(meter: MeterDefinition): Item {
   const dueAt = periodEndFireAt(meter.periodEnd, meter.meterType.gracePeriodSeconds).toISOString();
@@ -59,51 +43,57 @@ export function newMeterItem(meter: MeterDefinition): Item {
     gsi1sk: `${meter.createdAt}#${meter.id}`,
     gsi2pk: dueShardOf(meter.id),
     gsi2sk: dueAt,
-    usage: emptyUsage(meter.meterType.aggregation.type),
+    usage: emptyPeriodUsage(),
+    next: emptyPeriodUsage(),
     seq: {},
     outbox: {},
   };
 }
 
-function isoOrNull(value: unknown): string | null {
-  return typeof value === 'number' ? new Date(value).toISOString() : null;
+function isoOrNull(value: number | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
 }
 
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' ? value : null;
+function numberOrNull(value: string | null): number | null {
+  return value === null ? null : Number(value);
 }
 
-/** The API's view of a stored meter item. */
+/** The API's view of a stored meter: its definition, what it inherited, and its usage so far. */
 export function meterViewOf(item: Item): MeterView {
-  const usage = (item.usage ?? {}) as Item;
-  const groups = Object.values((usage.groups ?? {}) as Record<string, Item>).map((g) => ({
-    fields: (g.values ?? {}) as Record<string, unknown>,
-    value: numberOrNull(g.value),
-    count: Number(g.count ?? 0),
-  }));
-  const snapshot = item.meterType as MeterDefinition['meterType'];
+  const state = item as MeterState;
+  const totals = periodTotals(state.meterType.aggregation.type, state.usage ?? emptyPeriodUsage());
+  const groups = Object.keys(totals.agg.groups)
+    .sort()
+    .map((key) => {
+      const group = totals.agg.groups[key];
+      return {
+        fields: group?.values ?? {},
+        value: numberOrNull(group?.value ?? null),
+        count: group?.count ?? 0,
+      };
+    });
   return {
-    id: item.id,
-    meterKey: item.meterKey,
-    meterTypeId: item.meterTypeId,
-    userId: item.userId,
-    customFields: item.customFields ?? {},
-    deleteOnReset: Boolean(item.deleteOnReset),
-    ...snapshot,
-    meterTypeName: snapshot.name,
-    periodStart: item.periodStart,
-    periodEnd: item.periodEnd,
-    value: numberOrNull(usage.value),
+    id: state.id,
+    meterKey: state.meterKey,
+    meterTypeId: state.meterTypeId,
+    userId: state.userId,
+    customFields: state.customFields ?? {},
+    deleteOnReset: Boolean(state.deleteOnReset),
+    ...state.meterType,
+    meterTypeName: state.meterType.name,
+    periodStart: state.periodStart,
+    periodEnd: state.periodEnd,
+    value: numberOrNull(totals.agg.value),
     groups,
-    thresholdsReached: Array.isArray(usage.fired) ? (usage.fired as string[]) : [],
+    thresholdsReached: state.usage?.fired ?? [],
     meterMetaData: {
-      recordCount: Number(usage.count ?? 0),
-      firstUsageAt: isoOrNull(usage.firstUsageAt),
-      lastUsageAt: isoOrNull(usage.lastUsageAt),
-      lateRecords: Number(usage.late ?? 0),
+      recordCount: totals.agg.count,
+      firstUsageAt: isoOrNull(totals.agg.firstUsageAt),
+      lastUsageAt: isoOrNull(totals.agg.lastUsageAt),
+      lateRecords: totals.late,
     },
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
   };
 }
 

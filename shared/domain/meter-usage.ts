@@ -1,0 +1,225 @@
+/**
+ * The running state of a meter and the pure rules that move it: which period a usage time
+ * belongs to, the totals of a period, thresholds that are due, and closing a period into
+ * its final record (the outbox). Ingestion, the reset and the sweeper all use these rules.
+ *
+ * Usage of a period is kept per Kinesis shard ("slot"): each shard only ever rewrites its own
+ * slot, so shards never overwrite each other's usage and never retry because of each other.
+ * The period's totals are the merge of all slots, in shard-id order.
+ */
+import type { PartialAggregate } from './aggregation.js';
+import { emptyAggregate, mergeAggregates } from './aggregation.js';
+import type { MeterDefinition } from './meter.js';
+import type { MeteredRecord, MeterSnapshot } from './metered-record.js';
+import { buildMeteredRecord } from './metered-record.js';
+import { nextPeriod } from './schedule.js';
+import { effectiveThresholds, thresholdsToFire } from './thresholds.js';
+import type { AggregationType, ResetSchedule } from './types.js';
+
+/** One shard's share of a period's usage. */
+export interface ShardSlot {
+  agg: PartialAggregate;
+  /** Records counted here although their own period had already closed. */
+  late: number;
+}
+
+/** The usage of one period: a slot per shard, and the thresholds already pushed. */
+export interface PeriodUsage {
+  shards: Record<string, ShardSlot>;
+  fired: string[];
+}
+
+/** A meter with its running usage, as stored. */
+export interface MeterState extends MeterDefinition {
+  /** Usage of [periodStart, periodEnd). */
+  usage: PeriodUsage;
+  /** Usage stamped at or after periodEnd that arrived while the period was still in grace. */
+  next: PeriodUsage;
+  /** Per shard: the last sequence number applied to this meter (fixed width, see `sequenceKey`). */
+  seq: Record<string, string>;
+  /** Metered records closed or fired but not yet sent, by recordId. */
+  outbox: Record<string, MeteredRecord>;
+  version: number;
+  /** Set when the meter was deleted through the API: it takes no usage and closes at this time. */
+  retiredAt?: string;
+}
+
+/** Carry fields a stream keeps for its records. */
+export interface CarryFields {
+  carryFirst: readonly string[];
+  carryLast: readonly string[];
+}
+
+/** Usage with nothing in it. */
+export function emptyPeriodUsage(): PeriodUsage {
+  return { shards: {}, fired: [] };
+}
+
+/** Kinesis sequence numbers are decimal strings of up to 128 digits; padded, they compare as strings. */
+export function sequenceKey(sequenceNumber: string): string {
+  return sequenceNumber.padStart(128, '0');
+}
+
+/** The totals of a period: every shard slot merged in shard-id order. */
+export function periodTotals(type: AggregationType, usage: PeriodUsage): ShardSlot {
+  let agg = emptyAggregate(type);
+  let late = 0;
+  for (const shardId of Object.keys(usage.shards).sort()) {
+    const slot = usage.shards[shardId];
+    if (!slot) continue;
+    agg = mergeAggregates(type, agg, slot.agg);
+    late += slot.late;
+  }
+  return { agg, late };
+}
+
+/** Where a usage time falls for this meter's open period. */
+export type PeriodPlacement = 'current' | 'next' | 'late';
+
+/** Places a usage time: in the open period, after it (the next one), or before it (late). */
+export function placeUsageTime(
+  state: Pick<MeterState, 'periodStart' | 'periodEnd'>,
+  usageTime: number,
+): PeriodPlacement {
+  if (usageTime < Date.parse(state.periodStart)) return 'late';
+  if (usageTime >= Date.parse(state.periodEnd)) return 'next';
+  return 'current';
+}
+
+/** Whether the meter type's active window includes the usage time. */
+export function isActiveAt(meter: Pick<MeterDefinition, 'meterType'>, usageTime: number): boolean {
+  const { activeFrom, activeTo } = meter.meterType;
+  if (activeFrom !== undefined && usageTime < Date.parse(activeFrom)) return false;
+  if (activeTo !== undefined && usageTime >= Date.parse(activeTo)) return false;
+  return true;
+}
+
+/** When the open period may be closed: its end plus the grace period (or at once when retired). */
+export function closableAt(
+  state: Pick<MeterState, 'periodEnd' | 'meterType' | 'retiredAt'>,
+): number {
+  if (state.retiredAt !== undefined) return Date.parse(state.retiredAt);
+  return Date.parse(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000;
+}
+
+/** What a metered record needs to know about the meter. */
+export function recordSnapshotOf(state: MeterDefinition): MeterSnapshot {
+  return {
+    id: state.id,
+    userId: state.userId,
+    meterKey: state.meterKey,
+    meterTypeId: state.meterTypeId,
+    meterTypeName: state.meterType.name,
+    timezone: state.meterType.timezone,
+    unit: state.meterType.unit,
+    aggregation: state.meterType.aggregation.type,
+    createdAt: state.createdAt,
+    deleteOnReset: state.deleteOnReset,
+    customFields: state.customFields,
+  };
+}
+
+/** Keeps only the carry fields the stream names for first and for last values. */
+function withCarryFields(agg: PartialAggregate, carry: CarryFields | undefined): PartialAggregate {
+  if (!carry) return agg;
+  const pick = (values: PartialAggregate['carryFirst'], fields: readonly string[]) =>
+    Object.fromEntries(Object.entries(values).filter(([field]) => fields.includes(field)));
+  return {
+    ...agg,
+    carryFirst: pick(agg.carryFirst, carry.carryFirst),
+    carryLast: pick(agg.carryLast, carry.carryLast),
+  };
+}
+
+/**
+ * Partial records for thresholds the open period has reached but not yet pushed
+ * (state-based, so a retry or a crash can delay a push but never lose or repeat it).
+ */
+export function dueThresholdRecords(
+  state: MeterState,
+  now: Date,
+  carry?: CarryFields,
+): { records: MeteredRecord[]; fired: string[] } {
+  const type = state.meterType.aggregation.type;
+  const totals = periodTotals(type, state.usage);
+  const names = thresholdsToFire(
+    effectiveThresholds(state.meterType),
+    state.meterType.capacity,
+    totals.agg.value,
+    state.usage.fired,
+  );
+  const period = {
+    periodStart: Date.parse(state.periodStart),
+    periodEnd: Date.parse(state.periodEnd),
+  };
+  const records = names.map((threshold) =>
+    buildMeteredRecord({
+      meter: recordSnapshotOf(state),
+      period,
+      aggregate: withCarryFields(totals.agg, carry),
+      recordType: 'partial',
+      threshold,
+      updatedAt: now.getTime(),
+      lateRecords: totals.late,
+    }),
+  );
+  return { records, fired: names };
+}
+
+/** The schedule that decides the next period: the type's current one, or the snapshot's. */
+export interface PeriodRule {
+  resetSchedule: ResetSchedule;
+  timezone: string;
+}
+
+/**
+ * Closes the open period: pushes any due threshold, puts the final record into the outbox and
+ * opens the next period, which starts at the old end and ends at the next firing after it (the
+ * nearest future firing when firings were missed). Usage already stamped in the next period
+ * carries over. A retired meter closes at its retirement and opens no next period.
+ */
+export function closePeriod(
+  state: MeterState,
+  now: Date,
+  rule: PeriodRule,
+  carry?: CarryFields,
+): { state: MeterState; records: MeteredRecord[] } {
+  const type = state.meterType.aggregation.type;
+  const due = dueThresholdRecords(state, now, carry);
+  const totals = periodTotals(type, state.usage);
+  const periodEnd =
+    state.retiredAt !== undefined
+      ? Math.min(Date.parse(state.retiredAt), Date.parse(state.periodEnd))
+      : Date.parse(state.periodEnd);
+  const final = buildMeteredRecord({
+    meter: recordSnapshotOf(state),
+    period: { periodStart: Date.parse(state.periodStart), periodEnd },
+    aggregate: withCarryFields(totals.agg, carry),
+    recordType: 'final',
+    updatedAt: Date.parse(state.updatedAt),
+    lateRecords: totals.late,
+  });
+  const records = [...due.records, final];
+  const outbox = { ...state.outbox };
+  for (const record of records) outbox[record.recordId] = record;
+  if (state.retiredAt !== undefined) {
+    return {
+      state: { ...state, outbox, usage: emptyPeriodUsage(), next: emptyPeriodUsage() },
+      records,
+    };
+  }
+  const next = nextPeriod(new Date(state.periodEnd), now, rule.resetSchedule, rule.timezone);
+  return {
+    state: {
+      ...state,
+      meterType: { ...state.meterType, resetSchedule: rule.resetSchedule, timezone: rule.timezone },
+      periodStart: next.periodStart.toISOString(),
+      periodEnd: next.periodEnd.toISOString(),
+      usage: state.next,
+      next: emptyPeriodUsage(),
+      outbox,
+      updatedAt: now.toISOString(),
+    },
+    records,
+  };
+}
