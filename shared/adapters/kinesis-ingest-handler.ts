@@ -1,0 +1,69 @@
+/** The Kinesis event-source adapter of ingestion: Lambda's event in, batch item failures out. */
+import type {
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+} from 'aws-lambda';
+import type { IngestDeps, IngestOutcome, StreamRecord } from '../application/ingest.js';
+import { ingestBatch } from '../application/ingest.js';
+import type { StreamConfig } from '../domain/schemas.js';
+import type { IngestMetrics } from '../ports/ingest-metrics.js';
+
+/** The stream name of an event-source ARN (`arn:aws:kinesis:region:account:stream/NAME`). */
+export function streamNameOf(eventSourceArn: string): string {
+  const marker = ':stream/';
+  const at = eventSourceArn.indexOf(marker);
+  return at === -1 ? eventSourceArn : eventSourceArn.slice(at + marker.length);
+}
+
+/** The shard of a record: Lambda's eventID is `shardId-000000000000:sequenceNumber`. */
+function shardIdOf(record: KinesisStreamRecord): string {
+  const at = record.eventID.lastIndexOf(':');
+  return at === -1 ? record.eventID : record.eventID.slice(0, at);
+}
+
+/** Lambda's Kinesis records as the ingest use case's stream records. */
+export function toStreamRecords(event: KinesisStreamEvent): StreamRecord[] {
+  return event.Records.map((record) => ({
+    shardId: shardIdOf(record),
+    sequenceNumber: record.kinesis.sequenceNumber,
+    partitionKey: record.kinesis.partitionKey,
+    data: Buffer.from(record.kinesis.data, 'base64'),
+    arrivalTime: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
+  }));
+}
+
+/** Raised when records arrive from a stream the configuration does not know. */
+export class UnknownStreamError extends Error {
+  override readonly name = 'UnknownStreamError';
+}
+
+export interface IngestHandlerDeps extends IngestDeps {
+  streams: readonly StreamConfig[];
+  metrics: IngestMetrics;
+  /** Called with the outcome, e.g. to send partial pushes promptly. */
+  afterBatch?: (outcome: IngestOutcome) => Promise<void>;
+}
+
+/**
+ * Builds the ingest handler. Records of an unconfigured stream fail the batch loudly (a
+ * deployment mistake, not bad input): they stay on the stream until the configuration is fixed.
+ */
+export function createIngestHandler(deps: IngestHandlerDeps) {
+  const byName = new Map(deps.streams.map((stream) => [stream.name, stream]));
+  return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+    const first = event.Records[0];
+    if (!first) return { batchItemFailures: [] };
+    const streamName = streamNameOf(first.eventSourceARN);
+    const stream = byName.get(streamName);
+    if (!stream) throw new UnknownStreamError(`no stream configuration named '${streamName}'`);
+    const outcome = await ingestBatch(deps, stream, toStreamRecords(event));
+    deps.metrics.recordBatch(stream.name, outcome.counts);
+    await deps.afterBatch?.(outcome);
+    return {
+      batchItemFailures: outcome.failedSequenceNumbers.map((sequenceNumber) => ({
+        itemIdentifier: sequenceNumber,
+      })),
+    };
+  };
+}

@@ -1,0 +1,39 @@
+/** Ingest counts as CloudWatch metrics (embedded metric format) through Powertools. */
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { IngestCounts } from '../application/ingest.js';
+import type { IngestMetrics } from '../ports/ingest-metrics.js';
+
+/** Publishes one batch's counts, per stream, and data corrections per stream and reason. */
+export class PowertoolsIngestMetrics implements IngestMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  recordBatch(streamName: string, counts: IngestCounts): void {
+    const batch = this.metrics.singleMetric();
+    batch.addDimension('stream', streamName);
+    batch.addMetric('RecordsReceived', MetricUnit.Count, counts.received);
+    batch.addMetric('RecordsMetered', MetricUnit.Count, counts.metered);
+    batch.addMetric('DuplicatesSkipped', MetricUnit.Count, counts.duplicates);
+    batch.addMetric('MetersUpdated', MetricUnit.Count, counts.metersUpdated);
+    batch.addMetric('ThresholdsFired', MetricUnit.Count, counts.thresholdsFired);
+    for (const [reason, count] of Object.entries(counts.corrected)) {
+      const corrected = this.metrics.singleMetric();
+      corrected.addDimensions({ stream: streamName, reason });
+      corrected.addMetric('RecordsCorrected', MetricUnit.Count, count ?? 0);
+    }
+  }
+}
+
+/** Keeps the counts in memory: the local stack logs them and tests read them. */
+export class InMemoryIngestMetrics implements IngestMetrics {
+  readonly batches: { streamName: string; counts: IngestCounts }[] = [];
+
+  recordBatch(streamName: string, counts: IngestCounts): void {
+    this.batches.push({ streamName, counts: structuredClone(counts) });
+  }
+
+  /** The sum of one count over every batch. */
+  total(count: Exclude<keyof IngestCounts, 'corrected'>): number {
+    return this.batches.reduce((sum, batch) => sum + batch.counts[count], 0);
+  }
+}

@@ -1,0 +1,585 @@
+/**
+ * Ingestion: one Kinesis batch (one shard, in sequence order) becomes metered usage, exactly
+ * once, or data-correction entries with a reason (DESIGN.md 2.1, 2.2, 2.4, 2.5).
+ *
+ * Per batch: 1. decode, enrich and validate every record; 2. per user (in parallel): read the
+ * user's meters once, route each record with the guiding rules, place it in a period, check
+ * the active window and capacity, de-duplicate by event id; 3. per meter: pre-aggregate the
+ * batch and write it in ONE conditional update that also advances the meter's position for
+ * this shard (a retried or replayed record is at or below it and is skipped); 4. push due
+ * thresholds into the meter's outbox; 5. store what could not be metered in data correction.
+ * Only infrastructure failures are reported back (as batch item failures); bad records never
+ * fail or block the batch.
+ */
+import type { UsageSample } from '../domain/aggregation.js';
+import { aggregateSamples, applyValue, mergeAggregates } from '../domain/aggregation.js';
+import { groupValuesOf, readField, routeRecord, toFieldValue } from '../domain/guiding.js';
+import type { MeterType } from '../domain/meter.js';
+import type { MeterState, PeriodPlacement, PeriodRule, ShardSlot } from '../domain/meter-usage.js';
+import {
+  closableAt,
+  closePeriod,
+  dueThresholdRecords,
+  isActiveAt,
+  periodTotals,
+  placeUsageTime,
+  sequenceKey,
+} from '../domain/meter-usage.js';
+import type { StreamConfig } from '../domain/schemas.js';
+import { admitsWithinCapacity } from '../domain/thresholds.js';
+import type { FieldValue } from '../domain/types.js';
+import type { UsageRecord } from '../domain/usage-record.js';
+import { parseUsageRecord } from '../domain/usage-record.js';
+import type {
+  CorrectionReason,
+  DataCorrection,
+  DataCorrectionStore,
+} from '../ports/data-correction-store.js';
+import { correctionIdFor } from '../ports/data-correction-store.js';
+import type { IngestStore, StreamPosition } from '../ports/ingest-store.js';
+
+/** One record of a Kinesis batch, as the ingest use case sees it. */
+export interface StreamRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  /** The record's bytes. */
+  data: Uint8Array;
+  /** When Kinesis received it, epoch ms (the default usage time). */
+  arrivalTime: number;
+}
+
+/** Counts of one batch, for metrics. */
+export interface IngestCounts {
+  received: number;
+  metered: number;
+  corrected: Partial<Record<CorrectionReason, number>>;
+  duplicates: number;
+  metersUpdated: number;
+  thresholdsFired: number;
+}
+
+export interface IngestOutcome {
+  /** Sequence numbers to report as batch item failures (infrastructure failures only). */
+  failedSequenceNumbers: string[];
+  counts: IngestCounts;
+  /** Meters that put records into their outbox (partial pushes, periods closed on the way). */
+  metersWithOutbox: MeterState[];
+}
+
+export interface IngestDeps {
+  store: IngestStore;
+  corrections: DataCorrectionStore;
+  /** Reads a meter type's current schedule when ingestion closes a period on the way. */
+  meterType: (id: string) => Promise<MeterType | undefined>;
+  now: () => Date;
+  /** How many users are processed at once. */
+  concurrency?: number;
+}
+
+const MAX_ATTEMPTS = 6;
+
+/** A parsed record with its position. */
+interface Entry {
+  position: StreamRecord;
+  record: UsageRecord;
+}
+
+type Decision =
+  | {
+      kind: 'apply';
+      targets: { meter: MeterState; placement: PeriodPlacement }[];
+      groupValues?: Record<string, FieldValue>;
+    }
+  | { kind: 'correct'; reason: CorrectionReason; message: string; meterIds?: string[] }
+  | { kind: 'already-metered' };
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function newCounts(received: number): IngestCounts {
+  return {
+    received,
+    metered: 0,
+    corrected: {},
+    duplicates: 0,
+    metersUpdated: 0,
+    thresholdsFired: 0,
+  };
+}
+
+/** Meters one batch of one shard. */
+export async function ingestBatch(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  records: readonly StreamRecord[],
+): Promise<IngestOutcome> {
+  const now = deps.now();
+  const counts = newCounts(records.length);
+  const corrections: DataCorrection[] = [];
+  const correct = (
+    position: StreamRecord,
+    reason: CorrectionReason,
+    message: string,
+    extra: Partial<DataCorrection> = {},
+  ) => {
+    counts.corrected[reason] = (counts.corrected[reason] ?? 0) + 1;
+    corrections.push({
+      id: correctionIdFor(stream.name, position.shardId, position.sequenceNumber),
+      reason,
+      message,
+      streamName: stream.name,
+      shardId: position.shardId,
+      sequenceNumber: position.sequenceNumber,
+      partitionKey: position.partitionKey,
+      data: Buffer.from(position.data).toString('base64'),
+      receivedAt: new Date(position.arrivalTime).toISOString(),
+      correctedAt: now.toISOString(),
+      ...extra,
+    });
+  };
+
+  const byUser = new Map<string, Entry[]>();
+  for (const position of records) {
+    const parsed = parseUsageRecord(position.data, position.arrivalTime, now.getTime(), stream);
+    if (!parsed.ok) {
+      correct(
+        position,
+        parsed.reason,
+        parsed.message,
+        parsed.userId ? { userId: parsed.userId } : {},
+      );
+      continue;
+    }
+    const list = byUser.get(parsed.record.userId) ?? [];
+    list.push({ position, record: parsed.record });
+    byUser.set(parsed.record.userId, list);
+  }
+
+  const failed: string[] = [];
+  const metersWithOutbox: MeterState[] = [];
+  await forEachLimited([...byUser.values()], deps.concurrency ?? 8, async (entries) => {
+    try {
+      const result = await meterUserEntries(deps, stream, entries, now, counts);
+      for (const c of result.corrections) correct(c.entry.position, c.reason, c.message, c.extra);
+      metersWithOutbox.push(...result.withOutbox);
+    } catch (error) {
+      const first = entries[0];
+      if (first) failed.push(first.position.sequenceNumber);
+      if (!(error instanceof Error)) throw error;
+    }
+  });
+
+  try {
+    await deps.corrections.putAll(corrections);
+  } catch {
+    for (const c of corrections) failed.push(c.sequenceNumber);
+  }
+  return { failedSequenceNumbers: lowest(failed), counts, metersWithOutbox };
+}
+
+/** The lowest sequence number of the list (Lambda resumes from the lowest reported failure). */
+function lowest(sequenceNumbers: string[]): string[] {
+  if (sequenceNumbers.length === 0) return [];
+  return [sequenceNumbers.reduce((a, b) => (sequenceKey(a) <= sequenceKey(b) ? a : b))];
+}
+
+interface UserCorrection {
+  entry: Entry;
+  reason: CorrectionReason;
+  message: string;
+  extra: Partial<DataCorrection>;
+}
+
+/**
+ * Meters the records of one user. On a conflict (the meter changed between read and write:
+ * a reset, a delete, a concurrent capacity-checked write) it reads the meters again and starts
+ * over; records already applied are skipped by their sequence numbers.
+ */
+async function meterUserEntries(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  entries: readonly Entry[],
+  now: Date,
+  counts: IngestCounts,
+): Promise<{ corrections: UserCorrection[]; withOutbox: MeterState[] }> {
+  const first = entries[0];
+  if (!first) return { corrections: [], withOutbox: [] };
+  const userId = first.record.userId;
+  const shardId = first.position.shardId;
+  const metered = new Set<string>();
+  const claims = new Map<string, StreamPosition>();
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const loaded = await deps.store.loadMeters(stream.meterKey, userId);
+    const prepared = await Promise.all(loaded.map((meter) => closeIfDue(deps, meter, now, stream)));
+    const meters = prepared.map((p) => p.state);
+    const decisions = entries.map((entry) => decide(stream, entry, meters, metered));
+    await deduplicate(deps, stream, entries, decisions, claims, now, counts);
+
+    const applied = await Promise.all(
+      prepared.map((meter) => writeMeter(deps, stream, meter, shardId, entries, decisions, now)),
+    );
+    if (applied.some((result) => result === 'conflict')) {
+      applied.forEach((result, i) => {
+        if (result !== 'conflict' && result.wrote)
+          markApplied(metered, entries, decisions, meters[i]);
+      });
+      continue;
+    }
+
+    const corrections: UserCorrection[] = [];
+    entries.forEach((entry, i) => {
+      const decision = decisions[i];
+      if (decision?.kind === 'apply') counts.metered++;
+      if (decision?.kind === 'correct') {
+        corrections.push({
+          entry,
+          reason: decision.reason,
+          message: decision.message,
+          extra: { userId, ...(decision.meterIds ? { meterIds: decision.meterIds } : {}) },
+        });
+      }
+    });
+    await releaseClaimsOfCorrected(deps, stream, entries, decisions, claims);
+
+    const withOutbox: MeterState[] = [];
+    for (const result of applied) {
+      if (result === 'conflict' || !result.state) continue;
+      if (result.wrote) counts.metersUpdated++;
+      const fired = await fireThresholds(deps, result.state, now, stream);
+      counts.thresholdsFired += fired;
+      if (fired > 0 || Object.keys(result.state.outbox).length > 0) withOutbox.push(result.state);
+    }
+    return { corrections, withOutbox };
+  }
+  throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
+}
+
+/** Remembers records a meter took, so a retry after a conflict never sends them to correction. */
+function markApplied(
+  metered: Set<string>,
+  entries: readonly Entry[],
+  decisions: Decision[],
+  meter: MeterState | undefined,
+) {
+  if (!meter) return;
+  entries.forEach((entry, i) => {
+    const decision = decisions[i];
+    if (decision?.kind === 'apply' && decision.targets.some((t) => t.meter.id === meter.id)) {
+      metered.add(entry.position.sequenceNumber);
+    }
+  });
+}
+
+/**
+ * Closes the meter's open period on the way when its end plus grace has passed (the reset is
+ * late), so usage of the new period never lands in the old one. The write happens with the
+ * batch's usage, conditioned on the meter's version.
+ */
+async function closeIfDue(
+  deps: IngestDeps,
+  meter: MeterState,
+  now: Date,
+  stream: StreamConfig,
+): Promise<PreparedMeter> {
+  if (now.getTime() < closableAt(meter)) {
+    // A capacity-rejecting meter admits records against its exact value: write it whole, by version.
+    return meter.meterType.capacityPolicy === 'reject'
+      ? { state: meter, replaceVersion: meter.version, closed: false }
+      : { state: meter, closed: false };
+  }
+  const type = await deps.meterType(meter.meterTypeId);
+  const rule: PeriodRule = {
+    resetSchedule: type?.resetSchedule ?? meter.meterType.resetSchedule,
+    timezone: type?.timezone ?? meter.meterType.timezone,
+  };
+  return {
+    state: closePeriod(meter, now, rule, stream).state,
+    replaceVersion: meter.version,
+    closed: true,
+  };
+}
+
+/** A meter as read, possibly with its period closed in memory; `replaceVersion` asks for a whole-item write. */
+interface PreparedMeter {
+  state: MeterState;
+  replaceVersion?: number;
+  /** The open period was closed in memory: the meter must be written even without new usage. */
+  closed: boolean;
+}
+
+/** Decides what happens to one record: which meters take it in which period, or why not. */
+function decide(
+  stream: StreamConfig,
+  entry: Entry,
+  meters: readonly MeterState[],
+  metered: Set<string>,
+): Decision {
+  const { record } = entry;
+  const routed = routeRecord(
+    stream.guidingRules,
+    record.fields,
+    meters.map((meter) => ({ meter, category: meter.meterType.category })),
+  );
+  if (!routed.ok) {
+    if (metered.has(entry.position.sequenceNumber)) return { kind: 'already-metered' };
+    return routed.reason === 'NO_MATCHING_RULE'
+      ? {
+          kind: 'correct',
+          reason: 'NO_MATCHING_RULE',
+          message: 'no guiding rule matches the record',
+        }
+      : {
+          kind: 'correct',
+          reason: 'NO_METER',
+          message: `user '${record.userId}' has no meter under meter key '${stream.meterKey}' in the category of a matching rule`,
+        };
+  }
+  const active = routed.meters
+    .map((m) => m.meter)
+    .filter((meter) => isActiveAt(meter, record.usageTime));
+  if (active.length === 0) {
+    return {
+      kind: 'correct',
+      reason: 'OUTSIDE_ACTIVE_WINDOW',
+      message: `${new Date(record.usageTime).toISOString()} is outside the active window of the meter type`,
+      meterIds: routed.meters.map((m) => m.meter.id),
+    };
+  }
+  const needsValue = active.filter((meter) => meter.meterType.aggregation.type !== 'increment');
+  if (record.value === undefined && needsValue.length > 0) {
+    return {
+      kind: 'correct',
+      reason: 'INVALID_RECORD',
+      message: `${stream.fields.value}: is required`,
+    };
+  }
+  const targets = active.map((meter) => ({
+    meter,
+    placement: placeUsageTime(meter, record.usageTime),
+  }));
+  if (
+    stream.lateRecordPolicy === 'data-correction' &&
+    targets.some((t) => t.placement === 'late')
+  ) {
+    return {
+      kind: 'correct',
+      reason: 'LATE_RECORD',
+      message: `${new Date(record.usageTime).toISOString()} belongs to a period that is already closed`,
+      meterIds: targets.filter((t) => t.placement === 'late').map((t) => t.meter.id),
+    };
+  }
+  return { kind: 'apply', targets, groupValues: groupValuesOf(routed.rule, record.fields) };
+}
+
+/**
+ * De-duplicates by event id (when the stream enables it): the first position to claim an id
+ * meters it; a later one is a duplicate, unless the holder is an earlier record of this same
+ * shard that no meter took (it went nowhere), in which case this one takes the claim over.
+ * A record that crashed half-way finds its own claim and goes on.
+ */
+async function deduplicate(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  entries: readonly Entry[],
+  decisions: Decision[],
+  claims: Map<string, StreamPosition>,
+  now: Date,
+  counts: IngestCounts,
+): Promise<void> {
+  if (!stream.deduplication.enabled) return;
+  const expiresAt = Math.floor(now.getTime() / 1000) + stream.deduplication.windowHours * 3600;
+  const inBatch = new Set(entries.map((e) => e.position.sequenceNumber));
+  for (const [i, entry] of entries.entries()) {
+    const decision = decisions[i];
+    const eventId = entry.record.eventId;
+    if (decision?.kind !== 'apply' || eventId === undefined) continue;
+    const position = {
+      shardId: entry.position.shardId,
+      sequenceNumber: entry.position.sequenceNumber,
+    };
+    const claim = await deps.store.claimEvent(stream.name, eventId, position, expiresAt, now);
+    if (claim.claimed) {
+      claims.set(position.sequenceNumber, position);
+      continue;
+    }
+    const holder = claim.holder;
+    const holderWentNowhere =
+      holder.shardId === position.shardId &&
+      !inBatch.has(holder.sequenceNumber) &&
+      sequenceKey(holder.sequenceNumber) < sequenceKey(position.sequenceNumber) &&
+      decision.targets.every(
+        (t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber),
+      );
+    if (
+      holderWentNowhere &&
+      (await deps.store.takeOverClaim(stream.name, eventId, holder, position, expiresAt))
+    ) {
+      claims.set(position.sequenceNumber, position);
+      continue;
+    }
+    decisions[i] = { kind: 'already-metered' };
+    counts.duplicates++;
+  }
+}
+
+async function releaseClaimsOfCorrected(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  entries: readonly Entry[],
+  decisions: Decision[],
+  claims: Map<string, StreamPosition>,
+): Promise<void> {
+  for (const [i, entry] of entries.entries()) {
+    const position = claims.get(entry.position.sequenceNumber);
+    const eventId = entry.record.eventId;
+    if (position && eventId !== undefined && decisions[i]?.kind === 'correct') {
+      await deps.store.releaseClaim(stream.name, eventId, position);
+    }
+  }
+}
+
+function sampleOf(
+  entry: Entry,
+  groupValues: Record<string, FieldValue> | undefined,
+  stream: StreamConfig,
+): UsageSample {
+  const carry: Record<string, FieldValue> = {};
+  for (const field of new Set([...stream.carryFirst, ...stream.carryLast])) {
+    const value = readField(entry.record.fields, field);
+    if (value !== undefined) carry[field] = toFieldValue(value);
+  }
+  return {
+    value: entry.record.value ?? '1',
+    usageTime: entry.record.usageTime,
+    ...(groupValues ? { groupValues } : {}),
+    ...(Object.keys(carry).length > 0 ? { carry } : {}),
+  };
+}
+
+type WriteResult = 'conflict' | { wrote: boolean; state: MeterState | undefined };
+
+/**
+ * Writes one meter's share of the batch. Records at or below the meter's position for this
+ * shard were applied before and are skipped. A capacity-rejecting meter admits records one by
+ * one against its exact running value; records it refuses go to data correction.
+ */
+async function writeMeter(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  prepared: PreparedMeter,
+  shardId: string,
+  entries: readonly Entry[],
+  decisions: Decision[],
+  now: Date,
+): Promise<WriteResult> {
+  const meter = prepared.state;
+  const applied = meter.seq[shardId] ?? '';
+  const type = meter.meterType.aggregation.type;
+  const current: UsageSample[] = [];
+  const next: UsageSample[] = [];
+  let late = 0;
+  let newSeq: string | undefined;
+  let running = periodTotals(type, meter.usage).agg.value;
+  for (const [i, entry] of entries.entries()) {
+    const decision = decisions[i];
+    if (decision?.kind !== 'apply') continue;
+    const target = decision.targets.find((t) => t.meter.id === meter.id);
+    if (!target) continue;
+    const seq = sequenceKey(entry.position.sequenceNumber);
+    if (seq <= applied) continue;
+    const sample = sampleOf(entry, decision.groupValues, stream);
+    if (meter.meterType.capacityPolicy === 'reject' && target.placement !== 'next') {
+      if (!admitsWithinCapacity(type, running, sample.value, meter.meterType.capacity)) {
+        decisions[i] = {
+          kind: 'correct',
+          reason: 'CAPACITY_EXCEEDED',
+          message: `the record would take meter ${meter.id} over its capacity of ${meter.meterType.capacity}`,
+          meterIds: [meter.id],
+        };
+        continue;
+      }
+      running = applyValue(type, running, sample.value);
+    }
+    newSeq = seq;
+    if (target.placement === 'next') next.push(sample);
+    else {
+      current.push(sample);
+      if (target.placement === 'late') late++;
+    }
+  }
+  if (newSeq === undefined && !prepared.closed) return { wrote: false, state: meter };
+
+  const slotOf = (
+    usage: MeterState['usage'],
+    samples: UsageSample[],
+    extraLate: number,
+  ): ShardSlot | undefined => {
+    if (samples.length === 0) return undefined;
+    const old = usage.shards[shardId];
+    const agg = aggregateSamples(type, samples);
+    return {
+      agg: old ? mergeAggregates(type, old.agg, agg) : agg,
+      late: (old?.late ?? 0) + extraLate,
+    };
+  };
+  const currentSlot = slotOf(meter.usage, current, late);
+  const nextSlot = slotOf(meter.next, next, 0);
+
+  if (prepared.replaceVersion !== undefined) {
+    const expectedVersion = prepared.replaceVersion;
+    const state: MeterState = {
+      ...meter,
+      usage: currentSlot
+        ? { ...meter.usage, shards: { ...meter.usage.shards, [shardId]: currentSlot } }
+        : meter.usage,
+      next: nextSlot
+        ? { ...meter.next, shards: { ...meter.next.shards, [shardId]: nextSlot } }
+        : meter.next,
+      seq: newSeq ? { ...meter.seq, [shardId]: newSeq } : meter.seq,
+      updatedAt: now.toISOString(),
+    };
+    if (!(await deps.store.replaceMeter(state, expectedVersion))) return 'conflict';
+    return { wrote: true, state: { ...state, version: expectedVersion + 1 } };
+  }
+  const state = await deps.store.writeShardUsage({
+    meter,
+    shardId,
+    expectedSeq: meter.seq[shardId],
+    newSeq: newSeq as string,
+    ...(currentSlot ? { currentSlot } : {}),
+    ...(nextSlot ? { nextSlot } : {}),
+    now,
+  });
+  return state ? { wrote: true, state } : 'conflict';
+}
+
+/** Puts thresholds reached and not yet pushed into the outbox; how many fired. */
+async function fireThresholds(
+  deps: IngestDeps,
+  meter: MeterState,
+  now: Date,
+  stream: StreamConfig,
+): Promise<number> {
+  const due = dueThresholdRecords(meter, now, stream);
+  if (due.records.length === 0) return 0;
+  // A false answer means the period moved on or another shard fired them first: nothing is lost,
+  // the state-based check runs again on the next write or at period end.
+  return (await deps.store.addThresholdRecords(meter, due.records, due.fired, now))
+    ? due.records.length
+    : 0;
+}

@@ -1,0 +1,82 @@
+/** Data correction: where usage records that cannot be metered are kept, with the reason. */
+import { createHash } from 'node:crypto';
+import type { Page } from './metering-store.js';
+
+/** Stable reason codes (DOMAIN.md). */
+export const CORRECTION_REASONS = [
+  'INVALID_RECORD',
+  'NO_MATCHING_RULE',
+  'NO_METER',
+  'OUTSIDE_ACTIVE_WINDOW',
+  'FUTURE_TIMESTAMP',
+  'CAPACITY_EXCEEDED',
+  'LATE_RECORD',
+] as const;
+export type CorrectionReason = (typeof CORRECTION_REASONS)[number];
+
+/** One record that was not metered, with everything needed to inspect and re-send it. */
+export interface DataCorrection {
+  /** Deterministic: the same stream position always gives the same id (see `correctionIdFor`). */
+  id: string;
+  reason: CorrectionReason;
+  /** What is wrong, naming the field where there is one. */
+  message: string;
+  streamName: string;
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  /** The original record bytes, base64. */
+  data: string;
+  /** When Kinesis received the record (ISO). */
+  receivedAt: string;
+  /** When the record was put into data correction (ISO). */
+  correctedAt: string;
+  /** The record's user, when it could be read. */
+  userId?: string;
+  /** Meters involved (e.g. the meter whose capacity was exceeded). */
+  meterIds?: string[];
+  /** Set once the record has been put back on its stream. */
+  reprocessedAt?: string;
+  /** The sequence number of the re-sent record. */
+  reprocessSequenceNumber?: string;
+}
+
+export interface DataCorrectionFilter {
+  reason?: CorrectionReason;
+}
+
+/** The stored data-correction entries. */
+export interface DataCorrectionStore {
+  /** Stores entries idempotently: an entry already stored (same id) is left as it is. */
+  putAll(entries: readonly DataCorrection[]): Promise<void>;
+  get(id: string): Promise<DataCorrection | undefined>;
+  /** Lists entries, newest last, optionally by reason. */
+  list(
+    filter: DataCorrectionFilter,
+    limit: number,
+    nextToken?: string,
+  ): Promise<Page<DataCorrection>>;
+  /** Deletes an entry; NotFoundError if there is none. */
+  delete(id: string): Promise<void>;
+  /**
+   * Claims an entry for re-sending: NotFoundError if unknown, ConflictError if already re-sent
+   * or being re-sent (a claim older than `staleAfterMs` may be taken over after a crash).
+   */
+  claimReprocess(id: string, now: Date, staleAfterMs: number): Promise<DataCorrection>;
+  /** Marks a claimed entry as re-sent at the given sequence number. */
+  completeReprocess(id: string, sequenceNumber: string, now: Date): Promise<DataCorrection>;
+  /** Gives up a claim after the re-send failed, so it can be tried again. */
+  releaseReprocess(id: string): Promise<void>;
+}
+
+/** Deterministic id of the correction entry for a stream position. */
+export function correctionIdFor(
+  streamName: string,
+  shardId: string,
+  sequenceNumber: string,
+): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify(['data-correction/v1', streamName, shardId, sequenceNumber]))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
