@@ -58,31 +58,31 @@ export class FaultyIngestStore implements IngestStore {
     }
   }
   loadMeters: IngestStore['loadMeters'] = async (...args) => {
-    this.check('loadMeters', args);
+    await this.check('loadMeters', args);
     return this.inner.loadMeters(...args);
   };
   writeShardUsage: IngestStore['writeShardUsage'] = async (...args) => {
-    this.check('writeShardUsage', args);
+    await this.check('writeShardUsage', args);
     return this.inner.writeShardUsage(...args);
   };
   replaceMeter: IngestStore['replaceMeter'] = async (...args) => {
-    this.check('replaceMeter', args);
+    await this.check('replaceMeter', args);
     return this.inner.replaceMeter(...args);
   };
   addThresholdRecords: IngestStore['addThresholdRecords'] = async (...args) => {
-    this.check('addThresholdRecords', args);
+    await this.check('addThresholdRecords', args);
     return this.inner.addThresholdRecords(...args);
   };
   claimEvent: IngestStore['claimEvent'] = async (...args) => {
-    this.check('claimEvent', args);
+    await this.check('claimEvent', args);
     return this.inner.claimEvent(...args);
   };
   takeOverClaim: IngestStore['takeOverClaim'] = async (...args) => {
-    this.check('takeOverClaim', args);
+    await this.check('takeOverClaim', args);
     return this.inner.takeOverClaim(...args);
   };
   releaseClaim: IngestStore['releaseClaim'] = async (...args) => {
-    this.check('releaseClaim', args);
+    await this.check('releaseClaim', args);
     return this.inner.releaseClaim(...args);
   };
 }
@@ -184,21 +184,19 @@ export async function ingestUnderTest(config: StreamsConfigInput = streamConfig(
     type: Record<string, unknown> = {},
     createdAt = new Date('2025-01-10T00:00:00.000Z'),
   ) {
-    const saved = clock.now;
-    clock.now = createdAt;
-    const meterType = await createMeterType(apiDeps, {
+    const deps = { ...apiDeps, now: () => createdAt };
+    const meterType = await createMeterType(deps, {
       name: `type-${randomUUID()}`,
       unit: 'units',
       aggregation: { type: 'sum' },
       resetSchedule: { minute: '0', hour: '0', day: '1', month: '*', weekday: '*' },
       ...type,
     });
-    const meter = await createMeter(apiDeps, {
+    const meter = await createMeter(deps, {
       meterKey: streams[0]?.meterKey,
       meterTypeId: meterType.id,
       userId,
     });
-    clock.now = saved;
     return { meterType, meter };
   }
 
