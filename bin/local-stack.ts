@@ -6,20 +6,26 @@ import { parseArgs } from 'node:util';
 import { startLocalStack } from '../shared/local/local-stack.js';
 
 const { values } = parseArgs({ options: { persist: { type: 'string' } }, strict: true });
-const port = Number(process.env.PORT ?? 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  console.error(`PORT must be a port number, got '${process.env.PORT}'`);
-  process.exit(2);
+function portFrom(name: string, fallback: number): number {
+  const port = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`${name} must be a port number, got '${process.env[name]}'`);
+    process.exit(2);
+  }
+  return port;
 }
+const port = portFrom('PORT', 3000);
+const kinesisPort = portFrom('KINESIS_PORT', 4567);
 
 const started = Date.now();
-const stack = await startLocalStack({ port, persistDir: values.persist });
+const stack = await startLocalStack({ port, kinesisPort, persistDir: values.persist });
 console.log(
   [
     '',
     `usage metering is running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     `  API:       ${stack.apiUrl}`,
     `  DynamoDB:  ${stack.dynamoDbEndpoint}  (DynamoDB Local${values.persist ? `, data in ${values.persist}` : ', in memory'})`,
+    `  Kinesis:   ${stack.kinesisEndpoint}  streams: ${stack.streamNames.join(', ')}`,
     '',
     'try:',
     `  curl -s -X POST ${stack.apiUrl}/meter-types -H 'content-type: application/json' \\`,

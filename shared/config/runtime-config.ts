@@ -29,7 +29,13 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env) {
       [ENV.resetFunctionArn]: required,
       [ENV.schedulerRoleArn]: required,
       [ENV.scheduleDeadLetterQueueArn]: z.string().optional(),
+      [ENV.streamsConfig]: required,
     },
     env,
   );
+}
+
+/** Settings of the API Lambda's extra routes and the ingest Lambda: the stream configuration. */
+export function readIngestConfig(env: NodeJS.ProcessEnv = process.env) {
+  return readEnvironment({ [ENV.tableName]: required, [ENV.streamsConfig]: required }, env);
 }

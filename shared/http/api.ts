@@ -29,6 +29,7 @@ import { identifier } from '../domain/schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { SummaryStore } from '../ports/metering-store.js';
 import { errorResponse, HttpError, jsonResponse } from './http-errors.js';
+import { noContent, pagingQuery, param } from './route-helpers.js';
 
 export const API_BASE_PATH = '/usage-metering/v1';
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -57,16 +58,6 @@ export interface Route {
   handle: (request: ApiRequest, deps: ApiDeps) => Promise<RouteResult>;
 }
 
-const pagingQuery = {
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(1, { error: 'must be between 1 and 100' })
-    .max(100, { error: 'must be between 1 and 100' })
-    .default(50),
-  nextToken: z.string().max(4096).optional(),
-};
-
 const meterTypeListQuery = z.strictObject({
   ...pagingQuery,
   category: identifier(80).optional(),
@@ -81,12 +72,6 @@ const meterListQuery = z.strictObject({
 });
 
 const created = (location: string, body: unknown) => jsonResponse(201, body, { location });
-const noContent = (): RouteResult => ({ statusCode: 204, headers: {}, body: '' });
-
-/** A path parameter; API Gateway guarantees it is there for a matched route. */
-function param(request: ApiRequest, name: string): string {
-  return request.params[name] ?? '';
-}
 
 /** The routes of meter types, meters and the summary. */
 export const coreRoutes: Route[] = [

@@ -7,12 +7,22 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
+import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
+import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
+import { createIngestHandler } from '../adapters/kinesis-ingest-handler.js';
+import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
+import { InMemoryIngestMetrics } from '../adapters/powertools-ingest-metrics.js';
+import { DEFAULT_STREAMS, parseStreamsConfig } from '../config/streams.js';
 import { API_BASE_PATH, createApiHandler } from '../http/api.js';
+import { dataCorrectionRoutes } from '../http/data-correction-routes.js';
+import { streamRoutes } from '../http/stream-routes.js';
 import type { PeriodEndTrigger } from '../ports/period-end-scheduler.js';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.js';
 import { startHttpGateway } from './http-gateway.js';
+import { createLocalKinesisClient, ensureStream, startLocalKinesis } from './kinesis-local.js';
+import { KinesisEventSourcePoller } from './kinesis-poller.js';
 import { LocalTimerScheduler } from './local-scheduler.js';
 
 export const LOCAL_TABLE_NAME = 'usage-metering';
@@ -20,6 +30,13 @@ export const LOCAL_TABLE_NAME = 'usage-metering';
 export interface LocalStackOptions {
   /** HTTP port of the API (0 = any free port). */
   port: number;
+  /** Port of the local Kinesis (0 = any free port). */
+  kinesisPort: number;
+  /** The stream configuration (JSON-able); the shipped default when absent. */
+  streams?: unknown;
+  /** Batch size and window of the local event-source poller. */
+  batchSize?: number;
+  batchWindowMs?: number;
   /** Keep DynamoDB data in this directory across restarts; in memory when absent. */
   persistDir?: string;
   /** Where log lines go. */
@@ -29,6 +46,10 @@ export interface LocalStackOptions {
 export interface LocalStack {
   apiUrl: string;
   dynamoDbEndpoint: string;
+  kinesisEndpoint: string;
+  streamNames: string[];
+  /** Resolves once every record now on the streams has been delivered to ingestion. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,9 +62,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
   };
   try {
+    const streams = parseStreamsConfig(options.streams ?? DEFAULT_STREAMS);
     const persistDir = options.persistDir ? resolve(options.persistDir) : undefined;
-    if (persistDir) mkdirSync(persistDir, { recursive: true });
-    const dynamo = await startDynamoDbLocal({ persistDir });
+    if (persistDir) mkdirSync(resolve(persistDir, 'dynamodb'), { recursive: true });
+    const [dynamo, kinesis] = await Promise.all([
+      startDynamoDbLocal({ persistDir: persistDir && resolve(persistDir, 'dynamodb') }),
+      startLocalKinesis({
+        port: options.kinesisPort,
+        persistDir: persistDir && resolve(persistDir, 'kinesis'),
+      }),
+    ]);
+    stops.push(kinesis.stop);
     stops.push(dynamo.stop);
     await ensureTable(dynamo.endpoint, LOCAL_TABLE_NAME);
 
@@ -58,11 +87,52 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(async () => scheduler.stop());
 
+    const kinesisClient = createLocalKinesisClient(kinesis.endpoint);
+    stops.push(async () => kinesisClient.destroy());
+    for (const stream of streams) await ensureStream(kinesisClient, stream.name, stream.shardCount);
+
+    const meterTypes = new DynamoDbMeterTypeStore(documentClient, LOCAL_TABLE_NAME);
+    const corrections = new DynamoDbDataCorrectionStore(documentClient, LOCAL_TABLE_NAME);
+    const metrics = new InMemoryIngestMetrics();
+    const ingest = createIngestHandler({
+      store: new DynamoDbIngestStore(documentClient, LOCAL_TABLE_NAME),
+      corrections,
+      meterType: async (id) => (await meterTypes.get(id))?.meterType,
+      now: () => new Date(),
+      streams,
+      metrics,
+    });
+    const pollers = streams.map(
+      (stream) =>
+        new KinesisEventSourcePoller({
+          client: kinesisClient,
+          streamName: stream.name,
+          handler: ingest,
+          batchSize: options.batchSize ?? 500,
+          batchWindowMs: options.batchWindowMs ?? 0,
+          onError: (error) => log(`ingest batch failed (will retry): ${String(error)}`),
+          onDiscard: (_records, details) =>
+            log(`ingest gave up on records: ${JSON.stringify(details)}`),
+        }),
+    );
+    for (const poller of pollers) {
+      poller.start();
+      stops.push(() => poller.stop());
+    }
+
     const handler = createApiHandler({
-      meterTypes: new DynamoDbMeterTypeStore(documentClient, LOCAL_TABLE_NAME),
+      meterTypes,
       meters,
       summary: meters,
       scheduler,
+      extraRoutes: [
+        ...dataCorrectionRoutes({
+          corrections,
+          streamWriter: new KinesisUsageStreamWriter({ client: kinesisClient }),
+          now: () => new Date(),
+        }),
+        ...streamRoutes(streams),
+      ],
       now: () => new Date(),
       newId: randomUUID,
       log: (message, error) =>
@@ -76,6 +146,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       apiUrl: `${gateway.url}${API_BASE_PATH}`,
       dynamoDbEndpoint: dynamo.endpoint,
+      kinesisEndpoint: kinesis.endpoint,
+      streamNames: streams.map((stream) => stream.name),
+      idle: async () => {
+        await Promise.all(pollers.map((poller) => poller.idle({ timeoutMs: 30_000 })));
+      },
       stop: stopAll,
     };
   } catch (error) {

@@ -1,5 +1,7 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { closePeriod } from '../../shared/domain/meter-usage.js';
+import { itemKeys } from '../../shared/adapters/dynamodb/table.js';
+import { closePeriod, type MeterState } from '../../shared/domain/meter-usage.js';
 import type { ShardUsageWrite } from '../../shared/ports/ingest-store.js';
 import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
 
@@ -199,11 +201,14 @@ describe('ingestion: exactly once', () => {
       new Date('2025-01-15T11:10:00Z'),
     );
     t.clock.now = new Date('2025-01-15T12:20:00Z');
-    // A reset closes 11:10-12:00 between ingestion's read and its write.
+    // A reset closes 11:10-12:00 between ingestion's read and its write; ingestion, which also
+    // wanted to close it on the way, loses the race, reads again and does not close it twice.
+    let resets = 0;
     t.store.faults.push({
-      method: 'writeShardUsage',
+      method: 'replaceMeter',
       when: () => true,
       before: async () => {
+        resets++;
         const current = await t.state(meter.id);
         const closed = closePeriod(current, t.clock.now, meterType).state;
         expect(await t.store.replaceMeter(closed, current.version)).toBe(true);
@@ -221,10 +226,38 @@ describe('ingestion: exactly once', () => {
     expect(finals.map((r) => [r.periodStart, r.periodEnd, r.value])).toEqual([
       ['2025-01-15T11:10:00.000Z', '2025-01-15T12:00:00.000Z', 0],
     ]);
-    // The 11:30 record arrived after its period was sent: counted now, marked late.
+    expect(resets).toBe(1);
+    // The 11:30 record arrived after its period was closed: counted now, marked late.
     const view = await t.meters.get(meter.id);
     expect(view?.value).toBe(3);
     expect(view?.meterMetaData.lateRecords).toBe(1);
+  });
+
+  it('loses no usage when the meter is deleted between ingestion reading and writing it', async () => {
+    const t = await ingestUnderTest();
+    const { meter } = await t.meterFor('a');
+    await t.handler(kinesisEvent([usage('a', 5)]));
+    t.store.faults.push({
+      method: 'writeShardUsage',
+      when: () => true,
+      before: async () => {
+        await t.meters.retire(meter.id, t.clock.now);
+      },
+    });
+    const response = await t.handler(kinesisEvent([usage('a', 1), usage('a', 2)]));
+    expect(response.batchItemFailures).toEqual([]);
+    // The meter took 5 before it was deleted; the two later records went to data correction.
+    const corrections = await t.corrections.list({}, 10);
+    expect(corrections.items.map((c) => c.reason)).toEqual(['NO_METER', 'NO_METER']);
+    const retired = await t.table.client.send(
+      new GetCommand({
+        TableName: t.table.tableName,
+        Key: itemKeys.retiredMeter(meter.id),
+        ConsistentRead: true,
+      }),
+    );
+    const slots = Object.values((retired.Item as MeterState).usage.shards);
+    expect(slots.map((slot) => slot.agg.value)).toEqual(['5']);
   });
 
   it('counts records inside the grace period in their own period, and next-period records in the next', async () => {

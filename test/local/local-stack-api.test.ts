@@ -5,7 +5,7 @@ import { type LocalStack, startLocalStack } from '../../shared/local/local-stack
 describe('local stack API over HTTP', () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await startLocalStack({ port: 0, log: () => undefined });
+    stack = await startLocalStack({ port: 0, kinesisPort: 0, log: () => undefined });
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();

@@ -42,18 +42,21 @@ export type Fault = {
   when: (args: unknown[]) => boolean;
   error?: Error;
   times?: number;
+  /** Instead of failing, run this before the call goes through (e.g. a concurrent reset). */
+  before?: () => Promise<void>;
 };
 
 /** The ingest store with faults: a call that matches throws (once, or `times` times). */
 export class FaultyIngestStore implements IngestStore {
   faults: Fault[] = [];
   constructor(private readonly inner: IngestStore) {}
-  private check(method: keyof IngestStore, args: unknown[]) {
+  private async check(method: keyof IngestStore, args: unknown[]) {
     const fault = this.faults.find(
       (f) => f.method === method && (f.times ?? 1) > 0 && f.when(args),
     );
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
+      if (fault.before) return fault.before();
       throw fault.error ?? new Error(`injected fault in ${method}`);
     }
   }

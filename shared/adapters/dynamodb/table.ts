@@ -40,7 +40,12 @@ export const itemKeys = {
   retiredMeter: (id: string) => ({ pk: `RETIRED#${id}`, sk: 'M' }),
 } as const;
 
-export const LIST_PARTITIONS = { meterTypes: 'MT', meters: 'M', categories: 'CAT' } as const;
+export const LIST_PARTITIONS = {
+  meterTypes: 'MT',
+  meters: 'M',
+  categories: 'CAT',
+  dataCorrections: 'CORR',
+} as const;
 
 /** The CreateTable input that the local stack and the tests use (the CDK mirrors it). */
 export function createTableInput(tableName: string): CreateTableCommandInput {

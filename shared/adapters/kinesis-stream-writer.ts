@@ -1,0 +1,85 @@
+/** Puts usage records back on their Kinesis stream (re-sending from data correction). */
+import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { NotFoundError, ServiceUnavailableError } from '../application/errors.js';
+import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
+
+/** Settings of {@link KinesisUsageStreamWriter}. */
+export interface KinesisUsageStreamWriterOptions {
+  client: KinesisClient;
+}
+
+interface AwsErrorShape {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Errors after which the same put can succeed later: throttling, outages, network trouble. */
+const UNAVAILABLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'KMSThrottlingException',
+  'LimitExceededException',
+  'InternalFailureException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'ThrottlingException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+
+function isTransient(error: unknown): boolean {
+  const s: AwsErrorShape = typeof error === 'object' && error !== null ? error : {};
+  if (s.name && UNAVAILABLE_NAMES.has(s.name)) return true;
+  if (s.code && NETWORK_CODES.has(s.code)) return true;
+  const status = s.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+/**
+ * Writes records with PutRecord. Throttling and outages become ServiceUnavailableError (503),
+ * a stream that no longer exists a NotFoundError (404); anything else is passed on as is.
+ *
+ * @example
+ * const writer = new KinesisUsageStreamWriter({ client: new KinesisClient({}) });
+ * const { sequenceNumber } = await writer.putRecord('usage-events', 'alice', bytes);
+ */
+export class KinesisUsageStreamWriter implements UsageStreamWriter {
+  readonly #client: KinesisClient;
+
+  constructor(options: KinesisUsageStreamWriterOptions) {
+    this.#client = options.client;
+  }
+
+  async putRecord(
+    streamName: string,
+    partitionKey: string,
+    data: Uint8Array,
+  ): Promise<{ shardId: string; sequenceNumber: string }> {
+    let output: { ShardId?: string | undefined; SequenceNumber?: string | undefined };
+    try {
+      output = await this.#client.send(
+        new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data }),
+      );
+    } catch (error) {
+      if ((error as AwsErrorShape | undefined)?.name === 'ResourceNotFoundException') {
+        throw new NotFoundError(
+          `stream ${streamName} does not exist (any more); the record cannot be put back on it`,
+          { cause: error },
+        );
+      }
+      if (isTransient(error)) {
+        throw new ServiceUnavailableError(`stream ${streamName} is busy; retry shortly`, 1, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (!output.ShardId || !output.SequenceNumber) {
+      throw new Error(`PutRecord to ${streamName} returned no shard id or sequence number`);
+    }
+    return { shardId: output.ShardId, sequenceNumber: output.SequenceNumber };
+  }
+}

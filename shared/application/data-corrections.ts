@@ -1,0 +1,93 @@
+/**
+ * Use cases for data correction: inspect the records that could not be metered, delete them,
+ * or put them back on their stream once the cause is fixed (the API's correction routes).
+ */
+
+import type {
+  DataCorrection,
+  DataCorrectionFilter,
+  DataCorrectionStore,
+} from '../ports/data-correction-store.js';
+import type { Page } from '../ports/metering-store.js';
+import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
+import { NotFoundError } from './errors.js';
+
+/** What the data-correction use cases need from outside. */
+export interface DataCorrectionDeps {
+  corrections: DataCorrectionStore;
+  streamWriter: UsageStreamWriter;
+  now: () => Date;
+}
+
+/**
+ * How long a re-send claim protects an entry. Far longer than one PutRecord plus two writes
+ * in an API Lambda, so only a claim left by a crashed invocation is ever taken over.
+ */
+export const REPROCESS_CLAIM_STALE_AFTER_MS = 2 * 60 * 1000;
+
+/** Longer ids are never ones `correctionIdFor` made; they are not looked up at all. */
+const MAX_ID_LENGTH = 128;
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`data correction ${id} not found`);
+}
+
+/** Lists entries, oldest first, optionally by reason. */
+export async function listDataCorrections(
+  deps: DataCorrectionDeps,
+  filter: DataCorrectionFilter,
+  limit: number,
+  nextToken?: string,
+): Promise<Page<DataCorrection>> {
+  return deps.corrections.list(filter, limit, nextToken);
+}
+
+/** Reads one entry, or throws NotFoundError. */
+export async function getDataCorrection(
+  deps: DataCorrectionDeps,
+  id: string,
+): Promise<DataCorrection> {
+  const entry = id.length <= MAX_ID_LENGTH ? await deps.corrections.get(id) : undefined;
+  if (!entry) throw notFound(id);
+  return entry;
+}
+
+/** Deletes one entry, or throws NotFoundError. */
+export async function deleteDataCorrection(deps: DataCorrectionDeps, id: string): Promise<void> {
+  if (id.length > MAX_ID_LENGTH) throw notFound(id);
+  await deps.corrections.delete(id);
+}
+
+/**
+ * Puts an entry's record back on its stream, at most once per entry.
+ * 1. Claim the entry (404 if unknown, 409 if already re-sent or being re-sent; a claim left
+ *    by a crash is taken over once stale). 2. Put the original bytes on the same stream with
+ *    the same partition key. 3. Mark the entry re-sent with the new sequence number.
+ * If the put fails, the claim is released so the re-send can be retried, and the error is
+ * passed on (503 when the stream is throttled).
+ */
+export async function reprocessDataCorrection(
+  deps: DataCorrectionDeps,
+  id: string,
+): Promise<DataCorrection> {
+  if (id.length > MAX_ID_LENGTH) throw notFound(id);
+  const entry = await deps.corrections.claimReprocess(
+    id,
+    deps.now(),
+    REPROCESS_CLAIM_STALE_AFTER_MS,
+  );
+  let sequenceNumber: string;
+  try {
+    const data = new Uint8Array(Buffer.from(entry.data, 'base64'));
+    ({ sequenceNumber } = await deps.streamWriter.putRecord(
+      entry.streamName,
+      entry.partitionKey,
+      data,
+    ));
+  } catch (error) {
+    // A failed release leaves a claim that goes stale; the put's error is what the caller needs.
+    await deps.corrections.releaseReprocess(id).catch(() => undefined);
+    throw error;
+  }
+  return deps.corrections.completeReprocess(id, sequenceNumber, deps.now());
+}

@@ -1,0 +1,62 @@
+/** The data-correction routes: list, read, re-send and delete records that were not metered. */
+import { z } from 'zod';
+import {
+  type DataCorrectionDeps,
+  deleteDataCorrection,
+  getDataCorrection,
+  listDataCorrections,
+  reprocessDataCorrection,
+} from '../application/data-corrections.js';
+import { parseOrThrow } from '../domain/validation.js';
+import { CORRECTION_REASONS } from '../ports/data-correction-store.js';
+import type { ApiRequest, Route, RouteResult } from './api.js';
+import { jsonResponse } from './http-errors.js';
+import { noContent, pagingQuery, param } from './route-helpers.js';
+
+const correctionListQuery = z.strictObject({
+  reason: z
+    .enum(CORRECTION_REASONS, { error: `must be one of ${CORRECTION_REASONS.join(', ')}` })
+    .optional(),
+  ...pagingQuery,
+});
+
+/**
+ * The routes under `/corrections`, bound to their own dependencies; pass them to the API as
+ * `extraRoutes`.
+ *
+ * @example
+ * createApiHandler({ ...deps, extraRoutes: dataCorrectionRoutes({ corrections, streamWriter, now }) });
+ */
+export function dataCorrectionRoutes(deps: DataCorrectionDeps): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/corrections',
+      handle: async (req) => {
+        const { limit, nextToken, reason } = parseOrThrow(correctionListQuery, req.query);
+        const page = await listDataCorrections(deps, { reason }, limit, nextToken);
+        return jsonResponse(200, { corrections: page.items, nextToken: page.nextToken });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/corrections/{id}',
+      handle: async (req) => jsonResponse(200, await getDataCorrection(deps, param(req, 'id'))),
+    },
+    {
+      // No body is needed; one that is sent is ignored.
+      method: 'POST',
+      path: '/corrections/{id}/reprocess',
+      handle: async (req) =>
+        jsonResponse(200, await reprocessDataCorrection(deps, param(req, 'id'))),
+    },
+    {
+      method: 'DELETE',
+      path: '/corrections/{id}',
+      handle: async (req) => {
+        await deleteDataCorrection(deps, param(req, 'id'));
+        return noContent();
+      },
+    },
+  ];
+}
