@@ -18,18 +18,31 @@ const port = portFrom('PORT', 3000);
 const kinesisPort = portFrom('KINESIS_PORT', 4567);
 
 const started = Date.now();
-const stack = await startLocalStack({ port, kinesisPort, persistDir: values.persist });
+const stack = await startLocalStack({
+  port,
+  kinesisPort,
+  persistDir: values.persist,
+  recordsFile: process.env.RECORDS_FILE,
+  log: (line) => console.log(`${new Date().toISOString()}  ${line}`),
+});
+const api = stack.apiUrl;
+const stream = stack.streamNames[0] ?? 'usage-events';
 console.log(
   [
     '',
     `usage metering is running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-    `  API:       ${stack.apiUrl}`,
-    `  DynamoDB:  ${stack.dynamoDbEndpoint}  (DynamoDB Local${values.persist ? `, data in ${values.persist}` : ', in memory'})`,
-    `  Kinesis:   ${stack.kinesisEndpoint}  streams: ${stack.streamNames.join(', ')}`,
+    `  API:        ${api}`,
+    `  Kinesis:    ${stack.kinesisEndpoint}   streams: ${stack.streamNames.join(', ')}`,
+    `  DynamoDB:   ${stack.dynamoDbEndpoint}   (${values.persist ? `data kept in ${values.persist}` : 'in memory'})`,
+    `  Records to: ${stack.recordsFile}`,
     '',
-    'try:',
-    `  curl -s -X POST ${stack.apiUrl}/meter-types -H 'content-type: application/json' \\`,
-    `    -d '{"name":"voice-minutes","unit":"minutes","aggregation":{"type":"sum"},"resetSchedule":{"minute":"0","hour":"0","day":"1","month":"*","weekday":"*"},"timezone":"Europe/Stockholm"}'`,
+    '1. create a meter type that resets every minute:',
+    `   curl -s -X POST ${api}/meter-types -H 'content-type: application/json' -d '{"name":"api-calls","unit":"calls","aggregation":{"type":"sum"},"resetSchedule":{"minute":"*","hour":"*","day":"*","month":"*","weekday":"*"}}'`,
+    '2. create a meter for a customer (use the id printed above):',
+    `   curl -s -X POST ${api}/meters -H 'content-type: application/json' -d '{"meterKey":"${stream}","meterTypeId":"<id>","userId":"alice"}'`,
+    '3. put a usage record on the stream:',
+    `   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws kinesis put-record --endpoint-url ${stack.kinesisEndpoint} --region us-east-1 \\`,
+    `     --stream-name ${stream} --partition-key alice --cli-binary-format raw-in-base64-out --data '{"userId":"alice","value":3}'`,
     '',
     'Ctrl-C stops everything.',
   ].join('\n'),

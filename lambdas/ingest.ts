@@ -1,4 +1,5 @@
 /** Ingest Lambda: Kinesis event source → ingestion use case → DynamoDB (meters, data correction). */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
 import { DynamoDbDataCorrectionStore } from '../shared/adapters/dynamodb/data-correction-store.js';
@@ -6,16 +7,22 @@ import { DynamoDbIngestStore } from '../shared/adapters/dynamodb/ingest-store.js
 import { DynamoDbMeterTypeStore } from '../shared/adapters/dynamodb/meter-type-store.js';
 import { createIngestHandler } from '../shared/adapters/kinesis-ingest-handler.js';
 import { PowertoolsIngestMetrics } from '../shared/adapters/powertools-ingest-metrics.js';
+import { flushAfterIngest } from '../shared/application/period-end.js';
 import { ENV } from '../shared/config/env-names.js';
-import { readIngestConfig } from '../shared/config/runtime-config.js';
+import { readPeriodEndConfig } from '../shared/config/runtime-config.js';
 import { parseStreamsConfig } from '../shared/config/streams.js';
+import { periodEndDeps } from './wiring/period-end.js';
 
-const config = readIngestConfig();
+const config = readPeriodEndConfig();
+const resetFunctionArn = config[ENV.resetFunctionArn];
+if (!resetFunctionArn) throw new Error(`invalid configuration: ${ENV.resetFunctionArn} is not set`);
 const streams = parseStreamsConfig(config[ENV.streamsConfig]);
 const documentClient = createDocumentClient();
 const tableName = config[ENV.tableName];
 const meterTypes = new DynamoDbMeterTypeStore(documentClient, tableName);
 const metrics = new Metrics({ namespace: 'UsageMetering', serviceName: 'ingest' });
+const logger = new Logger({ serviceName: 'ingest' });
+const periodEnd = periodEndDeps(config, documentClient, resetFunctionArn);
 
 const ingest = createIngestHandler({
   store: new DynamoDbIngestStore(documentClient, tableName),
@@ -24,6 +31,14 @@ const ingest = createIngestHandler({
   now: () => new Date(),
   streams,
   metrics: new PowertoolsIngestMetrics(metrics),
+  // Partial pushes go out promptly; what fails here stays in the outbox for the sweeper.
+  afterBatch: (outcome) =>
+    flushAfterIngest(
+      periodEnd,
+      outcome.metersWithOutbox.map((meter) => meter.id),
+      (meterId, error) =>
+        logger.warn('prompt send failed; the sweeper retries', { meterId, error }),
+    ),
 });
 
 export const handler: typeof ingest = async (event) => {

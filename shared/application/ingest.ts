@@ -37,6 +37,7 @@ import type {
 } from '../ports/data-correction-store.js';
 import { correctionIdFor } from '../ports/data-correction-store.js';
 import type { IngestStore, StreamPosition } from '../ports/ingest-store.js';
+import { forEachLimited } from './concurrency.js';
 
 /** One record of a Kinesis batch, as the ingest use case sees it. */
 export interface StreamRecord {
@@ -93,22 +94,6 @@ type Decision =
     }
   | { kind: 'correct'; reason: CorrectionReason; message: string; meterIds?: string[] }
   | { kind: 'already-metered' };
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
 
 function newCounts(received: number): IngestCounts {
   return {
@@ -330,10 +315,12 @@ function decide(
   metered: Set<string>,
 ): Decision {
   const { record } = entry;
+  // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
+  const live = meters.filter((meter) => meter.endedAt === undefined);
   const routed = routeRecord(
     stream.guidingRules,
     record.fields,
-    meters.map((meter) => ({ meter, category: meter.meterType.category })),
+    live.map((meter) => ({ meter, category: meter.meterType.category })),
   );
   if (!routed.ok) {
     if (metered.has(entry.position.sequenceNumber)) return { kind: 'already-metered' };
@@ -368,10 +355,18 @@ function decide(
       message: `${stream.fields.value}: is required`,
     };
   }
-  const targets = active.map((meter) => ({
-    meter,
-    placement: placeUsageTime(meter, record.usageTime),
-  }));
+  const targets = active
+    .map((meter) => ({ meter, placement: placeUsageTime(meter, record.usageTime) }))
+    // A meter deleted at its period end has no next period to count this record in.
+    .filter((t) => !(t.placement === 'next' && t.meter.deleteOnReset));
+  if (targets.length === 0) {
+    return {
+      kind: 'correct',
+      reason: 'NO_METER',
+      message: `the meters of user '${record.userId}' are deleted at the end of the period before ${new Date(record.usageTime).toISOString()}`,
+      meterIds: active.map((meter) => meter.id),
+    };
+  }
   if (
     stream.lateRecordPolicy === 'data-correction' &&
     targets.some((t) => t.placement === 'late')

@@ -42,6 +42,8 @@ export interface MeterState extends MeterDefinition {
   version: number;
   /** Set when the meter was deleted through the API: it takes no usage and closes at this time. */
   retiredAt?: string;
+  /** Set when the meter's last period was closed: it takes no more usage and has no next period. */
+  endedAt?: string;
 }
 
 /** Carry fields a stream keeps for its records. */
@@ -96,9 +98,14 @@ export function isActiveAt(meter: Pick<MeterDefinition, 'meterType'>, usageTime:
 
 /** When the open period may be closed: its end plus the grace period (or at once when retired). */
 export function closableAt(
-  state: Pick<MeterState, 'periodEnd' | 'meterType' | 'retiredAt'>,
+  state: Pick<MeterState, 'periodEnd' | 'meterType' | 'retiredAt' | 'endedAt'>,
 ): number {
-  if (state.retiredAt !== undefined) return Date.parse(state.retiredAt);
+  if (state.endedAt !== undefined) return Number.POSITIVE_INFINITY;
+  if (state.retiredAt !== undefined)
+    return Math.min(
+      Date.parse(state.retiredAt),
+      Date.parse(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000,
+    );
   return Date.parse(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000;
 }
 
@@ -173,10 +180,24 @@ export interface PeriodRule {
 }
 
 /**
+ * Whether closing the open period ends the meter: it was deleted through the API (retired) by
+ * the period's end, the type's active window ends within it, or it is to be deleted on reset
+ * and holds no usage of the next period (which would otherwise be lost).
+ */
+function isLastPeriod(state: MeterState): boolean {
+  const periodEnd = Date.parse(state.periodEnd);
+  if (state.retiredAt !== undefined) return Date.parse(state.retiredAt) <= periodEnd;
+  const activeTo = state.meterType.activeTo;
+  if (activeTo !== undefined && Date.parse(activeTo) <= periodEnd) return true;
+  return state.deleteOnReset && Object.keys(state.next.shards).length === 0;
+}
+
+/**
  * Closes the open period: pushes any due threshold, puts the final record into the outbox and
  * opens the next period, which starts at the old end and ends at the next firing after it (the
  * nearest future firing when firings were missed). Usage already stamped in the next period
- * carries over. A retired meter closes at its retirement and opens no next period.
+ * carries over. When this is the meter's last period (see `isLastPeriod`) it sets `endedAt`
+ * and opens none; a period that reaches `activeTo` sends a final record only if it had usage.
  */
 export function closePeriod(
   state: MeterState,
@@ -187,28 +208,45 @@ export function closePeriod(
   const type = state.meterType.aggregation.type;
   const due = dueThresholdRecords(state, now, carry);
   const totals = periodTotals(type, state.usage);
-  const periodEnd =
-    state.retiredAt !== undefined
-      ? Math.min(Date.parse(state.retiredAt), Date.parse(state.periodEnd))
-      : Date.parse(state.periodEnd);
-  const final = buildMeteredRecord({
-    meter: recordSnapshotOf(state),
-    period: { periodStart: Date.parse(state.periodStart), periodEnd },
-    aggregate: withCarryFields(totals.agg, carry),
-    recordType: 'final',
-    updatedAt: Date.parse(state.updatedAt),
-    lateRecords: totals.late,
-  });
-  const records = [...due.records, final];
+  const last = isLastPeriod(state);
+  const retiredAt = state.retiredAt === undefined ? undefined : Date.parse(state.retiredAt);
+  const periodEnd = last && retiredAt !== undefined ? retiredAt : Date.parse(state.periodEnd);
+  const endsByActiveWindow = last && retiredAt === undefined && !state.deleteOnReset;
+  const records = [...due.records];
+  if (!endsByActiveWindow || totals.agg.count > 0) {
+    records.push(
+      buildMeteredRecord({
+        meter: recordSnapshotOf(state),
+        period: { periodStart: Date.parse(state.periodStart), periodEnd },
+        aggregate: withCarryFields(totals.agg, carry),
+        recordType: 'final',
+        updatedAt: Date.parse(state.updatedAt),
+        lateRecords: totals.late,
+      }),
+    );
+  }
   const outbox = { ...state.outbox };
   for (const record of records) outbox[record.recordId] = record;
-  if (state.retiredAt !== undefined) {
+  if (last) {
+    const endedAt = new Date(periodEnd).toISOString();
     return {
-      state: { ...state, outbox, usage: emptyPeriodUsage(), next: emptyPeriodUsage() },
+      state: {
+        ...state,
+        outbox,
+        usage: emptyPeriodUsage(),
+        next: emptyPeriodUsage(),
+        endedAt,
+        updatedAt: now.toISOString(),
+      },
       records,
     };
   }
-  const next = nextPeriod(new Date(state.periodEnd), now, rule.resetSchedule, rule.timezone);
+  // A meter retired during the grace period still owes the usage stamped after the period end:
+  // its next period ends at its retirement.
+  const next =
+    retiredAt !== undefined
+      ? { periodStart: new Date(state.periodEnd), periodEnd: new Date(retiredAt) }
+      : nextPeriod(new Date(state.periodEnd), now, rule.resetSchedule, rule.timezone);
   return {
     state: {
       ...state,

@@ -11,9 +11,17 @@ import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correctio
 import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
+import { DynamoDbPeriodEndStore } from '../adapters/dynamodb/period-end-store.js';
+import { JsonLinesFilePublisher } from '../adapters/file-publisher.js';
 import { createIngestHandler } from '../adapters/kinesis-ingest-handler.js';
 import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
 import { InMemoryIngestMetrics } from '../adapters/powertools-ingest-metrics.js';
+import {
+  flushAfterIngest,
+  flushMeter,
+  type PeriodEndDeps,
+  sweepDueMeters,
+} from '../application/period-end.js';
 import { DEFAULT_STREAMS, parseStreamsConfig } from '../config/streams.js';
 import { API_BASE_PATH, createApiHandler } from '../http/api.js';
 import { dataCorrectionRoutes } from '../http/data-correction-routes.js';
@@ -26,6 +34,7 @@ import { KinesisEventSourcePoller } from './kinesis-poller.js';
 import { LocalTimerScheduler } from './local-scheduler.js';
 
 export const LOCAL_TABLE_NAME = 'usage-metering';
+export const DEFAULT_RECORDS_FILE = '.local/metered-records.jsonl';
 
 export interface LocalStackOptions {
   /** HTTP port of the API (0 = any free port). */
@@ -41,6 +50,10 @@ export interface LocalStackOptions {
   persistDir?: string;
   /** Where log lines go. */
   log?: (line: string) => void;
+  /** The JSON-lines file metered records are appended to. */
+  recordsFile?: string;
+  /** How often the safety-net sweeper runs. */
+  sweepIntervalMs?: number;
 }
 
 export interface LocalStack {
@@ -48,6 +61,7 @@ export interface LocalStack {
   dynamoDbEndpoint: string;
   kinesisEndpoint: string;
   streamNames: string[];
+  recordsFile: string;
   /** Resolves once every record now on the streams has been delivered to ingestion. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -63,6 +77,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     const streams = parseStreamsConfig(options.streams ?? DEFAULT_STREAMS);
+    const recordsFile = resolve(options.recordsFile ?? DEFAULT_RECORDS_FILE);
     const persistDir = options.persistDir ? resolve(options.persistDir) : undefined;
     if (persistDir) mkdirSync(resolve(persistDir, 'dynamodb'), { recursive: true });
     const [dynamo, kinesis] = await Promise.all([
@@ -79,19 +94,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const documentClient = createDocumentClient({ endpoint: dynamo.endpoint, ...LOCAL_AWS });
     stops.push(async () => documentClient.destroy());
     const meters = new DynamoDbMeterStore(documentClient, LOCAL_TABLE_NAME);
-    const scheduler = new LocalTimerScheduler({
-      onFire: async (trigger: PeriodEndTrigger) => {
-        log(`period end due: meter ${trigger.meterId} at ${trigger.periodEnd}`);
-      },
-      onError: (error) => log(`scheduled reset failed: ${String(error)}`),
-    });
+    const meterTypes = new DynamoDbMeterTypeStore(documentClient, LOCAL_TABLE_NAME);
+    const publisher = new JsonLinesFilePublisher({ path: recordsFile });
+    // The scheduler fires the flush, and the flush registers the next period with the scheduler.
+    const periodEnd: PeriodEndDeps = {
+      store: new DynamoDbPeriodEndStore(documentClient, LOCAL_TABLE_NAME),
+      publisher,
+      scheduler: new LocalTimerScheduler({
+        onFire: async (trigger: PeriodEndTrigger) => {
+          await flushMeter(periodEnd, trigger.meterId);
+        },
+        onError: (error) => log(`scheduled reset failed: ${String(error)}`),
+      }),
+      meterType: async (id) => (await meterTypes.get(id))?.meterType,
+      streams,
+      now: () => new Date(),
+    };
+    const scheduler = periodEnd.scheduler as LocalTimerScheduler;
     stops.push(async () => scheduler.stop());
+    const sweep = async () => {
+      const result = await sweepDueMeters(periodEnd).catch((error: unknown) => {
+        log(`sweep failed: ${String(error)}`);
+        return undefined;
+      });
+      for (const failure of result?.failed ?? [])
+        log(`sweep could not flush meter ${failure.meterId}: ${failure.error}`);
+    };
+    // Schedules live in memory: after a restart the first sweep finds every overdue meter.
+    await sweep();
+    const sweeper = setInterval(() => void sweep(), options.sweepIntervalMs ?? 15_000);
+    sweeper.unref();
+    stops.push(async () => clearInterval(sweeper));
 
     const kinesisClient = createLocalKinesisClient(kinesis.endpoint);
     stops.push(async () => kinesisClient.destroy());
     for (const stream of streams) await ensureStream(kinesisClient, stream.name, stream.shardCount);
 
-    const meterTypes = new DynamoDbMeterTypeStore(documentClient, LOCAL_TABLE_NAME);
     const corrections = new DynamoDbDataCorrectionStore(documentClient, LOCAL_TABLE_NAME);
     const metrics = new InMemoryIngestMetrics();
     const ingest = createIngestHandler({
@@ -101,6 +139,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       now: () => new Date(),
       streams,
       metrics,
+      afterBatch: (outcome) =>
+        flushAfterIngest(
+          periodEnd,
+          outcome.metersWithOutbox.map((meter) => meter.id),
+          (meterId, error) =>
+            log(
+              `sending the records of meter ${meterId} failed (the sweeper retries): ${String(error)}`,
+            ),
+        ),
     });
     const pollers = streams.map(
       (stream) =>
@@ -148,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamoDbEndpoint: dynamo.endpoint,
       kinesisEndpoint: kinesis.endpoint,
       streamNames: streams.map((stream) => stream.name),
+      recordsFile,
       idle: async () => {
         await Promise.all(pollers.map((poller) => poller.idle({ timeoutMs: 30_000 })));
       },

@@ -7,7 +7,6 @@ export interface PublishableRecord {
   id: string;
   meterTypeId: string;
   userId: string;
-  [field: string]: unknown;
 }
 
 /** Outcome of one publish: every record given is in exactly one of the two lists. */

@@ -7,7 +7,7 @@ import type { PublishableRecord } from '../../shared/ports/record-publisher.js';
 
 let dir: string;
 
-function record(n: number): PublishableRecord {
+function record(n: number): PublishableRecord & Record<string, unknown> {
   return {
     recordId: `rec-${n}`,
     recordType: 'final',

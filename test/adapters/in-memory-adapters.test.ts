@@ -6,7 +6,7 @@ import type { PublishableRecord } from '../../shared/ports/record-publisher.js';
 
 const meterId = '3f1c2b8e-8d4a-4c1e-9f57-2a6b1d0e7c93';
 
-function record(n: number): PublishableRecord {
+function record(n: number): PublishableRecord & Record<string, unknown> {
   return { recordId: `rec-${n}`, recordType: 'final', id: meterId, meterTypeId: 't', userId: 'u' };
 }
 

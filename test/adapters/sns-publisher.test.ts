@@ -9,7 +9,7 @@ const client = new SNSClient({ region: 'eu-west-1' });
 const standardArn = 'arn:aws:sns:eu-west-1:123456789012:metered-records';
 const fifoArn = 'arn:aws:sns:eu-west-1:123456789012:metered-records.fifo';
 
-function record(n: number): PublishableRecord {
+function record(n: number): PublishableRecord & Record<string, unknown> {
   return {
     recordId: `rec-${n}`,
     recordType: 'partial',

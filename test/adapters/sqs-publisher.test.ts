@@ -9,7 +9,10 @@ const client = new SQSClient({ region: 'eu-west-1' });
 const standardUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/metered-records';
 const fifoUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/metered-records.fifo';
 
-function record(n: number, extra: Record<string, unknown> = {}): PublishableRecord {
+function record(
+  n: number,
+  extra: Record<string, unknown> = {},
+): PublishableRecord & Record<string, unknown> {
   return {
     recordId: `meter-${n % 3}#2024-02-01T00:00:00.000Z#final#${n}`,
     recordType: n % 2 === 0 ? 'final' : 'partial',

@@ -5,11 +5,18 @@ import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data
 import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
+import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
+import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory-publisher.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
 import { createIngestHandler } from '../../shared/adapters/kinesis-ingest-handler.js';
 import { InMemoryIngestMetrics } from '../../shared/adapters/powertools-ingest-metrics.js';
 import { createMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
+import {
+  flushMeter,
+  type PeriodEndDeps,
+  sweepDueMeters,
+} from '../../shared/application/period-end.js';
 import { parseStreamsConfig, type StreamsConfigInput } from '../../shared/config/streams.js';
 import type { MeterState } from '../../shared/domain/meter-usage.js';
 import type { IngestStore } from '../../shared/ports/ingest-store.js';
@@ -165,10 +172,21 @@ export async function ingestUnderTest(config: StreamsConfigInput = streamConfig(
   const store = new FaultyIngestStore(new DynamoDbIngestStore(table.client, table.tableName));
   const corrections = new DynamoDbDataCorrectionStore(table.client, table.tableName);
   const metrics = new InMemoryIngestMetrics();
+  const scheduler = new InMemoryPeriodEndScheduler();
+  const publisher = new InMemoryRecordPublisher();
+  const periodEndStore = new DynamoDbPeriodEndStore(table.client, table.tableName);
+  const periodEnd: PeriodEndDeps = {
+    store: periodEndStore,
+    publisher,
+    scheduler,
+    meterType: async (id) => (await meterTypes.get(id))?.meterType,
+    streams,
+    now: () => clock.now,
+  };
   const apiDeps = {
     meterTypes,
     meters,
-    scheduler: new InMemoryPeriodEndScheduler(),
+    scheduler,
     now: () => clock.now,
     newId: randomUUID,
   };
@@ -227,5 +245,11 @@ export async function ingestUnderTest(config: StreamsConfigInput = streamConfig(
     meterFor,
     state,
     apiDeps,
+    scheduler,
+    publisher,
+    periodEnd,
+    periodEndStore,
+    flush: (meterId: string) => flushMeter(periodEnd, meterId),
+    sweep: () => sweepDueMeters(periodEnd),
   };
 }

@@ -40,14 +40,17 @@ export function meterStateOf(item: Item): MeterState {
   return copy as MeterState;
 }
 
-/** When the sweeper should look at a meter: its period's close, or soon when records wait in the outbox. */
-export function dueAtOf(state: MeterState, now: Date): string {
+/**
+ * When the sweeper should look at a meter: its period's close, or soon when records wait in
+ * the outbox; undefined when nothing will ever be due (an ended meter with an empty outbox).
+ */
+export function dueAtOf(state: MeterState, now: Date): string | undefined {
   const close = closableAt(state);
   const due =
     Object.keys(state.outbox).length > 0
       ? Math.min(close, now.getTime() + OUTBOX_SWEEP_DELAY_MS)
       : close;
-  return new Date(due).toISOString();
+  return Number.isFinite(due) ? new Date(due).toISOString() : undefined;
 }
 
 /** The full item of a meter state (live, or retired after an API delete). */
@@ -61,13 +64,37 @@ export function meterItemOf(state: MeterState, now: Date): Item {
           gsi1pk: LIST_PARTITIONS.meters,
           gsi1sk: `${state.createdAt}#${state.id}`,
         };
+  const dueAt = dueAtOf(state, now);
   return {
     ...state,
     ...keys,
     category: state.meterType.category,
-    gsi2pk: dueShardOf(state.id),
-    gsi2sk: dueAtOf(state, now),
+    ...(dueAt ? { gsi2pk: dueShardOf(state.id), gsi2sk: dueAt } : {}),
   };
+}
+
+/** Replaces a meter's item if its version is unchanged; false on a conflict. */
+export async function replaceMeterItem(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  next: MeterState,
+  expectedVersion: number,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: meterItemOf({ ...next, version: expectedVersion + 1 }, new Date(next.updatedAt)),
+        ConditionExpression: '#id = :id AND #version = :version',
+        ExpressionAttributeNames: { '#id': 'id', '#version': 'version' },
+        ExpressionAttributeValues: { ':id': next.id, ':version': expectedVersion },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    rethrowStoreError(error);
+  }
 }
 
 function dedupKey(streamName: string, eventId: string) {
@@ -159,21 +186,7 @@ export class DynamoDbIngestStore implements IngestStore {
   }
 
   async replaceMeter(next: MeterState, expectedVersion: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: meterItemOf({ ...next, version: expectedVersion + 1 }, new Date(next.updatedAt)),
-          ConditionExpression: '#id = :id AND #version = :version',
-          ExpressionAttributeNames: { '#id': 'id', '#version': 'version' },
-          ExpressionAttributeValues: { ':id': next.id, ':version': expectedVersion },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      rethrowStoreError(error);
-    }
+    return replaceMeterItem(this.client, this.tableName, next, expectedVersion);
   }
 
   async addThresholdRecords(

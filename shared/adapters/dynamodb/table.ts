@@ -40,6 +40,12 @@ export const itemKeys = {
   retiredMeter: (id: string) => ({ pk: `RETIRED#${id}`, sk: 'M' }),
 } as const;
 
+/** Attributes the due index carries besides the keys: enough to find the meter. */
+export const DUE_INDEX_ATTRIBUTES = ['id'] as const;
+
+/** The 16 partitions of the due index (by the first hex digit of a meter id). */
+export const DUE_PARTITIONS = Array.from({ length: 16 }, (_, i) => `DUE#${i.toString(16)}`);
+
 export const LIST_PARTITIONS = {
   meterTypes: 'MT',
   meters: 'M',
@@ -80,7 +86,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           { AttributeName: TABLE_KEYS.duePartitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEYS.dueSortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DUE_INDEX_ATTRIBUTES] },
       },
     ],
   };

@@ -1,0 +1,176 @@
+/**
+ * Period end: close due periods, send every record waiting in a meter's outbox, and register
+ * the next period end (DESIGN.md 2.3, 2.4, 2.5). The scheduled reset, the safety-net sweeper
+ * and the prompt partial-push sender all run the same `flushMeter`; it is idempotent, so a
+ * schedule that fires twice, late, or for a period already closed does no harm, and a crash
+ * anywhere only means the same records (same recordIds) are sent again.
+ */
+import type { MeterType } from '../domain/meter.js';
+import { periodEndFireAt } from '../domain/meter.js';
+import type { CarryFields, MeterState } from '../domain/meter-usage.js';
+import { closableAt, closePeriod } from '../domain/meter-usage.js';
+import type { MeteredRecord } from '../domain/metered-record.js';
+import type { StreamConfig } from '../domain/schemas.js';
+import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
+import type { PeriodEndStore } from '../ports/period-end-store.js';
+import type { MeteredRecordPublisher } from '../ports/record-publisher.js';
+import { forEachLimited } from './concurrency.js';
+
+export interface PeriodEndDeps {
+  store: PeriodEndStore;
+  publisher: MeteredRecordPublisher;
+  scheduler: PeriodEndScheduler;
+  /** The meter type's current settings: a schedule or time-zone change applies from the next period. */
+  meterType: (id: string) => Promise<MeterType | undefined>;
+  /** Streams, for the carry fields of a meter key. */
+  streams: readonly StreamConfig[];
+  now: () => Date;
+}
+
+/** Some records could not be sent; they stay in the outbox and are sent on the next try. */
+export class PublishFailedError extends Error {
+  override readonly name = 'PublishFailedError';
+  constructor(
+    readonly meterId: string,
+    readonly failed: { recordId: string; error: string }[],
+  ) {
+    super(
+      `${failed.length} metered record(s) of meter ${meterId} could not be sent: ${failed[0]?.error ?? ''}`,
+    );
+  }
+}
+
+export interface FlushResult {
+  status: 'flushed' | 'gone';
+  periodsClosed: number;
+  sent: number;
+  deleted: boolean;
+}
+
+const MAX_ATTEMPTS = 10;
+
+function carryOf(deps: PeriodEndDeps, meterKey: string): CarryFields | undefined {
+  return deps.streams.find((stream) => stream.meterKey === meterKey);
+}
+
+/** Oldest period first, partial pushes before the final record of their period. */
+function sendingOrder(a: MeteredRecord, b: MeteredRecord): number {
+  if (a.periodStart !== b.periodStart) return a.periodStart < b.periodStart ? -1 : 1;
+  if (a.recordType !== b.recordType) return a.recordType === 'partial' ? -1 : 1;
+  return a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0;
+}
+
+/**
+ * Flushes one meter.
+ * 1. Read it (live, or deleted through the API and not yet flushed).
+ * 2. While its period end plus grace has passed: close the period (due thresholds, then the
+ *    final record, into the outbox) and open the next with the type's current schedule, in one
+ *    version-conditioned write; on a conflict read again.
+ * 3. Send everything in the outbox; remove what was sent.
+ * 4. Register the end of the open period with the scheduler (idempotent).
+ * 5. A meter deleted through the API, or with deleteOnReset, is removed once all is sent.
+ * Throws PublishFailedError when something could not be sent (it stays in the outbox).
+ */
+export async function flushMeter(deps: PeriodEndDeps, meterId: string): Promise<FlushResult> {
+  const now = deps.now();
+  let meter = await deps.store.findById(meterId);
+  if (!meter) return { status: 'gone', periodsClosed: 0, sent: 0, deleted: false };
+  let periodsClosed = 0;
+  for (let attempt = 1; now.getTime() >= closableAt(meter); attempt++) {
+    if (attempt > MAX_ATTEMPTS)
+      throw new Error(`meter ${meterId} kept changing while its period was closed`);
+    const type = await deps.meterType(meter.meterTypeId);
+    const rule = {
+      resetSchedule: type?.resetSchedule ?? meter.meterType.resetSchedule,
+      timezone: type?.timezone ?? meter.meterType.timezone,
+    };
+    const closed: MeterState = closePeriod(meter, now, rule, carryOf(deps, meter.meterKey)).state;
+    if (await deps.store.replaceMeter(closed, meter.version)) {
+      meter = { ...closed, version: meter.version + 1 };
+      periodsClosed++;
+    } else {
+      meter = await deps.store.findById(meterId);
+      if (!meter) return { status: 'gone', periodsClosed, sent: 0, deleted: false };
+    }
+  }
+
+  const records = Object.values(meter.outbox).sort(sendingOrder);
+  let sent = 0;
+  let failed: { recordId: string; error: string }[] = [];
+  if (records.length > 0) {
+    const result = await deps.publisher.publish(records);
+    sent = result.sent.length;
+    failed = result.failed;
+    meter = (await deps.store.removeFromOutbox(meter, result.sent, now)) ?? meter;
+  }
+
+  if (meter.endedAt === undefined) {
+    await deps.scheduler.schedulePeriodEnd(
+      { meterId, periodEnd: meter.periodEnd },
+      periodEndFireAt(meter.periodEnd, meter.meterType.gracePeriodSeconds),
+    );
+  }
+
+  let deleted = false;
+  const removable = meter.retiredAt !== undefined || meter.deleteOnReset;
+  if (
+    meter.endedAt !== undefined &&
+    removable &&
+    Object.keys(meter.outbox).length === 0 &&
+    failed.length === 0
+  ) {
+    deleted = await deps.store.deleteMeter(meter);
+  }
+  if (failed.length > 0) throw new PublishFailedError(meterId, failed);
+  return { status: 'flushed', periodsClosed, sent, deleted };
+}
+
+export interface SweepResult {
+  due: number;
+  flushed: number;
+  failed: { meterId: string; error: string }[];
+}
+
+/**
+ * The safety net: flushes every meter whose period end plus grace has passed, or whose outbox
+ * has waited a few minutes, so a lost schedule or a failed prompt send delays a record but
+ * never loses it.
+ */
+export async function sweepDueMeters(
+  deps: PeriodEndDeps,
+  limit = 500,
+  concurrency = 8,
+): Promise<SweepResult> {
+  const ids = await deps.store.dueMeterIds(deps.now(), limit);
+  const result: SweepResult = { due: ids.length, flushed: 0, failed: [] };
+  await forEachLimited(ids, concurrency, async (meterId) => {
+    try {
+      await flushMeter(deps, meterId);
+      result.flushed++;
+    } catch (error) {
+      result.failed.push({
+        meterId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+  return result;
+}
+
+/**
+ * Sends, promptly, what ingestion just put into outboxes (partial pushes, periods closed on the
+ * way). Failures are reported, not thrown: the records stay in the outbox for the sweeper.
+ */
+export async function flushAfterIngest(
+  deps: PeriodEndDeps,
+  meterIds: readonly string[],
+  onError: (meterId: string, error: unknown) => void,
+): Promise<void> {
+  await forEachLimited([...new Set(meterIds)], 4, async (meterId) => {
+    try {
+      await flushMeter(deps, meterId);
+    } catch (error) {
+      onError(meterId, error);
+    }
+  });
+}
