@@ -139,7 +139,7 @@ export async function ingestBatch(
 
   const byUser = new Map<string, Entry[]>();
   for (const position of records) {
-    const parsed = parseUsageRecord(position.data, position.arrivalTime, now.getTime(), stream);
+    const parsed = parseUsageRecord(position.data, position.arrivalTime, stream);
     if (!parsed.ok) {
       correct(
         position,
@@ -156,6 +156,13 @@ export async function ingestBatch(
 
   const failed: string[] = [];
   const metersWithOutbox: MeterState[] = [];
+  const first = records[0];
+  if (!first) return { failedSequenceNumbers: [], counts, metersWithOutbox };
+  try {
+    await skipPreviouslyCorrected(deps, stream, first.shardId, byUser);
+  } catch {
+    return { failedSequenceNumbers: [first.sequenceNumber], counts, metersWithOutbox };
+  }
   await forEachLimited([...byUser.values()], deps.concurrency ?? 8, async (entries) => {
     try {
       const result = await meterUserEntries(deps, stream, entries, now, counts);
@@ -169,11 +176,46 @@ export async function ingestBatch(
   });
 
   try {
-    await deps.corrections.putAll(corrections);
+    if (corrections.length > 0) {
+      const highest = corrections
+        .map((c) => sequenceKey(c.sequenceNumber))
+        .reduce((a, b) => (a > b ? a : b));
+      await deps.corrections.raiseHighWaterMark(stream.name, first.shardId, highest);
+      await deps.corrections.putAll(corrections);
+    }
   } catch {
     for (const c of corrections) failed.push(c.sequenceNumber);
   }
   return { failedSequenceNumbers: lowest(failed), counts, metersWithOutbox };
+}
+
+/**
+ * A record put into data correction by an earlier attempt of this batch stays there: were it
+ * metered now (say its meter was created in between), it would be in both. Records at or below
+ * the shard's correction high-water mark are looked up and dropped from this attempt; the
+ * mark keeps the look-up to retried stretches of the stream.
+ */
+async function skipPreviouslyCorrected(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  shardId: string,
+  byUser: Map<string, Entry[]>,
+): Promise<void> {
+  const mark = await deps.corrections.highWaterMark(stream.name, shardId);
+  if (mark === undefined) return;
+  const idOf = (entry: Entry) =>
+    correctionIdFor(stream.name, entry.position.shardId, entry.position.sequenceNumber);
+  const candidates = [...byUser.values()]
+    .flat()
+    .filter((entry) => sequenceKey(entry.position.sequenceNumber) <= mark);
+  if (candidates.length === 0) return;
+  const corrected = await deps.corrections.existingIds(candidates.map(idOf));
+  if (corrected.size === 0) return;
+  for (const [userId, entries] of byUser) {
+    const remaining = entries.filter((entry) => !corrected.has(idOf(entry)));
+    if (remaining.length > 0) byUser.set(userId, remaining);
+    else byUser.delete(userId);
+  }
 }
 
 /** The lowest sequence number of the list (Lambda resumes from the lowest reported failure). */

@@ -100,13 +100,14 @@ function firstIssue(result: {
 }
 
 /**
- * Decodes, enriches and validates one stream record. `arrivalTime` (epoch ms) is the default
- * usage time; a usage time more than the stream's skew after `now` is FUTURE_TIMESTAMP.
+ * Decodes, enriches and validates one stream record. `arrivalTime` (epoch ms, when Kinesis
+ * received it) is the default usage time; a usage time more than the stream's skew after the
+ * arrival is FUTURE_TIMESTAMP. Judging by the arrival, not the clock, gives the same answer on
+ * every retry of the record.
  */
 export function parseUsageRecord(
   data: Uint8Array,
   arrivalTime: number,
-  now: number,
   stream: StreamConfig,
 ): UsageRecordResult {
   let text: string;
@@ -158,7 +159,7 @@ export function parseUsageRecord(
     if (!result.success) return invalid(`${names.timestamp}: ${firstIssue(result)}`, userId);
     usageTime = typeof result.data === 'number' ? result.data : Date.parse(result.data);
   }
-  if (usageTime > now + stream.maxFutureSkewSeconds * 1000) {
+  if (usageTime > arrivalTime + stream.maxFutureSkewSeconds * 1000) {
     return {
       ok: false,
       reason: 'FUTURE_TIMESTAMP',

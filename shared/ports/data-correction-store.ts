@@ -67,6 +67,15 @@ export interface DataCorrectionStore {
   completeReprocess(id: string, sequenceNumber: string, now: Date): Promise<DataCorrection>;
   /** Gives up a claim after the re-send failed, so it can be tried again. */
   releaseReprocess(id: string): Promise<void>;
+  /**
+   * The highest sequence number (fixed width) of a shard for which entries may have been
+   * stored; records at or below it must be checked with `existingIds` before they are metered.
+   */
+  highWaterMark(streamName: string, shardId: string): Promise<string | undefined>;
+  /** Raises the high-water mark (never lowers it); called before the entries are stored. */
+  raiseHighWaterMark(streamName: string, shardId: string, sequenceKey: string): Promise<void>;
+  /** Which of these entry ids are stored (strongly consistent). */
+  existingIds(ids: readonly string[]): Promise<Set<string>>;
 }
 
 /** Deterministic id of the correction entry for a stream position. */

@@ -12,6 +12,8 @@ const usage = (
   timestamp = '2025-01-15T10:00:00Z',
 ): TestRecord => ({
   data: { userId, value, timestamp, ...extra },
+  // Kinesis received it a second after it was stamped.
+  arrivalTime: Date.parse(timestamp) + 1000,
 });
 const isMeter = (meterId: string) => (args: unknown[]) =>
   (args[0] as ShardUsageWrite).meter.id === meterId;
@@ -143,6 +145,23 @@ describe('ingestion: exactly once', () => {
     const { meter } = await t.meterFor('late-customer');
     await t.handler(kinesisEvent([usage('late-customer', 5, { eventId: 'e1' })]));
     expect((await t.meters.get(meter.id))?.value).toBe(5);
+  });
+
+  it('never meters a record on a retry that an earlier attempt put into data correction', async () => {
+    const t = await ingestUnderTest();
+    const a = await t.meterFor('a');
+    const records = [usage('a', 1), usage('bob', 2), usage('a', 3)];
+    const event = kinesisEvent(records);
+    t.store.faults.push({ method: 'writeShardUsage', when: isMeter(a.meter.id) });
+    const first = await t.handler(event);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.sequenceNumber }]);
+    expect((await t.corrections.list({}, 10)).items.map((c) => c.reason)).toEqual(['NO_METER']);
+    // bob gets a meter before Lambda retries the batch.
+    const bob = await t.meterFor('bob');
+    expect((await t.handler(event)).batchItemFailures).toEqual([]);
+    expect((await t.meters.get(a.meter.id))?.value).toBe(4);
+    expect((await t.meters.get(bob.meter.id))?.value).toBe(0);
+    expect((await t.corrections.list({}, 10)).items).toHaveLength(1);
   });
 
   it('writes a meter once for 10,000 of its records in one batch', async () => {

@@ -5,6 +5,7 @@ import { ingestUnderTest, kinesisEvent, type TestRecord } from '../support/inges
 const hourly = { minute: '0', hour: '*', day: '*', month: '*', weekday: '*' };
 const usage = (userId: string, value: number, timestamp: string): TestRecord => ({
   data: { userId, value, timestamp },
+  arrivalTime: Date.parse(timestamp) + 1000,
 });
 const finals = (records: readonly unknown[]) =>
   (records as MeteredRecord[]).filter((r) => r.recordType === 'final');

@@ -5,6 +5,8 @@
  */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -65,6 +67,11 @@ function oldItemOf(error: unknown): Record<string, { S?: string }> | undefined {
     : undefined;
 }
 
+/** The per-shard high-water mark of sequence numbers that may have correction entries. */
+function highWaterMarkKey(streamName: string, shardId: string): { pk: string; sk: string } {
+  return { pk: `CORRHWM#${keyPart(streamName)}#${keyPart(shardId)}`, sk: 'HWM' };
+}
+
 /** DynamoDB adapter of the data-correction store. */
 export class DynamoDbDataCorrectionStore implements DataCorrectionStore {
   constructor(
@@ -95,6 +102,65 @@ export class DynamoDbDataCorrectionStore implements DataCorrectionStore {
       Array.from({ length: Math.min(PUT_CONCURRENCY, entries.length) }, () => worker()),
     );
     if (failure) rethrowStoreError(failure.error);
+  }
+
+  async highWaterMark(streamName: string, shardId: string): Promise<string | undefined> {
+    const output = await this.client
+      .send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: highWaterMarkKey(streamName, shardId),
+          ConsistentRead: true,
+        }),
+      )
+      .catch(rethrowStoreError);
+    const mark = output.Item?.sequenceKey;
+    return typeof mark === 'string' ? mark : undefined;
+  }
+
+  async raiseHighWaterMark(
+    streamName: string,
+    shardId: string,
+    sequenceKey: string,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...highWaterMarkKey(streamName, shardId), sequenceKey },
+          ConditionExpression: 'attribute_not_exists(pk) OR sequenceKey < :mark',
+          ExpressionAttributeValues: { ':mark': sequenceKey },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) rethrowStoreError(error);
+    }
+  }
+
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(ids)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(start, start + 100)
+        .map(dataCorrectionKey);
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed keys');
+        const output: BatchGetCommandOutput = await this.client
+          .send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id' },
+              },
+            }),
+          )
+          .catch(rethrowStoreError);
+        for (const item of output.Responses?.[this.tableName] ?? []) found.add(String(item.id));
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys;
+        if (keys?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      }
+    }
+    return found;
   }
 
   async get(id: string): Promise<DataCorrection | undefined> {
