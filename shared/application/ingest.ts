@@ -443,7 +443,7 @@ async function deduplicate(
   const inBatch = new Set(entries.map((e) => e.position.sequenceNumber));
   for (const [i, entry] of entries.entries()) {
     const decision = decisions[i];
-    const eventId = entry.record.eventId;
+    const eventId = dedupKeyOf(entry.record);
     if (decision?.kind !== 'apply' || eventId === undefined) continue;
     const position = {
       shardId: entry.position.shardId,
@@ -474,6 +474,14 @@ async function deduplicate(
   }
 }
 
+/**
+ * The de-duplication key of a record: its event id, per user. A producer's retry repeats the
+ * whole record, user included; two customers' records never cancel each other out.
+ */
+function dedupKeyOf(record: UsageRecord): string | undefined {
+  return record.eventId === undefined ? undefined : JSON.stringify([record.userId, record.eventId]);
+}
+
 async function releaseClaimsOfCorrected(
   deps: IngestDeps,
   stream: StreamConfig,
@@ -483,7 +491,7 @@ async function releaseClaimsOfCorrected(
 ): Promise<void> {
   for (const [i, entry] of entries.entries()) {
     const position = claims.get(entry.position.sequenceNumber);
-    const eventId = entry.record.eventId;
+    const eventId = dedupKeyOf(entry.record);
     if (position && eventId !== undefined && decisions[i]?.kind === 'correct') {
       await deps.store.releaseClaim(stream.name, eventId, position);
     }

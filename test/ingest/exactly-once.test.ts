@@ -118,6 +118,18 @@ describe('ingestion: exactly once', () => {
     expect(t.metrics.total('duplicates')).toBe(3);
   });
 
+  it('de-duplicates per user: two customers whose records share an event id are both counted', async () => {
+    const t = await ingestUnderTest(
+      streamConfig({ deduplication: { enabled: true, windowHours: 24 } }),
+    );
+    const a = await t.meterFor('a');
+    const b = await t.meterFor('b');
+    await t.handler(kinesisEvent([usage('a', 5, { eventId: 'order-1' })]));
+    await t.handler(kinesisEvent([usage('b', 7, { eventId: 'order-1' })]));
+    expect((await t.meters.get(a.meter.id))?.value).toBe(5);
+    expect((await t.meters.get(b.meter.id))?.value).toBe(7);
+  });
+
   it('does not mistake a record that crashed after its de-duplication claim for its own duplicate', async () => {
     const t = await ingestUnderTest(
       streamConfig({ deduplication: { enabled: true, windowHours: 24 } }),

@@ -150,7 +150,11 @@ export function kinesisEvent(
 }
 
 /** Everything a test of ingestion needs, on a fresh table. */
-export async function ingestUnderTest(config: StreamsConfigInput = streamConfig()) {
+export async function ingestUnderTest(
+  config: StreamsConfigInput = streamConfig(),
+  options: { wrap?: <T extends object>(store: T) => T } = {},
+) {
+  const wrap = options.wrap ?? (<T extends object>(store: T) => store);
   const table = await freshTable();
   const counter: CallCounter = {
     counts: new Map(),
@@ -169,14 +173,14 @@ export async function ingestUnderTest(config: StreamsConfigInput = streamConfig(
   const clock = { now: new Date('2025-01-15T12:00:00.000Z') };
   const meterTypes = new DynamoDbMeterTypeStore(table.client, table.tableName);
   const meters = new DynamoDbMeterStore(table.client, table.tableName);
-  const store = new FaultyIngestStore(new DynamoDbIngestStore(table.client, table.tableName));
-  const corrections = new DynamoDbDataCorrectionStore(table.client, table.tableName);
+  const store = new FaultyIngestStore(wrap(new DynamoDbIngestStore(table.client, table.tableName)));
+  const corrections = wrap(new DynamoDbDataCorrectionStore(table.client, table.tableName));
   const metrics = new InMemoryIngestMetrics();
   const scheduler = new InMemoryPeriodEndScheduler();
   const publisher = new InMemoryRecordPublisher();
   const periodEndStore = new DynamoDbPeriodEndStore(table.client, table.tableName);
   const periodEnd: PeriodEndDeps = {
-    store: periodEndStore,
+    store: wrap(periodEndStore),
     publisher,
     scheduler,
     meterType: async (id) => (await meterTypes.get(id))?.meterType,
