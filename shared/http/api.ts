@@ -29,6 +29,7 @@ import { identifier } from '../domain/schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { SummaryStore } from '../ports/metering-store.js';
 import { errorResponse, HttpError, jsonResponse } from './http-errors.js';
+import openApiDocument from './openapi.json' with { type: 'json' };
 import { noContent, pagingQuery, param } from './route-helpers.js';
 
 export const API_BASE_PATH = '/usage-metering/v1';
@@ -58,13 +59,15 @@ export interface Route {
   handle: (request: ApiRequest, deps: ApiDeps) => Promise<RouteResult>;
 }
 
-const meterTypeListQuery = z.strictObject({
+/** Query string of `GET /meter-types`. */
+export const meterTypeListQuery = z.strictObject({
   ...pagingQuery,
   category: identifier(80).optional(),
   name: identifier(80).optional(),
 });
 
-const meterListQuery = z.strictObject({
+/** Query string of `GET /meters`. */
+export const meterListQuery = z.strictObject({
   ...pagingQuery,
   meterTypeId: identifier(100).optional(),
   userId: identifier(256).optional(),
@@ -151,6 +154,12 @@ export const coreRoutes: Route[] = [
     method: 'GET',
     path: '/summary',
     handle: async (_req, deps) => jsonResponse(200, await deps.summary.summary()),
+  },
+  {
+    // The committed document (`npm run openapi`), bundled with the handler.
+    method: 'GET',
+    path: '/openapi.json',
+    handle: async () => jsonResponse(200, openApiDocument),
   },
 ];
 
