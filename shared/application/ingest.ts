@@ -177,9 +177,9 @@ export async function ingestBatch(
 
   try {
     if (corrections.length > 0) {
-      const highest = corrections
-        .map((c) => sequenceKey(c.sequenceNumber))
-        .reduce((a, b) => (a > b ? a : b));
+      // Fixed-width keys sort like the sequence numbers they stand for.
+      const highest =
+        corrections.map((c) => sequenceKey(c.sequenceNumber)).sort()[corrections.length - 1] ?? '';
       await deps.corrections.raiseHighWaterMark(stream.name, first.shardId, highest);
       await deps.corrections.putAll(corrections);
     }

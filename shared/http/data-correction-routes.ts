@@ -9,7 +9,7 @@ import {
 } from '../application/data-corrections.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { CORRECTION_REASONS } from '../ports/data-correction-store.js';
-import type { ApiRequest, Route, RouteResult } from './api.js';
+import type { Route } from './api.js';
 import { jsonResponse } from './http-errors.js';
 import { noContent, pagingQuery, param } from './route-helpers.js';
 
