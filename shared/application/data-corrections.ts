@@ -10,7 +10,7 @@ import type {
 } from '../ports/data-correction-store.js';
 import type { Page } from '../ports/metering-store.js';
 import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
-import { NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from './errors.js';
 
 /** What the data-correction use cases need from outside. */
 export interface DataCorrectionDeps {
@@ -71,6 +71,13 @@ export async function reprocessDataCorrection(
   id: string,
 ): Promise<DataCorrection> {
   if (id.length > MAX_ID_LENGTH) throw notFound(id);
+  const stored = await deps.corrections.get(id);
+  if (!stored) throw notFound(id);
+  if (stored.dataTruncated) {
+    throw new ConflictError(
+      `entry ${id} keeps only the first bytes of a ${stored.dataBytes ?? 'large'}-byte record; it cannot be re-sent`,
+    );
+  }
   const entry = await deps.corrections.claimReprocess(
     id,
     deps.now(),

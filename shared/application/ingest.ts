@@ -12,8 +12,8 @@
  * fail or block the batch.
  */
 import type { UsageSample } from '../domain/aggregation.js';
-import { aggregateSamples, applyValue, mergeAggregates } from '../domain/aggregation.js';
-import { groupValuesOf, readField, routeRecord, toFieldValue } from '../domain/guiding.js';
+import { aggregateSamples, applyValue, groupKey, mergeAggregates } from '../domain/aggregation.js';
+import { readField, routeRecord, storedFieldValue } from '../domain/guiding.js';
 import type { MeterType } from '../domain/meter.js';
 import type { MeterState, PeriodPlacement, PeriodRule, ShardSlot } from '../domain/meter-usage.js';
 import {
@@ -35,7 +35,7 @@ import type {
   DataCorrection,
   DataCorrectionStore,
 } from '../ports/data-correction-store.js';
-import { correctionIdFor } from '../ports/data-correction-store.js';
+import { correctionData, correctionIdFor } from '../ports/data-correction-store.js';
 import type { IngestStore, StreamPosition } from '../ports/ingest-store.js';
 import { forEachLimited } from './concurrency.js';
 
@@ -91,6 +91,7 @@ type Decision =
       kind: 'apply';
       targets: { meter: MeterState; placement: PeriodPlacement }[];
       groupValues?: Record<string, FieldValue>;
+      carry?: Record<string, FieldValue>;
     }
   | { kind: 'correct'; reason: CorrectionReason; message: string; meterIds?: string[] }
   | { kind: 'already-metered' };
@@ -130,7 +131,7 @@ export async function ingestBatch(
       shardId: position.shardId,
       sequenceNumber: position.sequenceNumber,
       partitionKey: position.partitionKey,
-      data: Buffer.from(position.data).toString('base64'),
+      ...correctionData(position.data),
       receivedAt: new Date(position.arrivalTime).toISOString(),
       correctedAt: now.toISOString(),
       ...extra,
@@ -256,6 +257,7 @@ async function meterUserEntries(
     const meters = prepared.map((p) => p.state);
     const decisions = entries.map((entry) => decide(stream, entry, meters, metered));
     await deduplicate(deps, stream, entries, decisions, claims, now, counts);
+    admitRecords(meters, shardId, entries, decisions);
 
     const applied = await Promise.all(
       prepared.map((meter) => writeMeter(deps, stream, meter, shardId, entries, decisions, now)),
@@ -420,7 +422,46 @@ function decide(
       meterIds: targets.filter((t) => t.placement === 'late').map((t) => t.meter.id),
     };
   }
-  return { kind: 'apply', targets, groupValues: groupValuesOf(routed.rule, record.fields) };
+  const kept = keptFieldValues(stream, routed.rule.groupBy ?? [], record.fields);
+  if (!kept.ok) return { kind: 'correct', reason: 'INVALID_RECORD', message: kept.message };
+  return { kind: 'apply', targets, groupValues: kept.groupValues, carry: kept.carry };
+}
+
+/**
+ * The values a meter keeps of a record: its group-by fields (missing ones are null) and the
+ * stream's carry fields that it has. A value too large or too deep to keep refuses the record.
+ */
+function keptFieldValues(
+  stream: StreamConfig,
+  groupBy: readonly string[],
+  fields: Record<string, unknown>,
+):
+  | { ok: true; groupValues?: Record<string, FieldValue>; carry?: Record<string, FieldValue> }
+  | { ok: false; message: string } {
+  const pick = (names: Iterable<string>, skipMissing: boolean) => {
+    const values: [string, FieldValue][] = [];
+    for (const field of names) {
+      const raw = readField(fields, field);
+      if (raw === undefined && skipMissing) continue;
+      const kept = storedFieldValue(raw);
+      if (!kept.ok) return { ok: false as const, message: `${field}: ${kept.problem}` };
+      values.push([field, kept.value]);
+    }
+    // Object.fromEntries defines own properties: a field named like a prototype key stays a key.
+    return {
+      ok: true as const,
+      values: values.length > 0 ? Object.fromEntries(values) : undefined,
+    };
+  };
+  const groups = pick(groupBy, false);
+  if (!groups.ok) return groups;
+  const carry = pick(new Set([...stream.carryFirst, ...stream.carryLast]), true);
+  if (!carry.ok) return carry;
+  return {
+    ok: true,
+    ...(groups.values ? { groupValues: groups.values } : {}),
+    ...(carry.values ? { carry: carry.values } : {}),
+  };
 }
 
 /**
@@ -498,21 +539,91 @@ async function releaseClaimsOfCorrected(
   }
 }
 
-function sampleOf(
-  entry: Entry,
-  groupValues: Record<string, FieldValue> | undefined,
-  stream: StreamConfig,
-): UsageSample {
-  const carry: Record<string, FieldValue> = {};
-  for (const field of new Set([...stream.carryFirst, ...stream.carryLast])) {
-    const value = readField(entry.record.fields, field);
-    if (value !== undefined) carry[field] = toFieldValue(value);
-  }
+/** A meter item stays well below DynamoDB's 400 KB: new groups beyond this are refused. */
+const MAX_METER_ITEM_BYTES = 256 * 1024;
+
+/**
+ * Decides, before anything is written, which records every target meter can take: a
+ * capacity-rejecting meter admits records one by one against its running value, and no meter
+ * takes a new group once its item would grow past MAX_METER_ITEM_BYTES. A record one target
+ * refuses goes to data correction whole, so it is never counted in some meters and not others.
+ */
+function admitRecords(
+  meters: readonly MeterState[],
+  shardId: string,
+  entries: readonly Entry[],
+  decisions: Decision[],
+): void {
+  const budgets = new Map(
+    meters.map((meter) => [
+      meter.id,
+      {
+        running: periodTotals(meter.meterType.aggregation.type, meter.usage).agg.value,
+        bytesLeft: MAX_METER_ITEM_BYTES - JSON.stringify(meter).length,
+        groups: new Set(
+          [...Object.values(meter.usage.shards), ...Object.values(meter.next.shards)].flatMap(
+            (slot) => Object.keys(slot.agg.groups),
+          ),
+        ),
+      },
+    ]),
+  );
+  entries.forEach((entry, i) => {
+    const decision = decisions[i];
+    if (decision?.kind !== 'apply') return;
+    const seq = sequenceKey(entry.position.sequenceNumber);
+    const takers = decision.targets.filter((t) => seq > (t.meter.seq[shardId] ?? ''));
+    const key = decision.groupValues ? groupKey(decision.groupValues) : undefined;
+    // A new group is kept in the slot and again in the final record of the period.
+    const groupCost = key === undefined ? 0 : 2 * (2 * key.length + 120);
+    const value = entry.record.value ?? '1';
+    for (const { meter, placement } of takers) {
+      const budget = budgets.get(meter.id);
+      if (!budget) continue;
+      const type = meter.meterType.aggregation.type;
+      if (
+        meter.meterType.capacityPolicy === 'reject' &&
+        placement !== 'next' &&
+        !admitsWithinCapacity(type, budget.running, value, meter.meterType.capacity)
+      ) {
+        decisions[i] = {
+          kind: 'correct',
+          reason: 'CAPACITY_EXCEEDED',
+          message: `the record would take meter ${meter.id} over its capacity of ${meter.meterType.capacity}`,
+          meterIds: [meter.id],
+        };
+        return;
+      }
+      if (key !== undefined && !budget.groups.has(key) && budget.bytesLeft < groupCost) {
+        decisions[i] = {
+          kind: 'correct',
+          reason: 'CAPACITY_EXCEEDED',
+          message: `meter ${meter.id} keeps too many groups in this period to take another`,
+          meterIds: [meter.id],
+        };
+        return;
+      }
+    }
+    for (const { meter, placement } of takers) {
+      const budget = budgets.get(meter.id);
+      if (!budget) continue;
+      if (meter.meterType.capacityPolicy === 'reject' && placement !== 'next') {
+        budget.running = applyValue(meter.meterType.aggregation.type, budget.running, value);
+      }
+      if (key !== undefined && !budget.groups.has(key)) {
+        budget.groups.add(key);
+        budget.bytesLeft -= groupCost;
+      }
+    }
+  });
+}
+
+function sampleOf(entry: Entry, decision: Extract<Decision, { kind: 'apply' }>): UsageSample {
   return {
     value: entry.record.value ?? '1',
     usageTime: entry.record.usageTime,
-    ...(groupValues ? { groupValues } : {}),
-    ...(Object.keys(carry).length > 0 ? { carry } : {}),
+    ...(decision.groupValues ? { groupValues: decision.groupValues } : {}),
+    ...(decision.carry ? { carry: decision.carry } : {}),
   };
 }
 
@@ -539,7 +650,6 @@ async function writeMeter(
   const next: UsageSample[] = [];
   let late = 0;
   let newSeq: string | undefined;
-  let running = periodTotals(type, meter.usage).agg.value;
   for (const [i, entry] of entries.entries()) {
     const decision = decisions[i];
     if (decision?.kind !== 'apply') continue;
@@ -547,19 +657,7 @@ async function writeMeter(
     if (!target) continue;
     const seq = sequenceKey(entry.position.sequenceNumber);
     if (seq <= applied) continue;
-    const sample = sampleOf(entry, decision.groupValues, stream);
-    if (meter.meterType.capacityPolicy === 'reject' && target.placement !== 'next') {
-      if (!admitsWithinCapacity(type, running, sample.value, meter.meterType.capacity)) {
-        decisions[i] = {
-          kind: 'correct',
-          reason: 'CAPACITY_EXCEEDED',
-          message: `the record would take meter ${meter.id} over its capacity of ${meter.meterType.capacity}`,
-          meterIds: [meter.id],
-        };
-        continue;
-      }
-      running = applyValue(type, running, sample.value);
-    }
+    const sample = sampleOf(entry, decision);
     newSeq = seq;
     if (target.placement === 'next') next.push(sample);
     else {

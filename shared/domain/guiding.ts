@@ -3,6 +3,7 @@
  * Rules are evaluated in order; the first rule whose condition matches and under whose
  * category the user has a meter wins, and the record updates every meter of that category.
  */
+import { isStorableNumber, jsonDepth } from './schemas.js';
 import type { FieldValue } from './types.js';
 
 /** One typed, case-sensitive equality test on a record field. */
@@ -101,6 +102,47 @@ export function toFieldValue(value: unknown): FieldValue {
   if (typeof value === 'object') return JSON.stringify(value);
   // Functions and symbols cannot come from JSON; treat them as absent.
   return null;
+}
+
+/** Group-by and carried values are kept in the meter: each must be small and storable. */
+export const MAX_FIELD_VALUE_LENGTH = 256;
+const MAX_FIELD_VALUE_DEPTH = 8;
+
+/**
+ * A record field as a value a meter can keep (group-by, carry): missing -> null; strings up to
+ * 256 characters; numbers within ±(2^53 − 1); small objects or arrays as their JSON text.
+ * Anything else is refused with what is wrong, so the record goes to data correction.
+ */
+export function storedFieldValue(
+  value: unknown,
+): { ok: true; value: FieldValue } | { ok: false; problem: string } {
+  const tooLong = {
+    ok: false,
+    problem: `must be at most ${MAX_FIELD_VALUE_LENGTH} characters`,
+  } as const;
+  if (value === undefined || value === null) return { ok: true, value: null };
+  if (typeof value === 'boolean') return { ok: true, value };
+  if (typeof value === 'string')
+    return value.length <= MAX_FIELD_VALUE_LENGTH ? { ok: true, value } : tooLong;
+  if (typeof value === 'number') {
+    return isStorableNumber(value)
+      ? { ok: true, value }
+      : {
+          ok: false,
+          problem: `must be a number between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`,
+        };
+  }
+  if (typeof value === 'object') {
+    if (jsonDepth(value, MAX_FIELD_VALUE_DEPTH) > MAX_FIELD_VALUE_DEPTH) {
+      return {
+        ok: false,
+        problem: `must not be nested deeper than ${MAX_FIELD_VALUE_DEPTH} levels`,
+      };
+    }
+    const text = JSON.stringify(value);
+    return text.length <= MAX_FIELD_VALUE_LENGTH ? { ok: true, value: text } : tooLong;
+  }
+  return { ok: true, value: null };
 }
 
 function conditionMatches(condition: GuidingCondition, record: Record<string, unknown>): boolean {

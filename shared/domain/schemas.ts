@@ -2,6 +2,7 @@
  * zod schemas for everything that enters the service: meter types, meters, usage records and
  * stream (processor) configurations. Limits and defaults come from DOMAIN.md.
  */
+import Big from 'big.js';
 import { z } from 'zod';
 import { isValidTimeZone, validateResetSchedule } from './schedule.js';
 
@@ -52,6 +53,20 @@ const finiteNumber = z
   .number({ error: 'must be a number' })
   .refine((n) => Number.isFinite(n), { error: 'must be a finite number' });
 
+/** True for a number DynamoDB and JavaScript both hold exactly enough: safe integers range, no underflow. */
+export function isStorableNumber(n: number): boolean {
+  return (
+    Number.isFinite(n) &&
+    Math.abs(n) <= Number.MAX_SAFE_INTEGER &&
+    (n === 0 || Math.abs(n) >= 1e-100)
+  );
+}
+
+/** A number a meter type can store: within ±(2^53 − 1) and not vanishingly small. */
+const storableNumber = z.number({ error: 'must be a number' }).refine(isStorableNumber, {
+  error: `must be a finite number between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`,
+});
+
 export const aggregationTypes = ['sum', 'increment', 'min', 'max', 'last'] as const;
 
 export const aggregationSchema = z.strictObject({
@@ -91,10 +106,10 @@ export const timezoneSchema = z
 
 export const thresholdSchema = z.union(
   [
-    z.strictObject({ name: identifier(80), value: finiteNumber }),
+    z.strictObject({ name: identifier(80), value: storableNumber }),
     z.strictObject({
       name: identifier(80),
-      percent: finiteNumber.refine((p) => p > 0 && p <= 1000, {
+      percent: storableNumber.refine((p) => p > 0 && p <= 1000, {
         error: 'must be greater than 0 and at most 1000',
       }),
     }),
@@ -115,7 +130,7 @@ const meterTypeFields = {
   timezone: timezoneSchema.default('Etc/UTC'),
   activeFrom: isoTimestamp.optional(),
   activeTo: isoTimestamp.optional(),
-  capacity: finiteNumber.refine((c) => c > 0, { error: 'must be greater than 0' }).optional(),
+  capacity: storableNumber.refine((c) => c > 0, { error: 'must be greater than 0' }).optional(),
   capacityPolicy: z
     .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
     .default('notify'),
@@ -237,7 +252,7 @@ const MAX_CUSTOM_FIELDS_BYTES = 4096;
 const MAX_JSON_DEPTH = 8;
 
 /** Depth of a JSON value (a scalar is 0), stopping early past `limit`. */
-function jsonDepth(value: unknown, limit: number, depth = 0): number {
+export function jsonDepth(value: unknown, limit: number, depth = 0): number {
   if (depth > limit || value === null || typeof value !== 'object') return depth;
   let max = depth;
   for (const child of Object.values(value)) {
@@ -247,11 +262,27 @@ function jsonDepth(value: unknown, limit: number, depth = 0): number {
   return max;
 }
 
+/** The first number in a (shallow enough) JSON value that cannot be stored, if any. */
+function unstorableNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return isStorableNumber(value) ? undefined : value;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const child of Object.values(value)) {
+    const found = unstorableNumber(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** Free-form fields a meter carries into its metered records: small, shallow JSON objects. */
 export const customFieldsSchema = z
   .record(identifier(100), z.unknown(), { error: 'must be an object' })
   .refine((fields) => jsonDepth(fields, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH, {
     error: `must not be nested deeper than ${MAX_JSON_DEPTH} levels`,
+    abort: true,
+  })
+  .refine((fields) => unstorableNumber(fields) === undefined, {
+    error: `numbers must be finite and between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`,
+    abort: true,
   })
   .refine((fields) => Buffer.byteLength(JSON.stringify(fields)) <= MAX_CUSTOM_FIELDS_BYTES, {
     error: `must be at most ${MAX_CUSTOM_FIELDS_BYTES} bytes as JSON`,
@@ -291,17 +322,33 @@ export const meterUpdateSchema = z
   });
 export type MeterUpdate = z.infer<typeof meterUpdateSchema>;
 
+/** Usage values stay below this magnitude, so every total prints as a plain JSON number. */
+const MAX_USAGE_VALUE = '1e21';
+
 /** A usage value: a finite JSON number, or a decimal string for values beyond double precision. */
-export const usageValueSchema = z.union(
-  [
-    finiteNumber,
-    z
-      .string()
-      .max(64)
-      .regex(/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d{1,3})?$/),
-  ],
-  { error: 'must be a finite number' },
-);
+export const usageValueSchema = z
+  .union(
+    [
+      finiteNumber,
+      z
+        .string()
+        .max(64)
+        .regex(/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d{1,3})?$/),
+    ],
+    { error: 'must be a finite number' },
+  )
+  .refine(
+    (value) => {
+      // Runs after a failed union too, with the raw input: never throw on it.
+      try {
+        const decimal = new Big(value);
+        return decimal.abs().lt(MAX_USAGE_VALUE) && decimal.toFixed().length <= 64;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be less than 1e21 in magnitude, with at most 64 digits' },
+  );
 
 /** A usage timestamp: ISO 8601 with offset, or epoch milliseconds. */
 export const usageTimestampSchema = z.union([isoTimestamp, z.number().int().min(0).max(8.64e15)], {

@@ -26,11 +26,11 @@ import {
   updateMeter,
 } from '../application/meters.js';
 import { identifier } from '../domain/schemas.js';
-import { parseOrThrow } from '../domain/validation.js';
+import { parseOrThrow, ValidationError } from '../domain/validation.js';
 import type { SummaryStore } from '../ports/metering-store.js';
 import { errorResponse, HttpError, jsonResponse } from './http-errors.js';
 import openApiDocument from './openapi.json' with { type: 'json' };
-import { noContent, pagingQuery, param } from './route-helpers.js';
+import { idParam, noContent, pagingQuery } from './route-helpers.js';
 
 export const API_BASE_PATH = '/usage-metering/v1';
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -98,19 +98,20 @@ export const coreRoutes: Route[] = [
   {
     method: 'GET',
     path: '/meter-types/{id}',
-    handle: async (req, deps) => jsonResponse(200, await getMeterType(deps, param(req, 'id'))),
+    handle: async (req, deps) =>
+      jsonResponse(200, await getMeterType(deps, idParam(req, 'id', 'meter type'))),
   },
   {
     method: 'PATCH',
     path: '/meter-types/{id}',
     handle: async (req, deps) =>
-      jsonResponse(200, await updateMeterType(deps, param(req, 'id'), req.body)),
+      jsonResponse(200, await updateMeterType(deps, idParam(req, 'id', 'meter type'), req.body)),
   },
   {
     method: 'DELETE',
     path: '/meter-types/{id}',
     handle: async (req, deps) => {
-      await deleteMeterType(deps, param(req, 'id'));
+      await deleteMeterType(deps, idParam(req, 'id', 'meter type'));
       return noContent();
     },
   },
@@ -134,19 +135,20 @@ export const coreRoutes: Route[] = [
   {
     method: 'GET',
     path: '/meters/{id}',
-    handle: async (req, deps) => jsonResponse(200, await getMeter(deps, param(req, 'id'))),
+    handle: async (req, deps) =>
+      jsonResponse(200, await getMeter(deps, idParam(req, 'id', 'meter'))),
   },
   {
     method: 'PATCH',
     path: '/meters/{id}',
     handle: async (req, deps) =>
-      jsonResponse(200, await updateMeter(deps, param(req, 'id'), req.body)),
+      jsonResponse(200, await updateMeter(deps, idParam(req, 'id', 'meter'), req.body)),
   },
   {
     method: 'DELETE',
     path: '/meters/{id}',
     handle: async (req, deps) => {
-      await deleteMeter(deps, param(req, 'id'));
+      await deleteMeter(deps, idParam(req, 'id', 'meter'));
       return noContent();
     },
   },
@@ -218,11 +220,40 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   if (mediaType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(mediaType)) {
     throw new HttpError(415, 'the body must be JSON, sent with content-type: application/json');
   }
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new HttpError(400, 'the body is not valid JSON');
   }
+  const problem = unsafeStructure(body);
+  if (problem) throw new ValidationError([problem]);
+  return body;
+}
+
+/** Keys that would reach object prototypes in JavaScript code downstream. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Refuses, before any schema sees it, a body holding a `__proto__`, `constructor` or
+ * `prototype` key at any depth. The walk uses no recursion, so no nesting can overflow it
+ * (the body is at most 64 KiB); the schemas bound nesting where they keep a value.
+ */
+function unsafeStructure(body: unknown): { field: string; message: string } | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value: body, path: '' }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: string };
+    if (value === null || typeof value !== 'object') continue;
+    for (const key of Object.keys(value)) {
+      const child = path ? `${path}.${key}` : key;
+      if (RESERVED_KEYS.has(key)) {
+        const field = child.length > 200 ? `${child.slice(0, 200)}…` : child;
+        return { field, message: `'${key}' is a reserved key` };
+      }
+      stack.push({ value: (value as Record<string, unknown>)[key], path: child });
+    }
+  }
+  return undefined;
 }
 
 function headerOf(event: APIGatewayProxyEventV2, name: string): string | undefined {

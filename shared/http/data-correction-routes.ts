@@ -11,7 +11,7 @@ import { parseOrThrow } from '../domain/validation.js';
 import { CORRECTION_REASONS } from '../ports/data-correction-store.js';
 import type { Route } from './api.js';
 import { jsonResponse } from './http-errors.js';
-import { noContent, pagingQuery, param } from './route-helpers.js';
+import { idParam, noContent, pagingQuery } from './route-helpers.js';
 
 const correctionListQuery = z.strictObject({
   reason: z
@@ -41,20 +41,27 @@ export function dataCorrectionRoutes(deps: DataCorrectionDeps): Route[] {
     {
       method: 'GET',
       path: '/corrections/{id}',
-      handle: async (req) => jsonResponse(200, await getDataCorrection(deps, param(req, 'id'))),
+      handle: async (req) =>
+        jsonResponse(
+          200,
+          await getDataCorrection(deps, idParam(req, 'id', 'data-correction entry')),
+        ),
     },
     {
       // No body is needed; one that is sent is ignored.
       method: 'POST',
       path: '/corrections/{id}/reprocess',
       handle: async (req) =>
-        jsonResponse(200, await reprocessDataCorrection(deps, param(req, 'id'))),
+        jsonResponse(
+          200,
+          await reprocessDataCorrection(deps, idParam(req, 'id', 'data-correction entry')),
+        ),
     },
     {
       method: 'DELETE',
       path: '/corrections/{id}',
       handle: async (req) => {
-        await deleteDataCorrection(deps, param(req, 'id'));
+        await deleteDataCorrection(deps, idParam(req, 'id', 'data-correction entry'));
         return noContent();
       },
     },

@@ -25,8 +25,13 @@ export interface DataCorrection {
   shardId: string;
   sequenceNumber: string;
   partitionKey: string;
-  /** The original record bytes, base64. */
+  /** The original record bytes, base64 (the first 256 KiB of a larger record, see `dataTruncated`). */
   data: string;
+  /** Set when the record was larger than an entry keeps: `data` holds its beginning only. */
+  dataTruncated?: boolean;
+  /** The original record's size in bytes and SHA-256 (hex), when truncated. */
+  dataBytes?: number;
+  dataSha256?: string;
   /** When Kinesis received the record (ISO). */
   receivedAt: string;
   /** When the record was put into data correction (ISO). */
@@ -76,6 +81,23 @@ export interface DataCorrectionStore {
   raiseHighWaterMark(streamName: string, shardId: string, sequenceKey: string): Promise<void>;
   /** Which of these entry ids are stored (strongly consistent). */
   existingIds(ids: readonly string[]): Promise<Set<string>>;
+}
+
+/** Entries keep at most this much of the original record (a DynamoDB item holds 400 KB). */
+export const MAX_CORRECTION_DATA_BYTES = 256 * 1024;
+
+/** The original bytes as an entry keeps them: base64, truncated with size and digest when large. */
+export function correctionData(
+  bytes: Uint8Array,
+): Pick<DataCorrection, 'data' | 'dataTruncated' | 'dataBytes' | 'dataSha256'> {
+  const buffer = Buffer.from(bytes);
+  if (buffer.byteLength <= MAX_CORRECTION_DATA_BYTES) return { data: buffer.toString('base64') };
+  return {
+    data: buffer.subarray(0, MAX_CORRECTION_DATA_BYTES).toString('base64'),
+    dataTruncated: true,
+    dataBytes: buffer.byteLength,
+    dataSha256: createHash('sha256').update(buffer).digest('hex'),
+  };
 }
 
 /** Deterministic id of the correction entry for a stream position. */

@@ -2,6 +2,7 @@
  * The ingest path's DynamoDB access: one strongly consistent query per user, one conditional
  * update per meter per batch, and event-id claims for de-duplication.
  */
+import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MeterState } from '../../domain/meter-usage.js';
@@ -97,8 +98,10 @@ export async function replaceMeterItem(
   }
 }
 
+/** The claim item of an event id; hashed, so any id fits DynamoDB's key size. */
 function dedupKey(streamName: string, eventId: string) {
-  return { pk: `DEDUP#${keyPart(streamName)}#${keyPart(eventId)}`, sk: 'DEDUP' };
+  const digest = createHash('sha256').update(eventId, 'utf8').digest('base64url');
+  return { pk: `DEDUP#${keyPart(streamName)}#${digest}`, sk: 'DEDUP' };
 }
 
 /** DynamoDB adapter of the ingest store. */

@@ -71,6 +71,49 @@ function countUpdates(tableName: string, category: string, delta: 1 | -1): Trans
   ];
 }
 
+/** Fields a meter-type update never writes: identity, creation, and the count that meters keep. */
+const NOT_SETTINGS = new Set(['id', 'createdAt', 'numberOfMeters']);
+
+/**
+ * Writes a meter type's settings only: `numberOfMeters` is maintained by meter creates and
+ * deletes (ADD), which a whole-item put here would overwrite with the count it read.
+ */
+function settingsUpdate(
+  tableName: string,
+  previous: StoredMeterType,
+  next: MeterType,
+): TransactItem {
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Record<string, unknown> = { ':v': previous.version, ':one': 1 };
+  const sets: string[] = ['#version = #version + :one'];
+  const removes: string[] = [];
+  Object.entries(next).forEach(([field, value], i) => {
+    if (NOT_SETTINGS.has(field) || value === undefined) return;
+    names[`#f${i}`] = field;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = :f${i}`);
+  });
+  Object.keys(previous.meterType).forEach((field, i) => {
+    if (
+      NOT_SETTINGS.has(field) ||
+      (next as unknown as Record<string, unknown>)[field] !== undefined
+    )
+      return;
+    names[`#r${i}`] = field;
+    removes.push(`#r${i}`);
+  });
+  return {
+    Update: {
+      TableName: tableName,
+      Key: itemKeys.meterType(next.id),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: '#version = :v',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
 function claim(
   tableName: string,
   key: { pk: string; sk: string },
@@ -158,17 +201,7 @@ export class DynamoDbMeterTypeStore implements MeterTypeStore {
 
   async replace(previous: StoredMeterType, next: MeterType): Promise<void> {
     const before = previous.meterType;
-    const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.tableName,
-          // numberOfMeters changes with meters, not here: keep the stored count.
-          Item: toItem(next, previous.version + 1),
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': previous.version },
-        },
-      },
-    ];
+    const items: TransactItem[] = [settingsUpdate(this.tableName, previous, next)];
     const refChanged = before.externalRef !== next.externalRef;
     if (refChanged && next.externalRef) {
       items.push(claim(this.tableName, itemKeys.meterTypeRef(next.externalRef), next.id));

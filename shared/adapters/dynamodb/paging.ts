@@ -33,7 +33,11 @@ export function decodeToken(token: string, partition: string): Record<string, st
   const key: Record<string, string> = {};
   for (const name of TOKEN_KEYS) {
     const value = (parsed as Record<string, unknown>)[name];
-    if (typeof value !== 'string' || value.length > 2048) throw invalid();
+    // DynamoDB refuses empty key strings, and keys longer than 2,048 (hash) or 1,024 bytes.
+    const limit =
+      name === TABLE_KEYS.partitionKey || name === TABLE_KEYS.listPartitionKey ? 2048 : 1024;
+    if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > limit)
+      throw invalid();
     key[name] = value;
   }
   if (entries.length !== TOKEN_KEYS.length || key[TABLE_KEYS.listPartitionKey] !== partition) {

@@ -1,0 +1,194 @@
+/**
+ * PeriodEnd: closing meter periods. One EventBridge Scheduler one-time schedule per meter
+ * period invokes the reset Lambda at period end + grace; a sweeper on a one-minute rule
+ * catches whatever a lost schedule or a failed send left behind.
+ */
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { MeteringFunction } from './metering-function.js';
+import type { ItemAction, MeteringTable } from './metering-table.js';
+import { acknowledgeWildcardResource } from './nag.js';
+import type { RecordDestination } from './record-destination.js';
+import type { UsageStreams } from './usage-streams.js';
+
+const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
+
+/**
+ * What flushing a meter does in the table (DynamoDbPeriodEndStore, DynamoDbMeterTypeStore):
+ * read the id pointer and the meter, replace the meter (Put), clear its outbox (Update), and
+ * delete it on reset in a transaction (Delete + Update of the counters).
+ */
+export const PERIOD_END_ITEM_ACTIONS: readonly ItemAction[] = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
+
+export interface PeriodEndProps {
+  readonly table: MeteringTable;
+  readonly streams: UsageStreams;
+  readonly destination: RecordDestination;
+  /** How often the sweeper looks for overdue meters. @default 1 minute */
+  readonly sweepInterval?: Duration;
+  readonly logRetention?: logs.RetentionDays;
+  /** Of the schedule group, the dead-letter queues and the log groups. */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Retention of the dead-letter queues. @default 14 days */
+  readonly queueRetention?: Duration;
+}
+
+/** The schedule group, the scheduler's role, the reset and sweeper Lambdas and their queues. */
+export class PeriodEnd extends Construct {
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** The role EventBridge Scheduler assumes to invoke the reset Lambda. */
+  readonly schedulerRole: iam.Role;
+  /** Period ends the scheduler could not deliver after its retries. */
+  readonly scheduleDeadLetters: DeadLetterQueue;
+  /** Reset invocations that failed after Lambda's asynchronous retries. */
+  readonly resetFailures: DeadLetterQueue;
+  readonly reset: MeteringFunction;
+  readonly sweeper: MeteringFunction;
+  readonly sweepRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: PeriodEndProps) {
+    super(scope, id);
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
+      removalPolicy: props.removalPolicy,
+    });
+    this.scheduleDeadLetters = new DeadLetterQueue(this, 'ScheduleDeadLetters', {
+      purpose: 'period-end schedules EventBridge Scheduler could not deliver to the reset Lambda',
+      retentionPeriod: props.queueRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.resetFailures = new DeadLetterQueue(this, 'ResetFailures', {
+      purpose: 'reset invocations that failed after Lambda retried them; the sweeper retries too',
+      retentionPeriod: props.queueRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    const common = {
+      [ENV.tableName]: props.table.tableName,
+      [ENV.streamsConfig]: props.streams.configJson,
+      [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
+      [ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetters.queue.queueArn,
+      ...props.destination.environment,
+    };
+    // The reset schedules its own next period with context.invokedFunctionArn: its own ARN in
+    // its environment would be a circular reference.
+    this.reset = new MeteringFunction(this, 'Reset', {
+      entry: 'reset',
+      description: 'Closes a meter period at period end + grace and sends its records',
+      timeout: Duration.seconds(30),
+      environment: common,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      deadLetterQueue: this.resetFailures.queue,
+    });
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Assumed by EventBridge Scheduler to invoke the usage-metering reset Lambda',
+      assumedBy: new iam.ServicePrincipal(SCHEDULER_SERVICE, {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
+        },
+      }),
+    });
+    this.schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.reset.function.functionArn],
+      }),
+    );
+    this.schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.scheduleDeadLetters.queue.queueArn],
+      }),
+    );
+    this.reset.addEnvironment(ENV.schedulerRoleArn, this.schedulerRole.roleArn);
+
+    this.sweeper = new MeteringFunction(this, 'Sweeper', {
+      entry: 'sweeper',
+      description: 'Flushes meters whose period end or outbox is overdue (safety net)',
+      timeout: Duration.seconds(55),
+      environment: {
+        ...common,
+        [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
+        [ENV.resetFunctionArn]: this.reset.function.functionArn,
+      },
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      // The next sweep is the retry.
+      retryAttempts: 0,
+    });
+    this.sweepRule = new events.Rule(this, 'SweepEveryMinute', {
+      description: 'Runs the usage-metering sweeper',
+      schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(this.sweeper.function, {
+          retryAttempts: 0,
+          maxEventAge: Duration.minutes(1),
+        }),
+      ],
+    });
+
+    for (const fn of [this.reset, this.sweeper]) {
+      props.table.grantItemActions(fn, PERIOD_END_ITEM_ACTIONS);
+      props.destination.grantPublish(fn);
+      this.grantScheduling(fn, { cancel: false });
+    }
+    props.table.grantQuery(this.sweeper, { indexes: [TABLE_KEYS.dueIndex] });
+  }
+
+  /** Settings a function needs to register period ends (besides the table and streams). */
+  schedulingEnvironment(): Record<string, string> {
+    return {
+      [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
+      [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetters.queue.queueArn,
+      [ENV.resetFunctionArn]: this.reset.function.functionArn,
+    };
+  }
+
+  /**
+   * Lets a function create (and with `cancel`, delete) schedules in the group, and pass the
+   * scheduler role to EventBridge Scheduler only.
+   */
+  grantScheduling(fn: MeteringFunction, options: { cancel: boolean }): void {
+    const schedules = Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: options.cancel
+          ? ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']
+          : ['scheduler:CreateSchedule'],
+        resources: [schedules],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
+      }),
+    );
+    acknowledgeWildcardResource(
+      fn.role,
+      schedules,
+      'One schedule per meter period, named at run time (pe-<meterId>-<periodEnd>): the grant is limited to the schedules of this service’s schedule group.',
+    );
+  }
+}

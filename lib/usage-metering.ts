@@ -1,0 +1,153 @@
+/**
+ * UsageMetering: the whole service as one construct. It reads like the architecture:
+ *
+ *   HTTPS clients ─► MeteringApi ─► MeteringTable ◄─ Ingestion ◄─ UsageStreams ◄─ producers
+ *                        └────────► PeriodEnd (schedules ─► reset; sweeper) ─► RecordDestination
+ *   Observability watches all of it.
+ */
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { StreamsConfigInput } from '../shared/config/streams.js';
+import { Ingestion, type IngestOptions } from './constructs/ingestion.js';
+import { type ApiAuthorization, MeteringApi } from './constructs/metering-api.js';
+import type { MeteringFunction } from './constructs/metering-function.js';
+import { MeteringTable } from './constructs/metering-table.js';
+import { type AlarmOptions, Observability } from './constructs/observability.js';
+import { PeriodEnd } from './constructs/period-end.js';
+import { type DestinationOptions, RecordDestination } from './constructs/record-destination.js';
+import { type KinesisCapacity, UsageStreams } from './constructs/usage-streams.js';
+
+/** How long things are kept. */
+export interface RetentionOptions {
+  /** Records on the Kinesis streams (24 hours to 365 days). @default 24 hours */
+  readonly streams?: Duration;
+  /** Messages on the queues created here (destination and dead letters). @default 14 days */
+  readonly queues?: Duration;
+  /** Lambda and API access logs. @default one month */
+  readonly logs?: logs.RetentionDays;
+}
+
+/** Settings of {@link UsageMetering}; every one has a default that works for a first deploy. */
+export interface UsageMeteringProps {
+  /**
+   * The streams (meter processors): an array as in shared/config/streams.ts, or its JSON. It is
+   * validated at synth time; an invalid one fails the synth with the problems listed.
+   * @default DEFAULT_STREAMS (one stream, `usage-events`)
+   */
+  readonly streams?: StreamsConfigInput | string;
+  /** Where metered records go. @default a new standard SQS queue */
+  readonly destination?: DestinationOptions;
+  /** Who may call the API. @default AWS IAM (SigV4) */
+  readonly apiAuthorization?: ApiAuthorization;
+  /** @default on demand */
+  readonly kinesisCapacity?: KinesisCapacity;
+  /** Batch size, batching window, retries and record age of the ingest mapping. */
+  readonly ingest?: IngestOptions;
+  readonly retention?: RetentionOptions;
+  /**
+   * What happens to the table, streams, queues, logs and schedules when the stack is deleted.
+   * With DESTROY, table deletion protection is off unless `deletionProtection` says otherwise.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default true, unless removalPolicy is DESTROY */
+  readonly deletionProtection?: boolean;
+  /**
+   * A customer managed KMS key for the table, the streams, a new destination and a new alarm
+   * topic. Default: AWS managed keys (aws/dynamodb, aws/kinesis, SSE-SQS, aws/sns) and a key
+   * for the alarm topic only (CloudWatch cannot publish to a topic under aws/sns). A key
+   * imported from elsewhere must let cloudwatch.amazonaws.com use it for the alarm topic.
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Where alarms go. @default a new encrypted SNS topic */
+  readonly alarms?: AlarmOptions;
+}
+
+/** The serverless usage-metering service: API, streams, ingestion, period ends, records out. */
+export class UsageMetering extends Construct {
+  readonly table: MeteringTable;
+  readonly streams: UsageStreams;
+  readonly destination: RecordDestination;
+  readonly periodEnd: PeriodEnd;
+  readonly ingestion: Ingestion;
+  readonly api: MeteringApi;
+  readonly observability: Observability;
+  /** The four Lambdas: api, ingest, reset, sweeper. */
+  readonly functions: readonly MeteringFunction[];
+
+  constructor(scope: Construct, id: string, props: UsageMeteringProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const common = {
+      logRetention: props.retention?.logs,
+      removalPolicy,
+      queueRetention: props.retention?.queues,
+    };
+
+    this.table = new MeteringTable(this, 'Table', {
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+      deletionProtection: props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
+    });
+    this.streams = new UsageStreams(this, 'Streams', {
+      streams: props.streams,
+      capacity: props.kinesisCapacity,
+      retentionPeriod: props.retention?.streams,
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    });
+    this.destination = new RecordDestination(this, 'Destination', {
+      destination: props.destination,
+      encryptionKey: props.encryptionKey,
+      retentionPeriod: props.retention?.queues,
+      removalPolicy,
+    });
+    this.periodEnd = new PeriodEnd(this, 'PeriodEnd', {
+      table: this.table,
+      streams: this.streams,
+      destination: this.destination,
+      ...common,
+    });
+    this.ingestion = new Ingestion(this, 'Ingestion', {
+      ...props.ingest,
+      table: this.table,
+      streams: this.streams,
+      periodEnd: this.periodEnd,
+      destination: this.destination,
+      ...common,
+    });
+    this.api = new MeteringApi(this, 'Api', {
+      table: this.table,
+      streams: this.streams,
+      periodEnd: this.periodEnd,
+      authorization: props.apiAuthorization,
+      logRetention: props.retention?.logs,
+      removalPolicy,
+    });
+    this.functions = [
+      this.api.handler,
+      this.ingestion.ingest,
+      this.periodEnd.reset,
+      this.periodEnd.sweeper,
+    ];
+    this.observability = new Observability(this, 'Observability', {
+      ...props.alarms,
+      functions: this.functions,
+      ingest: this.ingestion.ingest,
+      deadLetterQueues: [
+        this.ingestion.failures,
+        this.periodEnd.scheduleDeadLetters,
+        this.periodEnd.resetFailures,
+        ...(this.destination.deadLetterQueue ? [this.destination.deadLetterQueue] : []),
+      ],
+      table: this.table,
+      streams: this.streams,
+      scheduleGroup: this.periodEnd.scheduleGroup,
+      httpApi: this.api.httpApi,
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A small check that the bench's code still works (the bench itself is `npm run bench`): the
+ * in-memory fakes meter exactly, the write counts of one small batch are the targets, and the
+ * month-end model's arithmetic.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { measureThroughput, measureWrites } from './ingest-bench.js';
+import { monthEndRows } from './month-end.js';
+
+describe('bench (smoke)', () => {
+  it('meters 100 records exactly through the in-memory fakes, with and without dedup', async () => {
+    const result = await measureThroughput(undefined, {
+      users: 10,
+      batches: 1,
+      batchSize: 100,
+      rounds: 1,
+    });
+    expect(result.memory.map((m) => m.dedup)).toEqual([false, true]);
+    expect(result.memory[1]?.calls.claimEvent).toBe(3 * 100);
+    expect(result.dynamo).toBeUndefined();
+  });
+
+  it('writes once per meter per batch, plus one claim per record with dedup', async () => {
+    const [plain, dedup] = await measureWrites(inject('dynamoDbEndpoint'), [10], 20);
+    expect(plain?.ours.writes).toBe(10);
+    expect(dedup?.ours.writes).toBe(10 + 20);
+    expect([plain?.naive.writes, dedup?.naive.writes]).toEqual([20, 40]);
+  });
+
+  it('models the month end at 1,000 invocations per second', () => {
+    const rows = monthEndRows({
+      flushesPerSecondPerUnit: 50,
+      sweepFlushesPerSecond: 100,
+      sweepLimit: 500,
+      sweepConcurrency: 8,
+    });
+    expect(rows.map((r) => r.cells[1])).toEqual(['17 min', '2.8 h', '27.8 h']);
+    expect(rows[0]?.cells[2]).toBe('20');
+  });
+});

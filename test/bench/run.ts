@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: one run, one markdown table (plus the month-end model), printed and written
+ * to test/bench/latest.md. Starts its own DynamoDB Local (and, for section 6, the whole local
+ * stack) on 127.0.0.1 and stops everything it started, the Java processes included.
+ *
+ * BENCH_QUICK=1 runs every section with small sizes (a check that the bench works, not figures);
+ * BENCH_SECTIONS=1,4 runs only those sections. Neither writes latest.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
+import { bundleRows, measureBundles } from './bundle-bench.js';
+import { type FlushResult, flushRows, measureFlushes } from './flush-bench.js';
+import {
+  hotMeterRows,
+  measureHotMeter,
+  measureThroughput,
+  measureWrites,
+  throughputRows,
+  writesRows,
+} from './ingest-bench.js';
+import { localStackRows, measureLocalStack } from './local-stack-bench.js';
+import { monthEndBlock } from './month-end.js';
+import { loadAverage, machineLine, type Row, resultsTable } from './report.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const quick = process.env.BENCH_QUICK === '1';
+const only = process.env.BENCH_SECTIONS?.split(',').map((s) => Number(s.trim()));
+const want = (section: number) => !only || only.includes(section);
+const partial = quick || only !== undefined;
+
+const sizes = quick
+  ? {
+      throughput: { users: 20, batches: 4, batchSize: 200, rounds: 2 },
+      writes: { meters: [10, 100], batchSize: 100 },
+      hot: { offeredPerSecond: 2_000, seconds: 1, shards: 2, batchSize: 200 },
+      flush: { sequential: 20, swept: 40, concurrency: 8 },
+      local: { records: 2_000, users: 20, timeoutMs: 120_000 },
+    }
+  : {
+      throughput: { users: 100, batches: 20, batchSize: 1_000, rounds: 5 },
+      writes: { meters: [10, 1_000], batchSize: 1_000 },
+      hot: { offeredPerSecond: 10_000, seconds: 5, shards: 2, batchSize: 1_000 },
+      flush: { sequential: 100, swept: 500, concurrency: 8 },
+      local: { records: 20_000, users: 100, timeoutMs: 240_000 },
+    };
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** DynamoDB Local (Java) processes still listening on one of these ports. */
+function javaLeft(ports: readonly number[]): number {
+  let left = 0;
+  for (const port of ports) {
+    try {
+      execFileSync('pgrep', ['-f', `DynamoDBLocal.jar -port ${port} `], { stdio: 'pipe' });
+      left++;
+    } catch {
+      // pgrep exits 1 when nothing matches.
+    }
+  }
+  return left;
+}
+
+async function main() {
+  const started = Date.now();
+  const date = new Date();
+  const loadAtStart = loadAverage();
+  const rows: Row[] = [];
+  const ports: number[] = [];
+  let dynamo: DynamoDbLocal | undefined;
+  const stopDynamo = async () => {
+    const running = dynamo;
+    dynamo = undefined;
+    await running?.stop();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`${signal}: stopping DynamoDB Local`);
+    void stopDynamo().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let flushes: FlushResult | undefined;
+  if ([1, 2, 3, 4].some(want)) {
+    try {
+      progress('starting DynamoDB Local');
+      dynamo = await startDynamoDbLocal();
+      ports.push(dynamo.port);
+      const endpoint = dynamo.endpoint;
+      if (want(1)) {
+        progress('1. ingest throughput');
+        const throughput = await measureThroughput(endpoint, sizes.throughput);
+        rows.push(...throughputRows(throughput, sizes.throughput));
+      }
+      if (want(2)) {
+        progress('2. DynamoDB writes per record');
+        const writes = await measureWrites(endpoint, sizes.writes.meters, sizes.writes.batchSize);
+        rows.push(...writesRows(writes));
+      }
+      if (want(3)) {
+        progress('3. hot meter');
+        rows.push(...hotMeterRows(await measureHotMeter(endpoint, sizes.hot)));
+      }
+      if (want(4)) {
+        progress('4. flushes per second');
+        flushes = await measureFlushes(endpoint, sizes.flush);
+        rows.push(...flushRows(flushes));
+      }
+    } finally {
+      await stopDynamo();
+    }
+  }
+  if (want(5)) {
+    progress('5. Lambda bundle sizes');
+    rows.push(...bundleRows(await measureBundles(root)));
+  }
+  if (want(6)) {
+    progress('6. local stack end to end');
+    for (const dedup of [true, false]) {
+      const local = await measureLocalStack({ ...sizes.local, dedup });
+      ports.push(local.dynamoDbPort);
+      rows.push(...localStackRows(local));
+    }
+  }
+
+  const left = javaLeft(ports);
+  const seconds = (Date.now() - started) / 1000;
+  const note = quick ? ' (BENCH_QUICK: small sizes, not figures)' : only ? ' (some sections)' : '';
+  const output = [
+    `${machineLine(date, loadAtStart)} Whole bench: ${seconds.toFixed(0)} s${note}.`,
+    '',
+    resultsTable(rows),
+    '',
+    ...(flushes
+      ? [
+          monthEndBlock({
+            flushesPerSecondPerUnit: flushes.sequential.perSecond,
+            sweepFlushesPerSecond: flushes.sweep.perSecond,
+            sweepLimit: flushes.sweep.meters,
+            sweepConcurrency: flushes.sweep.concurrency,
+            unitsPerFlush: flushes.unitsPerFlush,
+          }),
+          '',
+        ]
+      : []),
+  ].join('\n');
+  process.stdout.write(output);
+  if (!partial) writeFileSync(resolve(here, 'latest.md'), output);
+  progress(
+    `done in ${seconds.toFixed(0)} s; DynamoDB Local processes left running: ${left}${partial ? '' : '; written to test/bench/latest.md'}`,
+  );
+  if (left > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,610 @@
+/** The default stack: every resource of the service, its IAM, event source and encryption. */
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { MeteringFunction } from '../../lib/constructs/metering-function.js';
+import { createTableInput, TABLE_KEYS } from '../../shared/adapters/dynamodb/table.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { readApiConfig, readPeriodEndConfig } from '../../shared/config/runtime-config.js';
+import { DEFAULT_STREAMS, parseStreamsConfig } from '../../shared/config/streams.js';
+import { ALL_ROUTE_KEYS } from '../../shared/http/route-specs.js';
+import {
+  actionsOf,
+  allStatements,
+  environmentOf,
+  idsOfType,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+  type Synthesized,
+  synthStack,
+} from './support.js';
+
+let synth: Synthesized;
+const id = (construct: { node: { defaultChild?: unknown } }) =>
+  synth.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const getAtt = (logicalId: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attribute] });
+
+beforeAll(() => {
+  synth = synthStack();
+});
+
+function metering() {
+  return synth.stack.metering;
+}
+
+function fnById(entry: string): MeteringFunction {
+  const fn = metering().functions.find((f) => f.entry === entry);
+  if (!fn) throw new Error(`no ${entry} function`);
+  return fn;
+}
+
+/** A function's statements as `action -> resources` (every action of every Allow statement). */
+function grantsOf(entry: string): Map<string, unknown[]> {
+  const fn = fnById(entry);
+  const grants = new Map<string, unknown[]>();
+  for (const statement of roleStatements(synth.json, id(fn.role))) {
+    expect(statement.Effect).toBe('Allow');
+    for (const action of actionsOf(statement)) {
+      grants.set(action, [...(grants.get(action) ?? []), ...resourcesOf(statement)]);
+    }
+  }
+  return grants;
+}
+
+function statementWith(entry: string, action: string): Statement {
+  const fn = fnById(entry);
+  const found = roleStatements(synth.json, id(fn.role)).filter((s) =>
+    actionsOf(s).includes(action),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('resources', () => {
+  it('has the resources of the architecture, once each', () => {
+    const t = synth.template;
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    t.resourceCountIs('AWS::Kinesis::Stream', DEFAULT_STREAMS.length);
+    t.resourceCountIs('AWS::Lambda::Function', 4);
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', DEFAULT_STREAMS.length);
+    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    t.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    t.resourceCountIs('AWS::ApiGatewayV2::Route', ALL_ROUTE_KEYS.length);
+    t.resourceCountIs('AWS::Events::Rule', 1);
+    // Destination, its DLQ, ingest failures, schedule DLQ, reset failures.
+    t.resourceCountIs('AWS::SQS::Queue', 5);
+    t.resourceCountIs('AWS::SNS::Topic', 1);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Four function roles and the scheduler's role; no custom-resource helpers.
+    t.resourceCountIs('AWS::IAM::Role', 5);
+  });
+
+  it('mirrors the table definition the local stack uses, key for key', () => {
+    const input = createTableInput('x');
+    const table = synth.json.Resources[id(metering().table.table)]!;
+    const p = table.Properties;
+    expect(p.KeySchema).toEqual(input.KeySchema);
+    expect(new Set(p.AttributeDefinitions.map((a: object) => JSON.stringify(a)))).toEqual(
+      new Set(input.AttributeDefinitions?.map((a) => JSON.stringify(a))),
+    );
+    expect(p.GlobalSecondaryIndexes).toEqual(input.GlobalSecondaryIndexes);
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p.TimeToLiveSpecification).toEqual({
+      AttributeName: TABLE_KEYS.timeToLive,
+      Enabled: true,
+    });
+    expect(p.DeletionProtectionEnabled).toBe(true);
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+
+  it('creates one on-demand stream per configured stream, named as configured', () => {
+    for (const stream of DEFAULT_STREAMS) {
+      synth.template.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: stream.name,
+        RetentionPeriodHours: 24,
+        StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      });
+    }
+  });
+
+  it('runs every function on nodejs22.x, arm64, traced, with Powertools settings', () => {
+    for (const fn of metering().functions) {
+      const props = synth.json.Resources[id(fn.function)]!.Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: id(fn.logGroup) } },
+      });
+      expect(props.Environment.Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: fn.entry,
+        POWERTOOLS_METRICS_NAMESPACE: 'UsageMetering',
+      });
+    }
+  });
+
+  it('keeps the function logs for a month', () => {
+    for (const fn of metering().functions) {
+      expect(synth.json.Resources[id(fn.logGroup)]!.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('sweeps on a one-minute rule that targets the sweeper', () => {
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: getAtt(id(fnById('sweeper').function)) })],
+    });
+  });
+});
+
+describe('environment', () => {
+  const placeholder = (name: string, value: unknown): string => {
+    if (typeof value === 'string') return value;
+    if (name === ENV.destinationQueueUrl) return 'https://sqs.eu-west-1.amazonaws.com/1/q';
+    return `resolved-${name}`;
+  };
+  const envOf = (entry: string) =>
+    Object.fromEntries(
+      Object.entries(environmentOf(synth.json, id(fnById(entry).function))).map(([k, v]) => [
+        k,
+        placeholder(k, v),
+      ]),
+    );
+
+  it('sets only variables named in ENV (and the Node.js / Powertools ones)', () => {
+    const allowed = new Set<string>([
+      ...Object.values(ENV),
+      'NODE_OPTIONS',
+      'POWERTOOLS_SERVICE_NAME',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_LOG_LEVEL',
+    ]);
+    for (const fn of metering().functions) {
+      for (const name of Object.keys(envOf(fn.entry))) expect(allowed).toContain(name);
+    }
+  });
+
+  it('gives each Lambda what its runtime configuration requires', () => {
+    expect(() => readApiConfig(envOf('api'))).not.toThrow();
+    for (const entry of ['ingest', 'reset', 'sweeper']) {
+      expect(() => readPeriodEndConfig(envOf(entry))).not.toThrow();
+    }
+    // Ingest and sweeper schedule the reset by ARN; the reset uses its invocation context.
+    expect(envOf('ingest')[ENV.resetFunctionArn]).toBeDefined();
+    expect(envOf('sweeper')[ENV.resetFunctionArn]).toBeDefined();
+    expect(envOf('reset')[ENV.resetFunctionArn]).toBeUndefined();
+  });
+
+  it('passes the stream configuration as JSON the runtime parses to the same streams', () => {
+    for (const fn of metering().functions) {
+      const json = envOf(fn.entry)[ENV.streamsConfig];
+      expect(parseStreamsConfig(json)).toEqual(parseStreamsConfig(DEFAULT_STREAMS));
+    }
+  });
+
+  it('points at the table, the schedule group and the scheduler role', () => {
+    const env = environmentOf(synth.json, id(fnById('ingest').function));
+    expect(env[ENV.tableName]).toEqual({ Ref: id(metering().table.table) });
+    expect(env[ENV.schedulerRoleArn]).toEqual(getAtt(id(metering().periodEnd.schedulerRole)));
+    const group = synth.json.Resources[id(metering().periodEnd.scheduleGroup)]!;
+    expect(env[ENV.scheduleGroupName]).toEqual(group.Properties.Name);
+    expect(env[ENV.scheduleDeadLetterQueueArn]).toEqual(
+      getAtt(id(metering().periodEnd.scheduleDeadLetters.queue)),
+    );
+    expect(env[ENV.destinationKind]).toBe('sqs');
+    expect(env[ENV.destinationQueueUrl]).toEqual({
+      Ref: id(metering().destination.queue as never),
+    });
+  });
+});
+
+describe('IAM', () => {
+  const tableArn = () => getAtt(id(metering().table.table));
+  const indexArn = (name: string) => ({ 'Fn::Join': ['', [tableArn(), `/index/${name}`]] });
+  const streamArn = () => getAtt(id(metering().streams.streams[0]!.stream));
+  const queueArn = (queue: unknown) => getAtt(id(queue as never));
+  const KINESIS_READ = [
+    'kinesis:DescribeStream',
+    'kinesis:DescribeStreamConsumer',
+    'kinesis:DescribeStreamSummary',
+    'kinesis:GetRecords',
+    'kinesis:GetShardIterator',
+    'kinesis:ListShards',
+    'kinesis:ListStreams',
+    'kinesis:SubscribeToShard',
+  ];
+  const COMMON = [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ];
+  const FLUSH = [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ];
+
+  it('grants each function exactly the actions it uses', () => {
+    const sorted = (entry: string) => [...grantsOf(entry).keys()].sort();
+    expect(sorted('api')).toEqual(
+      [
+        ...COMMON,
+        'dynamodb:BatchGetItem',
+        ...FLUSH,
+        'dynamodb:Query',
+        'iam:PassRole',
+        'kinesis:PutRecord',
+        'scheduler:CreateSchedule',
+        'scheduler:DeleteSchedule',
+      ].sort(),
+    );
+    expect(sorted('ingest')).toEqual(
+      [
+        ...COMMON,
+        ...FLUSH,
+        'dynamodb:Query',
+        'iam:PassRole',
+        ...KINESIS_READ,
+        'scheduler:CreateSchedule',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    expect(sorted('reset')).toEqual(
+      [...COMMON, ...FLUSH, 'iam:PassRole', 'scheduler:CreateSchedule', 'sqs:SendMessage'].sort(),
+    );
+    expect(sorted('sweeper')).toEqual(
+      [
+        ...COMMON,
+        ...FLUSH,
+        'dynamodb:Query',
+        'iam:PassRole',
+        'scheduler:CreateSchedule',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+  });
+
+  it('scopes DynamoDB to the table and only the indexes each function queries', () => {
+    for (const entry of ['api', 'ingest', 'reset', 'sweeper']) {
+      for (const [action, resources] of grantsOf(entry)) {
+        if (!action.startsWith('dynamodb:') || action === 'dynamodb:Query') continue;
+        expect(resources).toEqual([tableArn()]);
+      }
+    }
+    expect(grantsOf('api').get('dynamodb:Query')).toEqual([indexArn(TABLE_KEYS.listIndex)]);
+    expect(grantsOf('ingest').get('dynamodb:Query')).toEqual([tableArn()]);
+    expect(grantsOf('sweeper').get('dynamodb:Query')).toEqual([indexArn(TABLE_KEYS.dueIndex)]);
+  });
+
+  it('lets only the publishing functions send records, to the destination only', () => {
+    const destination = queueArn(metering().destination.queue);
+    for (const entry of ['ingest', 'reset', 'sweeper']) {
+      expect(grantsOf(entry).get('sqs:SendMessage')).toContainEqual(destination);
+    }
+    expect(grantsOf('api').has('sqs:SendMessage')).toBe(false);
+    expect(grantsOf('api').has('sns:Publish')).toBe(false);
+    // Besides the destination: the ingest failure queue and the reset's own dead letters.
+    expect(grantsOf('ingest').get('sqs:SendMessage')).toEqual(
+      expect.arrayContaining([queueArn(metering().ingestion.failures.queue)]),
+    );
+    expect(grantsOf('reset').get('sqs:SendMessage')).toEqual(
+      expect.arrayContaining([queueArn(metering().periodEnd.resetFailures.queue)]),
+    );
+  });
+
+  it('lets only the API put records on the streams (re-sending corrections)', () => {
+    expect(grantsOf('api').get('kinesis:PutRecord')).toEqual([streamArn()]);
+    for (const entry of ['ingest', 'reset', 'sweeper']) {
+      expect(grantsOf(entry).has('kinesis:PutRecord')).toBe(false);
+    }
+    for (const action of KINESIS_READ) {
+      expect(grantsOf('ingest').get(action)).toEqual([streamArn()]);
+    }
+  });
+
+  it('limits schedule management to the group, and deletion to the API', () => {
+    const group = synth.json.Resources[id(metering().periodEnd.scheduleGroup)]!;
+    const groupName = group.Properties.Name;
+    expect(typeof groupName).toBe('string');
+    for (const entry of ['api', 'ingest', 'reset', 'sweeper']) {
+      const statement = statementWith(entry, 'scheduler:CreateSchedule');
+      expect(statement.Resource).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':scheduler:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:schedule/${groupName}/*`,
+          ],
+        ],
+      });
+    }
+    expect(actionsOf(statementWith('api', 'scheduler:CreateSchedule'))).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+    ]);
+    for (const entry of ['ingest', 'reset', 'sweeper']) {
+      expect(grantsOf(entry).has('scheduler:DeleteSchedule')).toBe(false);
+    }
+  });
+
+  it('lets the schedule creators pass the scheduler role, to EventBridge Scheduler only', () => {
+    const role = getAtt(id(metering().periodEnd.schedulerRole));
+    for (const entry of ['api', 'ingest', 'reset', 'sweeper']) {
+      expect(statementWith(entry, 'iam:PassRole')).toEqual({
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: role,
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      });
+    }
+  });
+
+  it('has a scheduler role that only the scheduler of this account and group can assume', () => {
+    const periodEnd = metering().periodEnd;
+    const role = synth.json.Resources[id(periodEnd.schedulerRole)]!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': getAtt(id(periodEnd.scheduleGroup)) },
+        },
+      },
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(roleStatements(synth.json, id(periodEnd.schedulerRole))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: getAtt(id(periodEnd.reset.function)),
+      },
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: queueArn(periodEnd.scheduleDeadLetters.queue),
+      },
+    ]);
+  });
+
+  it('allows no wildcard action in any identity policy, and `*` as action nowhere', () => {
+    for (const { resource, statement } of allStatements(synth.json)) {
+      for (const action of actionsOf(statement)) {
+        expect(action, `${resource}`).not.toBe('*');
+        const identityPolicy =
+          synth.json.Resources[resource]!.Type === 'AWS::IAM::Policy' ||
+          synth.json.Resources[resource]!.Type === 'AWS::IAM::Role';
+        if (identityPolicy) expect(action, `${resource}`).not.toContain('*');
+        // Elsewhere only the TLS-only denies and the key's account-root statement use one.
+        else if (action.includes('*')) {
+          const rootKeyStatement =
+            synth.json.Resources[resource]!.Type === 'AWS::KMS::Key' && action === 'kms:*';
+          expect(statement.Effect === 'Deny' || rootKeyStatement, `${resource} ${action}`).toBe(
+            true,
+          );
+        }
+      }
+    }
+  });
+
+  it('uses a wildcard resource only for X-Ray and the schedules of the group', () => {
+    for (const fn of metering().functions) {
+      for (const statement of roleStatements(synth.json, id(fn.role))) {
+        for (const resource of resourcesOf(statement)) {
+          if (!JSON.stringify(resource).includes('*')) continue;
+          const xray = resource === '*' && actionsOf(statement).every((a) => a.startsWith('xray:'));
+          const schedules = actionsOf(statement).every((a) => a.startsWith('scheduler:'));
+          expect(xray || schedules, `${fn.entry}: ${JSON.stringify(statement)}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('attaches no AWS managed policy to any role', () => {
+    for (const roleId of idsOfType(synth.json, 'AWS::IAM::Role')) {
+      expect(synth.json.Resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('ingest event source mapping', () => {
+  it('reports partial failures, bisects, retries finitely and keeps what it gave up', () => {
+    const ingest = fnById('ingest');
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(ingest.function) },
+      EventSourceArn: getAtt(id(metering().streams.streams[0]!.stream)),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      ParallelizationFactor: 1,
+      DestinationConfig: {
+        OnFailure: { Destination: getAtt(id(metering().ingestion.failures.queue)) },
+      },
+    });
+  });
+});
+
+describe('encryption', () => {
+  it('encrypts the table with the AWS managed KMS key', () => {
+    // SSEEnabled without a key: KMS encryption under aws/dynamodb.
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('encrypts every stream', () => {
+    const streams = synth.template.findResources('AWS::Kinesis::Stream');
+    for (const stream of Object.values(streams)) {
+      expect(stream.Properties.StreamEncryption).toEqual({
+        EncryptionType: 'KMS',
+        KeyId: 'alias/aws/kinesis',
+      });
+    }
+  });
+
+  it('encrypts every queue and makes it refuse requests without TLS', () => {
+    const queues = idsOfType(synth.json, 'AWS::SQS::Queue');
+    for (const queueId of queues) {
+      const p = synth.json.Resources[queueId]!.Properties;
+      expect(p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined, queueId).toBe(true);
+      synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('keeps messages 14 days and gives the destination a dead-letter queue', () => {
+    const destination = synth.json.Resources[id(metering().destination.queue as never)]!;
+    expect(destination.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(destination.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt(id(metering().destination.deadLetterQueue!.queue)),
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('encrypts every topic with a key', () => {
+    for (const topic of Object.values(synth.template.findResources('AWS::SNS::Topic'))) {
+      expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    }
+  });
+});
+
+describe('API', () => {
+  it('routes every route the API Lambda serves, each behind AWS IAM', () => {
+    const routes = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([...ALL_ROUTE_KEYS].sort());
+    for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('integrates the API Lambda with payload format 2.0', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: getAtt(id(fnById('api').function)),
+    });
+  });
+
+  it('logs every request as JSON to a log group', () => {
+    const stage = synth.template.findResources('AWS::ApiGatewayV2::Stage');
+    const [props] = Object.values(stage).map((s) => s.Properties);
+    expect(props.StageName).toBe('$default');
+    expect(props.AutoDeploy).toBe(true);
+    expect(props.AccessLogSettings.DestinationArn).toEqual(getAtt(id(metering().api.accessLogs)));
+    const format = JSON.parse(props.AccessLogSettings.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(synth.template.findResources('AWS::CloudWatch::Alarm'));
+  const topicRef = () => ({ Ref: id(metering().observability.alarmTopic as never) });
+
+  it('alarms when ingest falls behind the streams', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(fnById('ingest').function) } }],
+      Threshold: 300_000,
+    });
+  });
+
+  it('alarms on errors and throttles of every function', () => {
+    for (const fn of metering().functions) {
+      for (const metric of ['Errors', 'Throttles']) {
+        synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(fn.function) } }],
+        });
+      }
+    }
+  });
+
+  it('alarms when any dead-letter queue holds a message', () => {
+    const dlqs = [
+      metering().ingestion.failures,
+      metering().periodEnd.scheduleDeadLetters,
+      metering().periodEnd.resetFailures,
+      metering().destination.deadLetterQueue!,
+    ];
+    for (const dlq of dlqs) {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(id(dlq.queue), 'QueueName') }],
+        Threshold: 1,
+      });
+    }
+  });
+
+  it('alarms on DynamoDB throttling of the table', () => {
+    const throttles = alarms().filter((a) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes('ThrottledRequests'),
+    );
+    expect(throttles).toHaveLength(1);
+    expect(JSON.stringify(throttles[0]!.Properties.Metrics)).toContain(
+      JSON.stringify({ Ref: id(metering().table.table) }),
+    );
+  });
+
+  it('alarms on period ends the scheduler fails to deliver', () => {
+    for (const metric of [
+      'InvocationDroppedCount',
+      'InvocationsFailedToBeSentToDeadLetterCount',
+      'TargetErrorCount',
+    ]) {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Scheduler',
+        MetricName: metric,
+        Dimensions: [
+          {
+            Name: 'ScheduleGroup',
+            Value: synth.json.Resources[id(metering().periodEnd.scheduleGroup)]!.Properties.Name,
+          },
+        ],
+      });
+    }
+  });
+
+  it('sends every alarm to the alarm topic, which is encrypted with a rotated key', () => {
+    for (const alarm of alarms()) {
+      expect(alarm.Properties.AlarmActions).toContainEqual(topicRef());
+    }
+    const topic = synth.json.Resources[topicRef().Ref]!;
+    const keyId = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
+    const key = synth.json.Resources[keyId]!;
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+    );
+  });
+});
