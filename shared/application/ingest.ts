@@ -482,38 +482,49 @@ async function deduplicate(
   if (!stream.deduplication.enabled) return;
   const expiresAt = Math.floor(now.getTime() / 1000) + stream.deduplication.windowHours * 3600;
   const inBatch = new Set(entries.map((e) => e.position.sequenceNumber));
-  for (const [i, entry] of entries.entries()) {
+  // Within the batch the first record of an event id is the one that claims it; the rest are
+  // its duplicates. The claims themselves go out concurrently.
+  const firstOfKey = new Map<string, number>();
+  const claimants: number[] = [];
+  entries.forEach((entry, i) => {
+    const key = dedupKeyOf(entry.record);
+    if (decisions[i]?.kind !== 'apply' || key === undefined) return;
+    if (firstOfKey.has(key)) {
+      decisions[i] = { kind: 'already-metered' };
+      counts.duplicates++;
+      return;
+    }
+    firstOfKey.set(key, i);
+    claimants.push(i);
+  });
+  await forEachLimited(claimants, DEDUP_CONCURRENCY, async (i) => {
+    const entry = entries[i];
     const decision = decisions[i];
-    const eventId = dedupKeyOf(entry.record);
-    if (decision?.kind !== 'apply' || eventId === undefined) continue;
-    const position = {
-      shardId: entry.position.shardId,
-      sequenceNumber: entry.position.sequenceNumber,
-    };
+    const eventId = entry ? dedupKeyOf(entry.record) : undefined;
+    if (!entry || decision?.kind !== 'apply' || eventId === undefined) return;
+    const position = { shardId: entry.position.shardId, sequenceNumber: entry.position.sequenceNumber };
     const claim = await deps.store.claimEvent(stream.name, eventId, position, expiresAt, now);
     if (claim.claimed) {
       claims.set(position.sequenceNumber, position);
-      continue;
+      return;
     }
     const holder = claim.holder;
     const holderWentNowhere =
       holder.shardId === position.shardId &&
       !inBatch.has(holder.sequenceNumber) &&
       sequenceKey(holder.sequenceNumber) < sequenceKey(position.sequenceNumber) &&
-      decision.targets.every(
-        (t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber),
-      );
-    if (
-      holderWentNowhere &&
-      (await deps.store.takeOverClaim(stream.name, eventId, holder, position, expiresAt))
-    ) {
+      decision.targets.every((t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber));
+    if (holderWentNowhere && (await deps.store.takeOverClaim(stream.name, eventId, holder, position, expiresAt))) {
       claims.set(position.sequenceNumber, position);
-      continue;
+      return;
     }
     decisions[i] = { kind: 'already-metered' };
     counts.duplicates++;
-  }
+  });
 }
+
+/** De-duplication claims of one user's records in flight at once. */
+const DEDUP_CONCURRENCY = 16;
 
 /**
  * The de-duplication key of a record: its event id, per user. A producer's retry repeats the
