@@ -1,6 +1,6 @@
 /** Opaque paging over the listing index: every item exactly once, in creation order. */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/validation.js';
 import type { Page } from '../../ports/metering-store.js';
 import { rethrowStoreError } from './errors.js';
@@ -59,6 +59,8 @@ export interface ListQuery {
  * Lists one partition of the listing index. With a filter, DynamoDB's `Limit` counts items
  * read, not items returned, so it keeps reading with `Limit` = what is still missing; the
  * last key read is then exactly after the last item returned, and no item is skipped.
+ * The index carries only keys and the filter attributes (so usage writes never touch it);
+ * the items themselves are then read from the table, strongly consistent, in index order.
  */
 export async function listPartition(
   client: DynamoDBDocumentClient,
@@ -86,5 +88,31 @@ export async function listPartition(
     items.push(...(output.Items ?? []));
     startKey = output.LastEvaluatedKey;
   } while (startKey && items.length < query.limit);
-  return startKey ? { items, nextToken: encodeToken(startKey) } : { items };
+  const full = await readItems(client, query.tableName, items);
+  return startKey ? { items: full, nextToken: encodeToken(startKey) } : { items: full };
+}
+
+/** Reads the table items behind index entries, in their order; items deleted meanwhile are left out. */
+async function readItems(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  entries: readonly Record<string, NativeAttributeValue>[],
+): Promise<Record<string, NativeAttributeValue>[]> {
+  const keyOf = (item: Record<string, NativeAttributeValue>) => `${item.pk}\u0000${item.sk}`;
+  const found = new Map<string, Record<string, NativeAttributeValue>>();
+  for (let start = 0; start < entries.length; start += 100) {
+    let keys: Record<string, NativeAttributeValue>[] | undefined = entries
+      .slice(start, start + 100)
+      .map((entry) => ({ pk: entry.pk, sk: entry.sk }));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed keys');
+      const output: BatchGetCommandOutput = await client
+        .send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }))
+        .catch(rethrowStoreError);
+      for (const item of output.Responses?.[tableName] ?? []) found.set(keyOf(item), item);
+      keys = output.UnprocessedKeys?.[tableName]?.Keys;
+      if (keys?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+  }
+  return entries.flatMap((entry) => found.get(keyOf(entry)) ?? []);
 }

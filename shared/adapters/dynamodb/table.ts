@@ -44,6 +44,12 @@ export const itemKeys = {
   retiredMeter: (id: string) => ({ pk: `RETIRED#${id}`, sk: 'M' }),
 } as const;
 
+/**
+ * Attributes the listing index carries besides the keys: only what list filters and the
+ * summary read, none of which usage changes, so metering writes never write the index.
+ */
+export const LIST_INDEX_ATTRIBUTES = ['id', 'name', 'category', 'meterTypeId', 'userId', 'meterKey', 'meterTypes', 'reason'] as const;
+
 /** Attributes the due index carries besides the keys: enough to find the meter. */
 export const DUE_INDEX_ATTRIBUTES = ['id'] as const;
 
@@ -82,7 +88,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           { AttributeName: TABLE_KEYS.listPartitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEYS.listSortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] },
       },
       {
         IndexName: TABLE_KEYS.dueIndex,
