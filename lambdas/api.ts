@@ -1,5 +1,6 @@
 /** API Lambda: API Gateway HTTP API → use cases → DynamoDB and EventBridge Scheduler. */
 import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
@@ -14,18 +15,20 @@ import { parseStreamsConfig } from '../shared/config/streams.js';
 import { createApiHandler } from '../shared/http/api.js';
 import { dataCorrectionRoutes } from '../shared/http/data-correction-routes.js';
 import { streamRoutes } from '../shared/http/stream-routes.js';
+import { instrument, logger, metrics, tracer } from './wiring/observability.js';
 
 const config = readApiConfig();
-const documentClient = createDocumentClient();
+// The document client shares its DynamoDBClient's middleware stack: tracing one traces both.
+const documentClient = tracer.captureAWSv3Client(createDocumentClient());
 const tableName = config[ENV.tableName];
 const meters = new DynamoDbMeterStore(documentClient, tableName);
 
-export const handler = createApiHandler({
+const api = createApiHandler({
   meterTypes: new DynamoDbMeterTypeStore(documentClient, tableName),
   meters,
   summary: meters,
   scheduler: new EventBridgePeriodEndScheduler({
-    client: new SchedulerClient({}),
+    client: tracer.captureAWSv3Client(new SchedulerClient({})),
     groupName: config[ENV.scheduleGroupName],
     targetArn: config[ENV.resetFunctionArn],
     roleArn: config[ENV.schedulerRoleArn],
@@ -36,9 +39,26 @@ export const handler = createApiHandler({
   extraRoutes: [
     ...dataCorrectionRoutes({
       corrections: new DynamoDbDataCorrectionStore(documentClient, tableName),
-      streamWriter: new KinesisUsageStreamWriter({ client: new KinesisClient({}) }),
+      streamWriter: new KinesisUsageStreamWriter({
+        client: tracer.captureAWSv3Client(new KinesisClient({})),
+      }),
       now: () => new Date(),
     }),
     ...streamRoutes(parseStreamsConfig(config[ENV.streamsConfig])),
   ],
+  // Every 5xx: its cause goes to the log and the trace; the caller sees only a generic message.
+  log: (message, error) => {
+    logger.error(message, { error });
+    if (error instanceof Error) tracer.addErrorAsMetadata(error);
+    metrics.singleMetric().addMetric('ServerErrors', MetricUnit.Count, 1);
+  },
+});
+
+// The API maps every error to a response inside `api`, so these middlewares wrap it rather than
+// join it: they see each request end, with its correlation id still on the logger.
+export const handler = instrument(api, {
+  correlationId: (event) => event.requestContext?.requestId,
+  // Responses carry customers' meters and can be large; the trace keeps timings only.
+  captureResponse: false,
+  publishMetrics: false,
 });

@@ -1,6 +1,5 @@
 /** Ingest Lambda: Kinesis event source → ingestion use case → DynamoDB (meters, data correction). */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
 import { DynamoDbDataCorrectionStore } from '../shared/adapters/dynamodb/data-correction-store.js';
 import { DynamoDbIngestStore } from '../shared/adapters/dynamodb/ingest-store.js';
@@ -11,18 +10,18 @@ import { flushAfterIngest } from '../shared/application/period-end.js';
 import { ENV } from '../shared/config/env-names.js';
 import { readPeriodEndConfig } from '../shared/config/runtime-config.js';
 import { parseStreamsConfig } from '../shared/config/streams.js';
+import { instrument, logger, metrics, tracer } from './wiring/observability.js';
 import { periodEndDeps } from './wiring/period-end.js';
 
 const config = readPeriodEndConfig();
 const resetFunctionArn = config[ENV.resetFunctionArn];
 if (!resetFunctionArn) throw new Error(`invalid configuration: ${ENV.resetFunctionArn} is not set`);
 const streams = parseStreamsConfig(config[ENV.streamsConfig]);
-const documentClient = createDocumentClient();
+// The document client shares its DynamoDBClient's middleware stack: tracing one traces both.
+const documentClient = tracer.captureAWSv3Client(createDocumentClient());
 const tableName = config[ENV.tableName];
 const meterTypes = new DynamoDbMeterTypeStore(documentClient, tableName);
-const metrics = new Metrics({ namespace: 'UsageMetering', serviceName: 'ingest' });
-const logger = new Logger({ serviceName: 'ingest' });
-const periodEnd = periodEndDeps(config, documentClient, resetFunctionArn);
+const periodEnd = periodEndDeps(config, documentClient, resetFunctionArn, tracer);
 
 const ingest = createIngestHandler({
   store: new DynamoDbIngestStore(documentClient, tableName),
@@ -32,19 +31,21 @@ const ingest = createIngestHandler({
   streams,
   metrics: new PowertoolsIngestMetrics(metrics),
   // Partial pushes go out promptly; what fails here stays in the outbox for the sweeper.
-  afterBatch: (outcome) =>
-    flushAfterIngest(
+  afterBatch: async (outcome) => {
+    let failures = 0;
+    await flushAfterIngest(
       periodEnd,
       outcome.metersWithOutbox.map((meter) => meter.id),
-      (meterId, error) =>
-        logger.warn('prompt send failed; the sweeper retries', { meterId, error }),
-    ),
+      (meterId, error) => {
+        failures++;
+        logger.warn('prompt send failed; the sweeper retries', { meterId, error });
+      },
+    );
+    metrics.addMetric('PromptSendFailures', MetricUnit.Count, failures);
+  },
 });
 
-export const handler: typeof ingest = async (event) => {
-  try {
-    return await ingest(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+// Lambda's eventID is `shardId-…:sequenceNumber`: the batch's shard and where it starts.
+export const handler = instrument(ingest, {
+  correlationId: (event) => event.Records[0]?.eventID,
+});

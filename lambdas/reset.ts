@@ -1,5 +1,5 @@
 /** Reset Lambda: EventBridge Scheduler `{ meterId, periodEnd }` → period-end flush → SQS/SNS. */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
@@ -7,29 +7,43 @@ import type { PeriodEndDeps } from '../shared/application/period-end.js';
 import { flushMeter } from '../shared/application/period-end.js';
 import { readPeriodEndConfig } from '../shared/config/runtime-config.js';
 import { isoTimestamp } from '../shared/domain/schemas.js';
-import { periodEndDeps } from './wiring/period-end.js';
+import { instrument, logger, metrics, tracer } from './wiring/observability.js';
+import { addFlushMetrics, periodEndDeps } from './wiring/period-end.js';
 
 const config = readPeriodEndConfig();
-const documentClient = createDocumentClient();
-const logger = new Logger({ serviceName: 'reset' });
+// The document client shares its DynamoDBClient's middleware stack: tracing one traces both.
+const documentClient = tracer.captureAWSv3Client(createDocumentClient());
 const triggerSchema = z.strictObject({ meterId: z.uuid(), periodEnd: isoTimestamp });
 let deps: PeriodEndDeps | undefined;
 
-export const handler = async (event: unknown, context: Context) => {
+const reset = async (event: unknown, context: Context) => {
   const trigger = triggerSchema.safeParse(event);
   if (!trigger.success) {
     // Retrying cannot fix a malformed payload; say so loudly instead of failing forever.
     logger.error('ignored a reset trigger that is not { meterId, periodEnd }', { event });
-    return { status: 'invalid-trigger' };
+    metrics.addMetric('InvalidTriggers', MetricUnit.Count, 1);
+    return { status: 'invalid-trigger' as const };
   }
   // The reset schedules itself: the target of the next period's schedule is this function.
   deps ??= periodEndDeps(
     config,
     documentClient,
     context.invokedFunctionArn.split(':').slice(0, 7).join(':'),
+    tracer,
   );
-  logger.appendKeys({ meterId: trigger.data.meterId, periodEnd: trigger.data.periodEnd });
-  const result = await flushMeter(deps, trigger.data.meterId);
-  logger.info('flushed', { ...result });
-  return result;
+  const { meterId, periodEnd } = trigger.data;
+  logger.setCorrelationId(`${meterId}/${periodEnd}`);
+  logger.appendKeys({ meterId, periodEnd });
+  try {
+    const result = await flushMeter(deps, meterId);
+    addFlushMetrics(metrics, result);
+    logger.info('flushed', { ...result });
+    return result;
+  } catch (error) {
+    // What was not sent stays in the outbox; Lambda retries this invocation and the sweeper too.
+    metrics.addMetric('FlushFailures', MetricUnit.Count, 1);
+    throw error;
+  }
 };
+
+export const handler = instrument(reset);

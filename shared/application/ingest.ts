@@ -26,7 +26,7 @@ import {
   sequenceKey,
 } from '../domain/meter-usage.js';
 import type { StreamConfig } from '../domain/schemas.js';
-import { admitsWithinCapacity } from '../domain/thresholds.js';
+import { admitsWithinCapacity, effectiveThresholds } from '../domain/thresholds.js';
 import type { FieldValue } from '../domain/types.js';
 import type { UsageRecord } from '../domain/usage-record.js';
 import { parseUsageRecord } from '../domain/usage-record.js';
@@ -255,7 +255,8 @@ async function meterUserEntries(
     const loaded = await deps.store.loadMeters(stream.meterKey, userId);
     const prepared = await Promise.all(loaded.map((meter) => closeIfDue(deps, meter, now, stream)));
     const meters = prepared.map((p) => p.state);
-    const decisions = entries.map((entry) => decide(stream, entry, meters, metered));
+    const candidates = candidatesOf(meters);
+    const decisions = entries.map((entry) => decide(stream, entry, candidates, metered));
     await deduplicate(deps, stream, entries, decisions, claims, now, counts);
     admitRecords(meters, shardId, entries, decisions);
 
@@ -352,20 +353,24 @@ interface PreparedMeter {
 }
 
 /** Decides what happens to one record: which meters take it in which period, or why not. */
+/** The meters of a user that can take usage, as guiding rules see them (built once per user). */
+type Candidates = readonly { meter: MeterState; category: string }[];
+
+function candidatesOf(meters: readonly MeterState[]): Candidates {
+  // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
+  return meters
+    .filter((meter) => meter.endedAt === undefined)
+    .map((meter) => ({ meter, category: meter.meterType.category }));
+}
+
 function decide(
   stream: StreamConfig,
   entry: Entry,
-  meters: readonly MeterState[],
+  candidates: Candidates,
   metered: Set<string>,
 ): Decision {
   const { record } = entry;
-  // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
-  const live = meters.filter((meter) => meter.endedAt === undefined);
-  const routed = routeRecord(
-    stream.guidingRules,
-    record.fields,
-    live.map((meter) => ({ meter, category: meter.meterType.category })),
-  );
+  const routed = routeRecord(stream.guidingRules, record.fields, candidates);
   if (!routed.ok) {
     if (metered.has(entry.position.sequenceNumber)) return { kind: 'already-metered' };
     return routed.reason === 'NO_MATCHING_RULE'
@@ -427,6 +432,18 @@ function decide(
   return { kind: 'apply', targets, groupValues: kept.groupValues, carry: kept.carry };
 }
 
+const carryFields = new WeakMap<StreamConfig, readonly string[]>();
+
+/** The stream's carry fields, first and last together, worked out once per stream. */
+function carryFieldsOf(stream: StreamConfig): readonly string[] {
+  let fields = carryFields.get(stream);
+  if (!fields) {
+    fields = [...new Set([...stream.carryFirst, ...stream.carryLast])];
+    carryFields.set(stream, fields);
+  }
+  return fields;
+}
+
 /**
  * The values a meter keeps of a record: its group-by fields (missing ones are null) and the
  * stream's carry fields that it has. A value too large or too deep to keep refuses the record.
@@ -455,7 +472,7 @@ function keptFieldValues(
   };
   const groups = pick(groupBy, false);
   if (!groups.ok) return groups;
-  const carry = pick(new Set([...stream.carryFirst, ...stream.carryLast]), true);
+  const carry = pick(carryFieldsOf(stream), true);
   if (!carry.ok) return carry;
   return {
     ok: true,
@@ -502,7 +519,10 @@ async function deduplicate(
     const decision = decisions[i];
     const eventId = entry ? dedupKeyOf(entry.record) : undefined;
     if (!entry || decision?.kind !== 'apply' || eventId === undefined) return;
-    const position = { shardId: entry.position.shardId, sequenceNumber: entry.position.sequenceNumber };
+    const position = {
+      shardId: entry.position.shardId,
+      sequenceNumber: entry.position.sequenceNumber,
+    };
     const claim = await deps.store.claimEvent(stream.name, eventId, position, expiresAt, now);
     if (claim.claimed) {
       claims.set(position.sequenceNumber, position);
@@ -513,8 +533,13 @@ async function deduplicate(
       holder.shardId === position.shardId &&
       !inBatch.has(holder.sequenceNumber) &&
       sequenceKey(holder.sequenceNumber) < sequenceKey(position.sequenceNumber) &&
-      decision.targets.every((t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber));
-    if (holderWentNowhere && (await deps.store.takeOverClaim(stream.name, eventId, holder, position, expiresAt))) {
+      decision.targets.every(
+        (t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber),
+      );
+    if (
+      holderWentNowhere &&
+      (await deps.store.takeOverClaim(stream.name, eventId, holder, position, expiresAt))
+    ) {
       claims.set(position.sequenceNumber, position);
       return;
     }
@@ -565,10 +590,15 @@ function admitRecords(
   entries: readonly Entry[],
   decisions: Decision[],
 ): void {
-  const budgets = new Map(
-    meters.map((meter) => [
-      meter.id,
-      {
+  // Worked out only for meters that need it (capacity-rejecting, or taking grouped records).
+  const budgets = new Map<
+    string,
+    { running: string | null; bytesLeft: number; groups: Set<string> }
+  >();
+  const budgetOf = (meter: MeterState) => {
+    let budget = budgets.get(meter.id);
+    if (!budget) {
+      budget = {
         running: periodTotals(meter.meterType.aggregation.type, meter.usage).agg.value,
         bytesLeft: MAX_METER_ITEM_BYTES - JSON.stringify(meter).length,
         groups: new Set(
@@ -576,12 +606,19 @@ function admitRecords(
             (slot) => Object.keys(slot.agg.groups),
           ),
         ),
-      },
-    ]),
-  );
+      };
+      budgets.set(meter.id, budget);
+    }
+    return budget;
+  };
   entries.forEach((entry, i) => {
     const decision = decisions[i];
     if (decision?.kind !== 'apply') return;
+    if (
+      !decision.groupValues &&
+      !decision.targets.some((t) => t.meter.meterType.capacityPolicy === 'reject')
+    )
+      return;
     const seq = sequenceKey(entry.position.sequenceNumber);
     const takers = decision.targets.filter((t) => seq > (t.meter.seq[shardId] ?? ''));
     const key = decision.groupValues ? groupKey(decision.groupValues) : undefined;
@@ -589,8 +626,7 @@ function admitRecords(
     const groupCost = key === undefined ? 0 : 2 * (2 * key.length + 120);
     const value = entry.record.value ?? '1';
     for (const { meter, placement } of takers) {
-      const budget = budgets.get(meter.id);
-      if (!budget) continue;
+      const budget = budgetOf(meter);
       const type = meter.meterType.aggregation.type;
       if (
         meter.meterType.capacityPolicy === 'reject' &&
@@ -616,8 +652,7 @@ function admitRecords(
       }
     }
     for (const { meter, placement } of takers) {
-      const budget = budgets.get(meter.id);
-      if (!budget) continue;
+      const budget = budgetOf(meter);
       if (meter.meterType.capacityPolicy === 'reject' && placement !== 'next') {
         budget.running = applyValue(meter.meterType.aggregation.type, budget.running, value);
       }
@@ -729,6 +764,7 @@ async function fireThresholds(
   now: Date,
   stream: StreamConfig,
 ): Promise<number> {
+  if (effectiveThresholds(meter.meterType).length === 0) return 0;
   const due = dueThresholdRecords(meter, now, stream);
   if (due.records.length === 0) return 0;
   // A false answer means the period moved on or another shard fired them first: nothing is lost,

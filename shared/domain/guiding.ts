@@ -39,6 +39,7 @@ export type RoutingResult<M> =
  * A dot always means nesting: a top-level key that itself contains a dot is not addressable.
  */
 export function readField(record: Record<string, unknown>, path: string): unknown {
+  if (!path.includes('.')) return Object.hasOwn(record, path) ? record[path] : undefined;
   let current: unknown = record;
   for (const segment of path.split('.')) {
     if (typeof current !== 'object' || current === null || Array.isArray(current)) {

@@ -83,9 +83,29 @@ export function placeUsageTime(
   state: Pick<MeterState, 'periodStart' | 'periodEnd'>,
   usageTime: number,
 ): PeriodPlacement {
-  if (usageTime < Date.parse(state.periodStart)) return 'late';
-  if (usageTime >= Date.parse(state.periodEnd)) return 'next';
+  const bounds = boundsOf(state);
+  if (usageTime < bounds.start) return 'late';
+  if (usageTime >= bounds.end) return 'next';
   return 'current';
+}
+
+const parsedBounds = new WeakMap<object, { start: number; end: number; ps: string; pe: string }>();
+
+/** A meter state's period in epoch ms, parsed once per state object (ingestion asks per record). */
+function boundsOf(state: Pick<MeterState, 'periodStart' | 'periodEnd'>): {
+  start: number;
+  end: number;
+} {
+  const cached = parsedBounds.get(state);
+  if (cached && cached.ps === state.periodStart && cached.pe === state.periodEnd) return cached;
+  const bounds = {
+    start: Date.parse(state.periodStart),
+    end: Date.parse(state.periodEnd),
+    ps: state.periodStart,
+    pe: state.periodEnd,
+  };
+  parsedBounds.set(state, bounds);
+  return bounds;
 }
 
 /** Whether the meter type's active window includes the usage time. */

@@ -206,7 +206,8 @@ async function runSeed(seed: number): Promise<void> {
 
     // Schedules firing (twice, late) and the sweeper, with publish failures.
     if (delivery.chance(0.5)) {
-      if (delivery.chance(0.3)) t.publisher.failNextCalls(1, delivery.chance(0.5) ? 'throw' : 'report');
+      if (delivery.chance(0.3))
+        t.publisher.failNextCalls(1, delivery.chance(0.5) ? 'throw' : 'report');
       const meter = delivery.pick(meters);
       await t.flush(meter.id).catch(() => undefined);
       if (delivery.chance(0.3)) await t.flush(meter.id).catch(() => undefined);

@@ -107,7 +107,11 @@ async function readItems(
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed keys');
       const output: BatchGetCommandOutput = await client
-        .send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }))
+        .send(
+          new BatchGetCommand({
+            RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        )
         .catch(rethrowStoreError);
       for (const item of output.Responses?.[tableName] ?? []) found.set(keyOf(item), item);
       keys = output.UnprocessedKeys?.[tableName]?.Keys;

@@ -48,7 +48,16 @@ export const itemKeys = {
  * Attributes the listing index carries besides the keys: only what list filters and the
  * summary read, none of which usage changes, so metering writes never write the index.
  */
-export const LIST_INDEX_ATTRIBUTES = ['id', 'name', 'category', 'meterTypeId', 'userId', 'meterKey', 'meterTypes', 'reason'] as const;
+export const LIST_INDEX_ATTRIBUTES = [
+  'id',
+  'name',
+  'category',
+  'meterTypeId',
+  'userId',
+  'meterKey',
+  'meterTypes',
+  'reason',
+] as const;
 
 /** Attributes the due index carries besides the keys: enough to find the meter. */
 export const DUE_INDEX_ATTRIBUTES = ['id'] as const;
