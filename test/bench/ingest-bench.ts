@@ -523,7 +523,7 @@ export function hotMeterRows(h: HotMeterResult): Row[] {
       measured: `${rate(h.dedupOnePerSecond)} records/s`,
       target: `same batch, dedup off: ${int(h.plainOneMs)} ms`,
       ratio: times(h.dedupOneMs / Math.max(h.plainOneMs, 1e-9)),
-      notes: `${int(h.dedupOneMs)} ms: 1,000 claims of one user are written one after another`,
+      notes: `${int(h.dedupOneMs)} ms: 1,000 claims of one user, 16 in flight at a time`,
     },
   ];
 }

@@ -66,7 +66,7 @@ function dynamoBullet(units: Record<string, number> | undefined): string {
     : 'write units per flush not measured';
   const dueLimit = due > 0 ? `about ${int((16 * 1000) / due)} flushes/s` : 'n/a';
   const listLimit = list > 0 ? `about ${int(1000 / list)} flushes/s` : 'n/a';
-  return `- **DynamoDB**: each flush rewrites the meter item twice (close the period, then remove the sent record from the outbox): ${measured}. The due index has 16 partition keys, so at 1,000 WCU/s per partition it takes ${dueLimit} before those keys throttle; the list index projects ALL attributes under ONE partition key (\`M\`), so every meter write is copied there and, until DynamoDB splits that key for heat, it caps at ${listLimit} (estimates from the key design and the measured units, not measured throttling). Budget the table's on-demand write quota at the invocation rate × the units above.`;
+  return `- **DynamoDB**: each flush rewrites the meter item twice (close the period, then remove the sent record from the outbox): ${measured}. The due index has 16 partition keys, so at 1,000 WCU/s per partition it takes ${dueLimit} before those keys throttle; ${list > 0 ? `the list index (one partition key, \`M\`) takes a copy of every meter write and caps at ${listLimit} until DynamoDB splits that key for heat` : 'the list index carries only keys and filter attributes, which a flush does not change, so flushes never write it'} (estimates from the key design and the measured units, not measured throttling). Budget the table's on-demand write quota at the invocation rate × the units above.`;
 }
 
 /** The markdown block: the model table and what to raise or spread. */
