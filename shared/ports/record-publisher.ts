@@ -100,3 +100,61 @@ export function settleBatchResponse(
     }
   }
 }
+
+/** How one batching service (SQS, SNS) builds an entry and sends a batch. */
+export interface BatchService<E> {
+  /** For error messages, e.g. 'SQS'. */
+  name: string;
+  maxCount: number;
+  maxBytes: number;
+  /** The entry of a record and its size as the service counts it. */
+  toEntry(record: PublishableRecord, entryId: string): { entry: E; bytes: number };
+  send(entries: E[]): Promise<BatchResponse>;
+}
+
+/**
+ * The publish loop SQS and SNS share: build the entries (a record that cannot be serialized
+ * fails alone), split them by count and size, send each batch, and report per record what
+ * was sent and what failed. Never throws for a publish failure; the caller retries what failed.
+ */
+export async function publishInBatches<E>(
+  records: readonly PublishableRecord[],
+  service: BatchService<E>,
+): Promise<PublishResult> {
+  const result: PublishResult = { sent: [], failed: [] };
+  const pending: { record: PublishableRecord; entryId: string; entry: E; bytes: number }[] = [];
+  for (const [index, record] of records.entries()) {
+    try {
+      // Positional ids are unique in the batch and valid whatever the recordId looks like.
+      const entryId = `r${index}`;
+      pending.push({ record, entryId, ...service.toEntry(record, entryId) });
+    } catch (error) {
+      result.failed.push({ recordId: record.recordId, error: describeError(error) });
+    }
+  }
+  const { batches, oversized } = splitIntoBatches(pending, (p) => p.bytes, {
+    maxCount: service.maxCount,
+    maxBytes: service.maxBytes,
+  });
+  for (const p of oversized) {
+    result.failed.push({
+      recordId: p.record.recordId,
+      error: `Message of ${p.bytes} bytes exceeds the ${service.name} limit of ${service.maxBytes} bytes`,
+    });
+  }
+  for (const batch of batches) {
+    try {
+      const response = await service.send(batch.map((p) => p.entry));
+      settleBatchResponse(
+        batch.map((p) => ({ recordId: p.record.recordId, entryId: p.entryId })),
+        response,
+        result,
+      );
+    } catch (error) {
+      const message = describeError(error);
+      for (const { record } of batch)
+        result.failed.push({ recordId: record.recordId, error: message });
+    }
+  }
+  return result;
+}
