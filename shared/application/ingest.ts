@@ -84,6 +84,8 @@ const MAX_ATTEMPTS = 6;
 interface Entry {
   position: StreamRecord;
   record: UsageRecord;
+  /** The record's sequence number in fixed width, compared with the meters' positions. */
+  seq: string;
 }
 
 type Decision =
@@ -151,7 +153,7 @@ export async function ingestBatch(
       continue;
     }
     const list = byUser.get(parsed.record.userId) ?? [];
-    list.push({ position, record: parsed.record });
+    list.push({ position, record: parsed.record, seq: sequenceKey(position.sequenceNumber) });
     byUser.set(parsed.record.userId, list);
   }
 
@@ -206,9 +208,7 @@ async function skipPreviouslyCorrected(
   if (mark === undefined) return;
   const idOf = (entry: Entry) =>
     correctionIdFor(stream.name, entry.position.shardId, entry.position.sequenceNumber);
-  const candidates = [...byUser.values()]
-    .flat()
-    .filter((entry) => sequenceKey(entry.position.sequenceNumber) <= mark);
+  const candidates = [...byUser.values()].flat().filter((entry) => entry.seq <= mark);
   if (candidates.length === 0) return;
   const corrected = await deps.corrections.existingIds(candidates.map(idOf));
   if (corrected.size === 0) return;
@@ -532,7 +532,7 @@ async function deduplicate(
     const holderWentNowhere =
       holder.shardId === position.shardId &&
       !inBatch.has(holder.sequenceNumber) &&
-      sequenceKey(holder.sequenceNumber) < sequenceKey(position.sequenceNumber) &&
+      sequenceKey(holder.sequenceNumber) < entry.seq &&
       decision.targets.every(
         (t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber),
       );
@@ -566,6 +566,7 @@ async function releaseClaimsOfCorrected(
   decisions: Decision[],
   claims: Map<string, StreamPosition>,
 ): Promise<void> {
+  if (claims.size === 0) return;
   for (const [i, entry] of entries.entries()) {
     const position = claims.get(entry.position.sequenceNumber);
     const eventId = dedupKeyOf(entry.record);
@@ -619,7 +620,7 @@ function admitRecords(
       !decision.targets.some((t) => t.meter.meterType.capacityPolicy === 'reject')
     )
       return;
-    const seq = sequenceKey(entry.position.sequenceNumber);
+    const seq = entry.seq;
     const takers = decision.targets.filter((t) => seq > (t.meter.seq[shardId] ?? ''));
     const key = decision.groupValues ? groupKey(decision.groupValues) : undefined;
     // A new group is kept in the slot and again in the final record of the period.
@@ -701,7 +702,7 @@ async function writeMeter(
     if (decision?.kind !== 'apply') continue;
     const target = decision.targets.find((t) => t.meter.id === meter.id);
     if (!target) continue;
-    const seq = sequenceKey(entry.position.sequenceNumber);
+    const seq = entry.seq;
     if (seq <= applied) continue;
     const sample = sampleOf(entry, decision);
     newSeq = seq;

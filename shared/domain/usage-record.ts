@@ -125,21 +125,71 @@ function plainDecimal(value: unknown): string | undefined {
   return text.includes('e') || text.length > 64 ? undefined : text;
 }
 
-const PLAIN_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/** Epoch ms of a plain timestamp (epoch ms, or an ISO string with seconds and offset), or undefined. */
-function plainTimestamp(value: unknown): number | undefined {
-  if (typeof value === 'number')
-    return Number.isInteger(value) && value >= 0 && value <= 8.64e15 ? value : undefined;
-  // Days after the 28th go the slow way: Date.parse rolls 2025-02-30 over into March.
-  if (typeof value !== 'string' || !PLAIN_ISO.test(value) || value.slice(8, 10) > '28') {
-    return undefined;
+/** The number of `count` decimal digits at `from`, or -1 if any is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
   }
-  // Hour 24 too: Date.parse reads 24:00 as the next midnight; the schema refuses it.
-  if (value.slice(11, 13) > '23' || value.slice(14, 16) > '59' || value.slice(17, 19) > '59')
+  return value;
+}
+
+/**
+ * Epoch ms of a plain timestamp: epoch ms, or `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` read
+ * by hand. Anything else (days after the 28th included, which need the calendar) is undefined,
+ * and the schema decides.
+ */
+function plainTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && value >= 0 && value <= 8.64e15 ? value : undefined;
+  }
+  if (typeof value !== 'string' || value.length < 20 || value.length > 35) return undefined;
+  const dash = 45;
+  const colon = 58;
+  if (value.charCodeAt(4) !== dash || value.charCodeAt(7) !== dash || value.charCodeAt(10) !== 84)
     return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : time;
+  if (value.charCodeAt(13) !== colon || value.charCodeAt(16) !== colon) return undefined;
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 28 || hour < 0 || hour > 23)
+    return undefined;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let i = 19;
+  let millis = 0;
+  if (value.charCodeAt(i) === 46) {
+    // A fraction: its first three digits are the milliseconds (Date.parse truncates too).
+    let digits = 0;
+    for (
+      i++;
+      i < value.length && value.charCodeAt(i) >= 48 && value.charCodeAt(i) <= 57;
+      i++, digits++
+    ) {
+      if (digits < 3) millis = millis * 10 + (value.charCodeAt(i) - 48);
+    }
+    if (digits === 0 || digits > 9) return undefined;
+    if (digits < 3) millis *= 10 ** (3 - digits);
+  }
+  let offsetMinutes = 0;
+  const sign = value.charCodeAt(i);
+  if (sign === 90 && i === value.length - 1)
+    offsetMinutes = 0; // Z
+  else if (
+    (sign === 43 || sign === 45) &&
+    i + 6 === value.length &&
+    value.charCodeAt(i + 3) === 58
+  ) {
+    const hours = digitsAt(value, i + 1, 2);
+    const minutes = digitsAt(value, i + 4, 2);
+    if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return undefined;
+    offsetMinutes = (hours * 60 + minutes) * (sign === 43 ? 1 : -1);
+  } else return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
 }
 
 /**
