@@ -127,8 +127,9 @@ export function aggregateSamples(
     const at = sample.usageTime;
     if (!Number.isFinite(at)) throw new RangeError(`usageTime must be a finite number: ${at}`);
     // Parse once per sample; increment ignores the value (it may even be absent upstream).
-    const value = type === 'increment' ? null : new Big(sample.value);
-    total.add(value, at);
+    // Sums add the decimal text (see ExactSum); min, max and last compare Big values.
+    const value = type === 'increment' || type === 'sum' ? null : new Big(sample.value);
+    total.add(value, at, sample.value);
     if (firstUsageAt === null || at < firstUsageAt) firstUsageAt = at;
     if (lastUsageAt === null || at > lastUsageAt) lastUsageAt = at;
 
@@ -141,7 +142,7 @@ export function aggregateSamples(
         group = { values: Object.fromEntries(entries), acc: new ValueAccumulator(type) };
         groups.set(key, group);
       }
-      group.acc.add(value, at);
+      group.acc.add(value, at, sample.value);
     }
 
     if (sample.carry !== undefined) {
@@ -206,24 +207,69 @@ function emptyValue(type: AggregationType): string | null {
   return type === 'sum' || type === 'increment' ? '0' : null;
 }
 
+/**
+ * An exact running sum of canonical decimal strings. While every value has at most 6 decimals
+ * and the total stays within 2^53 units of the finest scale seen, it adds integers (exact, and
+ * far cheaper than big.js per record); past that it continues in big.js.
+ */
+class ExactSum {
+  private scaled = 0;
+  private scale = 0;
+  private big: Big | null = null;
+
+  add(text: string): void {
+    if (this.big === null) {
+      if (this.addScaled(text)) return;
+      this.big = new Big(`${this.scaled}e-${this.scale}`);
+    }
+    this.big = this.big.plus(text);
+  }
+
+  private addScaled(text: string): boolean {
+    if (text.length > 17 || text.includes('e')) return false;
+    const dot = text.indexOf('.');
+    const decimals = dot === -1 ? 0 : text.length - dot - 1;
+    if (decimals > 6) return false;
+    let units = Number(dot === -1 ? text : text.slice(0, dot) + text.slice(dot + 1));
+    let scaled = this.scaled;
+    if (decimals > this.scale) scaled *= 10 ** (decimals - this.scale);
+    else units *= 10 ** (this.scale - decimals);
+    const next = scaled + units;
+    if (
+      !Number.isSafeInteger(units) ||
+      !Number.isSafeInteger(scaled) ||
+      !Number.isSafeInteger(next)
+    )
+      return false;
+    this.scaled = next;
+    this.scale = Math.max(this.scale, decimals);
+    return true;
+  }
+
+  toFixed(): string {
+    return (this.big ?? new Big(`${this.scaled}e-${this.scale}`)).toFixed();
+  }
+}
+
 /** Mutable single-pass accumulator of one aggregated value (the total, or one group). */
 class ValueAccumulator {
   count = 0;
-  private sum: Big = new Big(0);
+  private readonly sum = new ExactSum();
   private extreme: Big | null = null;
   private lastValue: Big | null = null;
   private lastAt: number | null = null;
 
   constructor(private readonly type: AggregationType) {}
 
-  /** `value` is null only for `increment`. */
-  add(value: Big | null, at: number): void {
+  /** `value` is the parsed `text` for min, max and last; sums add `text`; increment neither. */
+  add(value: Big | null, at: number, text: string): void {
     this.count += 1;
+    if (this.type === 'sum') {
+      this.sum.add(text);
+      return;
+    }
     if (value === null) return;
     switch (this.type) {
-      case 'sum':
-        this.sum = this.sum.plus(value);
-        return;
       case 'min':
         if (this.extreme === null || value.lt(this.extreme)) this.extreme = value;
         return;

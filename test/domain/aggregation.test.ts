@@ -355,3 +355,24 @@ describe('performance', () => {
     }
   });
 });
+
+describe('exact sums past the integer fast path', () => {
+  it('stays exact when totals pass 2^53 units, and with more than 6 decimals', () => {
+    const samples = [
+      '9007199254740991',
+      '1',
+      '0.5',
+      '0.1234567',
+      '-0.0000001',
+      '12345678901234567890.123456789',
+    ].map((value, i) => ({ value, usageTime: i }));
+    expect(aggregateSamples('sum', samples).value).toBe('12354686100489308882.746913389');
+    expect(aggregateSamples('sum', samples.slice(0, 3)).value).toBe('9007199254740992.5');
+    expect(
+      aggregateSamples('sum', [
+        { value: '0.1', usageTime: 0 },
+        { value: '0.2', usageTime: 1 },
+      ]).value,
+    ).toBe('0.3');
+  });
+});
