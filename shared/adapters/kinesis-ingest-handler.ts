@@ -24,8 +24,14 @@ function shardIdOf(record: KinesisStreamRecord): string {
 
 /** Lambda's Kinesis records as the ingest use case's stream records. */
 export function toStreamRecords(event: KinesisStreamEvent): StreamRecord[] {
+  // One event comes from one shard: read its id once, check the rest cheaply.
+  const first = event.Records[0];
+  const shard = first ? shardIdOf(first) : '';
   return event.Records.map((record) => ({
-    shardId: shardIdOf(record),
+    shardId:
+      record.eventID.startsWith(shard) && record.eventID.charCodeAt(shard.length) === 58
+        ? shard
+        : shardIdOf(record),
     sequenceNumber: record.kinesis.sequenceNumber,
     partitionKey: record.kinesis.partitionKey,
     data: Buffer.from(record.kinesis.data, 'base64'),

@@ -74,11 +74,26 @@ function deleteField(record: Record<string, unknown>, path: string): void {
   if (isPlainObject(target) && Object.hasOwn(target, last)) delete target[last];
 }
 
+const emptyEnrichments = new WeakMap<object, boolean>();
+
+/** Whether a stream enriches nothing (worked out once per configuration object). */
+function isEmptyEnrichment(enrichment: StreamConfig['enrichment']): boolean {
+  let empty = emptyEnrichments.get(enrichment);
+  if (empty === undefined) {
+    empty = [enrichment.rename, enrichment.defaults, enrichment.static].every(
+      (part) => Object.keys(part).length === 0,
+    );
+    emptyEnrichments.set(enrichment, empty);
+  }
+  return empty;
+}
+
 /** Applies the stream's enrichment: renames, then defaults for missing fields, then static fields. */
 export function enrich(
   record: Record<string, unknown>,
   enrichment: StreamConfig['enrichment'],
 ): void {
+  if (isEmptyEnrichment(enrichment)) return;
   for (const [from, to] of Object.entries(enrichment.rename)) {
     const value = readField(record, from);
     if (value === undefined) continue;
