@@ -5,8 +5,7 @@
  * with holders and expiry, and idempotent data-correction puts. Stored states are frozen, so code
  * that mutated what it read would fail loudly instead of measuring something else.
  */
-import { meterStateOf } from '../../shared/adapters/dynamodb/ingest-store.js';
-import { newMeterItem } from '../../shared/adapters/dynamodb/meter-store.js';
+import { meterStateOf, newMeterItem } from '../../shared/adapters/dynamodb/meter-item.js';
 import { ConflictError, NotFoundError } from '../../shared/application/errors.js';
 import type { MeterDefinition } from '../../shared/domain/meter.js';
 import type { MeterState } from '../../shared/domain/meter-usage.js';

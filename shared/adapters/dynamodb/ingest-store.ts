@@ -3,10 +3,9 @@
  * update per meter per batch, and event-id claims for de-duplication.
  */
 import { createHash } from 'node:crypto';
-import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MeterState } from '../../domain/meter-usage.js';
-import { closableAt } from '../../domain/meter-usage.js';
 import type { MeteredRecord } from '../../domain/metered-record.js';
 import type {
   DedupClaim,
@@ -15,88 +14,8 @@ import type {
   StreamPosition,
 } from '../../ports/ingest-store.js';
 import { isConditionFailed, rethrowStoreError } from './errors.js';
-import { dueShardOf } from './meter-store.js';
-import { itemKeys, keyPart, LIST_PARTITIONS } from './table.js';
-
-type Item = Record<string, NativeAttributeValue>;
-
-/** Outbox records not sent by the prompt flush are picked up by the sweeper after this long. */
-export const OUTBOX_SWEEP_DELAY_MS = 2 * 60 * 1000;
-
-const STORAGE_ONLY = [
-  'pk',
-  'sk',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'entity',
-  'category',
-] as const;
-
-/** A meter's state from its item. */
-export function meterStateOf(item: Item): MeterState {
-  const copy: Item = { ...item };
-  for (const field of STORAGE_ONLY) delete copy[field];
-  return copy as MeterState;
-}
-
-/**
- * When the sweeper should look at a meter: its period's close, or soon when records wait in
- * the outbox; undefined when nothing will ever be due (an ended meter with an empty outbox).
- */
-export function dueAtOf(state: MeterState, now: Date): string | undefined {
-  const close = closableAt(state);
-  const due =
-    Object.keys(state.outbox).length > 0
-      ? Math.min(close, now.getTime() + OUTBOX_SWEEP_DELAY_MS)
-      : close;
-  return Number.isFinite(due) ? new Date(due).toISOString() : undefined;
-}
-
-/** The full item of a meter state (live, or retired after an API delete). */
-export function meterItemOf(state: MeterState, now: Date): Item {
-  const keys =
-    state.retiredAt !== undefined
-      ? { ...itemKeys.retiredMeter(state.id), entity: 'retiredMeter' }
-      : {
-          ...itemKeys.meter(state.meterKey, state.userId, state.meterTypeId),
-          entity: 'meter',
-          gsi1pk: LIST_PARTITIONS.meters,
-          gsi1sk: `${state.createdAt}#${state.id}`,
-        };
-  const dueAt = dueAtOf(state, now);
-  return {
-    ...state,
-    ...keys,
-    category: state.meterType.category,
-    ...(dueAt ? { gsi2pk: dueShardOf(state.id), gsi2sk: dueAt } : {}),
-  };
-}
-
-/** Replaces a meter's item if its version is unchanged; false on a conflict. */
-export async function replaceMeterItem(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  next: MeterState,
-  expectedVersion: number,
-): Promise<boolean> {
-  try {
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: meterItemOf({ ...next, version: expectedVersion + 1 }, new Date(next.updatedAt)),
-        ConditionExpression: '#id = :id AND #version = :version',
-        ExpressionAttributeNames: { '#id': 'id', '#version': 'version' },
-        ExpressionAttributeValues: { ':id': next.id, ':version': expectedVersion },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    rethrowStoreError(error);
-  }
-}
+import { type Item, meterStateOf, OUTBOX_SWEEP_DELAY_MS, replaceMeterItem } from './meter-item.js';
+import { itemKeys, keyPart } from './table.js';
 
 /** The claim item of an event id; hashed, so any id fits DynamoDB's key size. */
 function dedupKey(streamName: string, eventId: string) {

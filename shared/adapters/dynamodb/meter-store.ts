@@ -3,11 +3,10 @@
  * ingest path reads all meters of a user in one strongly consistent query, and the unique
  * triple is simply the item's key. An id item maps a meter id to that key for the API.
  */
-import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../application/errors.js';
 import type { MeterDefinition } from '../../domain/meter.js';
-import { periodEndFireAt } from '../../domain/meter.js';
 import { emptyPeriodUsage, type MeterState, periodTotals } from '../../domain/meter-usage.js';
 import type {
   MeterChanges,
@@ -19,36 +18,10 @@ import type {
   SummaryStore,
 } from '../../ports/metering-store.js';
 import { cancellationCodes, isConditionFailed, rethrowStoreError } from './errors.js';
+import { type Item, meterItemOf, meterStateOf, newMeterItem } from './meter-item.js';
 import { listPartition } from './paging.js';
 import { itemKeys, LIST_PARTITIONS, TABLE_KEYS } from './table.js';
 import { STATS_SHARDS, statsKey, type TransactItem, transactWithRetry } from './transactions.js';
-
-type Item = Record<string, NativeAttributeValue>;
-
-/** The due index is spread over 16 partitions by the first hex digit of the meter id. */
-export function dueShardOf(meterId: string): string {
-  return `DUE#${meterId.charAt(0).toLowerCase()}`;
-}
-
-/** The item of a new meter: definition, empty usage, no applied positions, an empty outbox. */
-export function newMeterItem(meter: MeterDefinition): Item {
-  const dueAt = periodEndFireAt(meter.periodEnd, meter.meterType.gracePeriodSeconds).toISOString();
-  return {
-    ...itemKeys.meter(meter.meterKey, meter.userId, meter.meterTypeId),
-    ...meter,
-    category: meter.meterType.category,
-    entity: 'meter',
-    version: 1,
-    gsi1pk: LIST_PARTITIONS.meters,
-    gsi1sk: `${meter.createdAt}#${meter.id}`,
-    gsi2pk: dueShardOf(meter.id),
-    gsi2sk: dueAt,
-    usage: emptyPeriodUsage(),
-    next: emptyPeriodUsage(),
-    seq: {},
-    outbox: {},
-  };
-}
 
 function isoOrNull(value: number | null): string | null {
   return value === null ? null : new Date(value).toISOString();
@@ -190,16 +163,8 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
     for (let attempt = 1; ; attempt++) {
       const item = await this.readLive(id);
       if (!item) throw new NotFoundError(`meter ${id} not found`);
-      const { gsi1pk: _listed, gsi1sk: _order, ...rest } = item;
-      const retired: Item = {
-        ...rest,
-        ...itemKeys.retiredMeter(id),
-        entity: 'retiredMeter',
-        retiredAt: now.toISOString(),
-        // Due at once: the period-end flush sends the open period as a final record.
-        gsi2pk: dueShardOf(id),
-        gsi2sk: now.toISOString(),
-      };
+      // Retired, the meter is due at once: the period-end flush sends its open period.
+      const retired = meterItemOf({ ...meterStateOf(item), retiredAt: now.toISOString() }, now);
       const items: TransactItem[] = [
         {
           Delete: {

@@ -4,7 +4,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MeterState } from '../../domain/meter-usage.js';
 import type { PeriodEndStore } from '../../ports/period-end-store.js';
 import { cancellationCodes, isConditionFailed, rethrowStoreError } from './errors.js';
-import { dueAtOf, meterStateOf, replaceMeterItem } from './ingest-store.js';
+import { dueAtOf, meterStateOf, replaceMeterItem } from './meter-item.js';
 import { DUE_PARTITIONS, itemKeys, TABLE_KEYS } from './table.js';
 import { statsKey, type TransactItem, transactWithRetry } from './transactions.js';
 
