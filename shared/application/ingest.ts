@@ -258,10 +258,10 @@ async function meterUserEntries(
     const candidates = candidatesOf(meters);
     const decisions = entries.map((entry) => decide(stream, entry, candidates, metered));
     await deduplicate(deps, stream, entries, decisions, claims, now, counts);
-    admitRecords(meters, shardId, entries, decisions);
+    admitRecords(shardId, entries, decisions);
 
     const applied = await Promise.all(
-      prepared.map((meter) => writeMeter(deps, stream, meter, shardId, entries, decisions, now)),
+      prepared.map((meter) => writeMeter(deps, meter, shardId, entries, decisions, now)),
     );
     if (applied.some((result) => result === 'conflict')) {
       applied.forEach((result, i) => {
@@ -585,12 +585,7 @@ const MAX_METER_ITEM_BYTES = 256 * 1024;
  * takes a new group once its item would grow past MAX_METER_ITEM_BYTES. A record one target
  * refuses goes to data correction whole, so it is never counted in some meters and not others.
  */
-function admitRecords(
-  meters: readonly MeterState[],
-  shardId: string,
-  entries: readonly Entry[],
-  decisions: Decision[],
-): void {
+function admitRecords(shardId: string, entries: readonly Entry[], decisions: Decision[]): void {
   // Worked out only for meters that need it (capacity-rejecting, or taking grouped records).
   const budgets = new Map<
     string,
@@ -677,13 +672,12 @@ function sampleOf(entry: Entry, decision: Extract<Decision, { kind: 'apply' }>):
 type WriteResult = 'conflict' | { wrote: boolean; state: MeterState | undefined };
 
 /**
- * Writes one meter's share of the batch. Records at or below the meter's position for this
- * shard were applied before and are skipped. A capacity-rejecting meter admits records one by
- * one against its exact running value; records it refuses go to data correction.
+ * Writes one meter's share of the batch, as admitted by `admitRecords`. Records at or below
+ * the meter's position for this shard were applied before and are skipped. A meter closed in
+ * memory, or capacity-rejecting, is written whole, conditioned on its version.
  */
 async function writeMeter(
   deps: IngestDeps,
-  stream: StreamConfig,
   prepared: PreparedMeter,
   shardId: string,
   entries: readonly Entry[],
