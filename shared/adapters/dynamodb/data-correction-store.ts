@@ -5,8 +5,6 @@
  */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -20,6 +18,7 @@ import type {
   DataCorrectionStore,
 } from '../../ports/data-correction-store.js';
 import type { Page } from '../../ports/metering-store.js';
+import { batchGetAll } from './batch-get.js';
 import { isConditionFailed, rethrowStoreError } from './errors.js';
 import { listPartition } from './paging.js';
 import { keyPart, LIST_PARTITIONS } from './table.js';
@@ -138,29 +137,9 @@ export class DynamoDbDataCorrectionStore implements DataCorrectionStore {
   }
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    const unique = [...new Set(ids)];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Record<string, unknown>[] | undefined = unique
-        .slice(start, start + 100)
-        .map(dataCorrectionKey);
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed keys');
-        const output: BatchGetCommandOutput = await this.client
-          .send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id' },
-              },
-            }),
-          )
-          .catch(rethrowStoreError);
-        for (const item of output.Responses?.[this.tableName] ?? []) found.add(String(item.id));
-        keys = output.UnprocessedKeys?.[this.tableName]?.Keys;
-        if (keys?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      }
-    }
-    return found;
+    const keys = [...new Set(ids)].map(dataCorrectionKey);
+    const items = await batchGetAll(this.client, this.tableName, keys, 'id');
+    return new Set(items.map((item) => String(item.id)));
   }
 
   async get(id: string): Promise<DataCorrection | undefined> {

@@ -4,7 +4,7 @@
  * triple is simply the item's key. An id item maps a meter id to that key for the API.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../application/errors.js';
 import type { MeterDefinition } from '../../domain/meter.js';
 import { emptyPeriodUsage, type MeterState, periodTotals } from '../../domain/meter-usage.js';
@@ -17,6 +17,7 @@ import type {
   Page,
   SummaryStore,
 } from '../../ports/metering-store.js';
+import { batchGetAll } from './batch-get.js';
 import { cancellationCodes, isConditionFailed, rethrowStoreError } from './errors.js';
 import { type Item, meterItemOf, meterStateOf, newMeterItem } from './meter-item.js';
 import { listPartition } from './paging.js';
@@ -242,17 +243,10 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
 
   async summary(): Promise<MeteringSummary> {
     const keys = Array.from({ length: STATS_SHARDS }, (_, shard) => statsKey(shard));
-    const [stats, categories] = await Promise.all([
-      this.client
-        .send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
-          }),
-        )
-        .catch(rethrowStoreError),
+    const [shards, categories] = await Promise.all([
+      batchGetAll(this.client, this.tableName, keys),
       this.countCategories(),
     ]);
-    const shards = stats.Responses?.[this.tableName] ?? [];
     const total = (field: string) =>
       shards.reduce((sum, shard) => sum + Number(shard[field] ?? 0), 0);
     return { meterTypes: total('meterTypes'), categories, meters: total('meters') };

@@ -1,8 +1,9 @@
 /** Opaque paging over the listing index: every item exactly once, in creation order. */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/validation.js';
 import type { Page } from '../../ports/metering-store.js';
+import { batchGetAll } from './batch-get.js';
 import { rethrowStoreError } from './errors.js';
 import { TABLE_KEYS } from './table.js';
 
@@ -99,24 +100,11 @@ async function readItems(
   entries: readonly Record<string, NativeAttributeValue>[],
 ): Promise<Record<string, NativeAttributeValue>[]> {
   const keyOf = (item: Record<string, NativeAttributeValue>) => `${item.pk}\u0000${item.sk}`;
-  const found = new Map<string, Record<string, NativeAttributeValue>>();
-  for (let start = 0; start < entries.length; start += 100) {
-    let keys: Record<string, NativeAttributeValue>[] | undefined = entries
-      .slice(start, start + 100)
-      .map((entry) => ({ pk: entry.pk, sk: entry.sk }));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed keys');
-      const output: BatchGetCommandOutput = await client
-        .send(
-          new BatchGetCommand({
-            RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } },
-          }),
-        )
-        .catch(rethrowStoreError);
-      for (const item of output.Responses?.[tableName] ?? []) found.set(keyOf(item), item);
-      keys = output.UnprocessedKeys?.[tableName]?.Keys;
-      if (keys?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
-  }
+  const items = await batchGetAll(
+    client,
+    tableName,
+    entries.map((entry) => ({ pk: String(entry.pk), sk: String(entry.sk) })),
+  );
+  const found = new Map(items.map((item) => [keyOf(item), item]));
   return entries.flatMap((entry) => found.get(keyOf(entry)) ?? []);
 }
