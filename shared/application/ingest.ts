@@ -13,7 +13,7 @@
  */
 import type { UsageSample } from '../domain/aggregation.js';
 import { aggregateSamples, applyValue, groupKey, mergeAggregates } from '../domain/aggregation.js';
-import { readField, routeRecord, storedFieldValue } from '../domain/guiding.js';
+import { type GuidingRule, groupValuesOf, keptValuesOf, routeRecord } from '../domain/guiding.js';
 import type { MeterType } from '../domain/meter.js';
 import type { MeterState, PeriodPlacement, PeriodRule, ShardSlot } from '../domain/meter-usage.js';
 import {
@@ -427,7 +427,7 @@ function decide(
       meterIds: targets.filter((t) => t.placement === 'late').map((t) => t.meter.id),
     };
   }
-  const kept = keptFieldValues(stream, routed.rule.groupBy ?? [], record.fields);
+  const kept = keptFieldValues(stream, routed.rule, record.fields);
   if (!kept.ok) return { kind: 'correct', reason: 'INVALID_RECORD', message: kept.message };
   return { kind: 'apply', targets, groupValues: kept.groupValues, carry: kept.carry };
 }
@@ -450,29 +450,14 @@ function carryFieldsOf(stream: StreamConfig): readonly string[] {
  */
 function keptFieldValues(
   stream: StreamConfig,
-  groupBy: readonly string[],
+  rule: GuidingRule,
   fields: Record<string, unknown>,
 ):
   | { ok: true; groupValues?: Record<string, FieldValue>; carry?: Record<string, FieldValue> }
   | { ok: false; message: string } {
-  const pick = (names: Iterable<string>, skipMissing: boolean) => {
-    const values: [string, FieldValue][] = [];
-    for (const field of names) {
-      const raw = readField(fields, field);
-      if (raw === undefined && skipMissing) continue;
-      const kept = storedFieldValue(raw);
-      if (!kept.ok) return { ok: false as const, message: `${field}: ${kept.problem}` };
-      values.push([field, kept.value]);
-    }
-    // Object.fromEntries defines own properties: a field named like a prototype key stays a key.
-    return {
-      ok: true as const,
-      values: values.length > 0 ? Object.fromEntries(values) : undefined,
-    };
-  };
-  const groups = pick(groupBy, false);
+  const groups = groupValuesOf(rule, fields);
   if (!groups.ok) return groups;
-  const carry = pick(carryFieldsOf(stream), true);
+  const carry = keptValuesOf(fields, carryFieldsOf(stream), true);
   if (!carry.ok) return carry;
   return {
     ok: true,

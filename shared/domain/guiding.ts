@@ -76,35 +76,6 @@ export function routeRecord<M extends { category: string }>(
   return { ok: false, reason: anyRuleMatched ? 'NO_METER' : 'NO_MATCHING_RULE' };
 }
 
-/**
- * The record's values of the rule's group-by fields, or `undefined` when the rule has no
- * groupBy. A missing field gives `null`; an object or array gives its JSON string.
- */
-export function groupValuesOf(
-  rule: GuidingRule,
-  record: Record<string, unknown>,
-): Record<string, FieldValue> | undefined {
-  if (rule.groupBy === undefined || rule.groupBy.length === 0) return undefined;
-  // Object.fromEntries defines own properties, so a field named `__proto__` stays a plain key.
-  return Object.fromEntries(
-    rule.groupBy.map((field): [string, FieldValue] => [
-      field,
-      toFieldValue(readField(record, field)),
-    ]),
-  );
-}
-
-/** A record field as a scalar: missing -> null, non-scalar -> its JSON string. */
-export function toFieldValue(value: unknown): FieldValue {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  // Functions and symbols cannot come from JSON; treat them as absent.
-  return null;
-}
-
 /** Group-by and carried values are kept in the meter: each must be small and storable. */
 export const MAX_FIELD_VALUE_LENGTH = 256;
 const MAX_FIELD_VALUE_DEPTH = 8;
@@ -144,6 +115,40 @@ export function storedFieldValue(
     return text.length <= MAX_FIELD_VALUE_LENGTH ? { ok: true, value: text } : tooLong;
   }
   return { ok: true, value: null };
+}
+
+/** Field values a meter keeps, or what is wrong with the first one it cannot keep. */
+export type KeptValues =
+  | { ok: true; values: Record<string, FieldValue> | undefined }
+  | { ok: false; message: string };
+
+/**
+ * The storable values of these fields of a record (see `storedFieldValue`), or undefined when
+ * none are kept; with `skipMissing` an absent field is left out rather than kept as null.
+ */
+export function keptValuesOf(
+  record: Record<string, unknown>,
+  fields: Iterable<string>,
+  skipMissing: boolean,
+): KeptValues {
+  const values: [string, FieldValue][] = [];
+  for (const field of fields) {
+    const raw = readField(record, field);
+    if (raw === undefined && skipMissing) continue;
+    const kept = storedFieldValue(raw);
+    if (!kept.ok) return { ok: false, message: `${field}: ${kept.problem}` };
+    values.push([field, kept.value]);
+  }
+  // Object.fromEntries defines own properties: a field named `__proto__` stays a plain key.
+  return { ok: true, values: values.length > 0 ? Object.fromEntries(values) : undefined };
+}
+
+/**
+ * The record's values of the rule's group-by fields (undefined when the rule has no groupBy):
+ * a missing field gives null, a small object or array its JSON text.
+ */
+export function groupValuesOf(rule: GuidingRule, record: Record<string, unknown>): KeptValues {
+  return keptValuesOf(record, rule.groupBy ?? [], false);
 }
 
 function conditionMatches(condition: GuidingCondition, record: Record<string, unknown>): boolean {

@@ -202,8 +202,14 @@ describe('groupValuesOf', () => {
   );
 
   it('is undefined without groupBy', () => {
-    expect(groupValuesOf({ name: 'r', category: 'C' }, record)).toBeUndefined();
-    expect(groupValuesOf({ name: 'r', category: 'C', groupBy: [] }, record)).toBeUndefined();
+    expect(groupValuesOf({ name: 'r', category: 'C' }, record)).toEqual({
+      ok: true,
+      values: undefined,
+    });
+    expect(groupValuesOf({ name: 'r', category: 'C', groupBy: [] }, record)).toEqual({
+      ok: true,
+      values: undefined,
+    });
   });
 
   it('reads each group-by field; missing -> null; objects and arrays -> JSON', () => {
@@ -212,7 +218,8 @@ describe('groupValuesOf', () => {
       category: 'C',
       groupBy: ['region', 'tier', 'vip', 'nul', 'missing', 'meta', 'list', 'deep.k', 'toString'],
     };
-    expect(groupValuesOf(rule, record)).toStrictEqual({
+    const result = groupValuesOf(rule, record);
+    expect(result.ok && result.values).toStrictEqual({
       region: 'eu',
       tier: 2,
       vip: false,
@@ -225,11 +232,21 @@ describe('groupValuesOf', () => {
     });
   });
 
+  it('refuses a value a meter cannot keep, naming the field', () => {
+    const rule: GuidingRule = { name: 'r', category: 'C', groupBy: ['region'] };
+    expect(groupValuesOf(rule, { region: 'r'.repeat(257) })).toEqual({
+      ok: false,
+      message: 'region: must be at most 256 characters',
+    });
+    expect(groupValuesOf(rule, { region: 1e300 }).ok).toBe(false);
+  });
+
   it('a group-by field named __proto__ becomes an own key, not a prototype', () => {
-    const values = groupValuesOf(
+    const result = groupValuesOf(
       { name: 'r', category: 'C', groupBy: ['__proto__'] },
       parse('{"__proto__":"p"}'),
     );
+    const values = result.ok ? result.values : undefined;
     expect(values === undefined ? false : Object.hasOwn(values, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(values)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).toBe('p');
