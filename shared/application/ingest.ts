@@ -11,9 +11,14 @@
  * Only infrastructure failures are reported back (as batch item failures); bad records never
  * fail or block the batch.
  */
-import type { UsageSample } from '../domain/aggregation.js';
-import { aggregateSamples, applyValue, groupKey, mergeAggregates } from '../domain/aggregation.js';
-import { type GuidingRule, groupValuesOf, keptValuesOf, routeRecord } from '../domain/guiding.js';
+import { Aggregator, applyValue, groupKey, mergeAggregates } from '../domain/aggregation.js';
+import {
+  createRouter,
+  type GuidingRule,
+  groupValuesOf,
+  keptValuesOf,
+  type RoutingResult,
+} from '../domain/guiding.js';
 import type { MeterType } from '../domain/meter.js';
 import type { MeterState, PeriodPlacement, PeriodRule, ShardSlot } from '../domain/meter-usage.js';
 import {
@@ -26,7 +31,7 @@ import {
   sequenceKey,
 } from '../domain/meter-usage.js';
 import type { StreamConfig } from '../domain/schemas.js';
-import { admitsWithinCapacity, effectiveThresholds } from '../domain/thresholds.js';
+import { admitsWithinCapacity, hasThresholds } from '../domain/thresholds.js';
 import type { FieldValue } from '../domain/types.js';
 import type { UsageRecord } from '../domain/usage-record.js';
 import { parseUsageRecord } from '../domain/usage-record.js';
@@ -88,10 +93,16 @@ interface Entry {
   seq: string;
 }
 
+/** A meter that takes a record, and the period it takes it in. */
+interface Target {
+  meter: MeterState;
+  placement: PeriodPlacement;
+}
+
 type Decision =
   | {
       kind: 'apply';
-      targets: { meter: MeterState; placement: PeriodPlacement }[];
+      targets: readonly Target[];
       groupValues?: Record<string, FieldValue>;
       carry?: Record<string, FieldValue>;
     }
@@ -243,7 +254,7 @@ async function meterUserEntries(
   entries: readonly Entry[],
   now: Date,
   counts: IngestCounts,
-): Promise<{ corrections: UserCorrection[]; withOutbox: MeterState[] }> {
+): Promise<{ corrections: readonly UserCorrection[]; withOutbox: readonly MeterState[] }> {
   const first = entries[0];
   if (!first) return { corrections: [], withOutbox: [] };
   const userId = first.record.userId;
@@ -253,17 +264,23 @@ async function meterUserEntries(
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const loaded = await deps.store.loadMeters(stream.meterKey, userId);
-    const prepared = await Promise.all(loaded.map((meter) => closeIfDue(deps, meter, now, stream)));
+    const prepared: PreparedMeter[] = [];
+    for (const meter of loaded) prepared.push(await prepareMeter(deps, meter, now, stream));
     const meters = prepared.map((p) => p.state);
-    const candidates = candidatesOf(meters);
-    const decisions = entries.map((entry) => decide(stream, entry, candidates, metered));
-    await deduplicate(deps, stream, entries, decisions, claims, now, counts);
-    admitRecords(shardId, entries, decisions);
+    const routing = new UserRouting(stream, meters);
+    const decisions = entries.map((entry) => decide(stream, entry, routing, metered));
+    if (stream.deduplication.enabled) {
+      await deduplicate(deps, stream, entries, decisions, claims, now, counts);
+    }
+    admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
 
-    const applied = await Promise.all(
-      prepared.map((meter) => writeMeter(deps, meter, shardId, entries, decisions, now)),
-    );
-    if (applied.some((result) => result === 'conflict')) {
+    const applied =
+      prepared.length === 1
+        ? [await writeMeter(deps, prepared[0] as PreparedMeter, shardId, entries, decisions, now)]
+        : await Promise.all(
+            prepared.map((meter) => writeMeter(deps, meter, shardId, entries, decisions, now)),
+          );
+    if (applied.includes('conflict')) {
       applied.forEach((result, i) => {
         if (result !== 'conflict' && result.wrote)
           markApplied(metered, entries, decisions, meters[i]);
@@ -272,31 +289,38 @@ async function meterUserEntries(
     }
 
     const corrections: UserCorrection[] = [];
-    entries.forEach((entry, i) => {
+    for (let i = 0; i < entries.length; i++) {
       const decision = decisions[i];
       if (decision?.kind === 'apply') counts.metered++;
-      if (decision?.kind === 'correct') {
+      else if (decision?.kind === 'correct') {
         corrections.push({
-          entry,
+          entry: entries[i] as Entry,
           reason: decision.reason,
           message: decision.message,
-          extra: { userId, ...(decision.meterIds ? { meterIds: decision.meterIds } : {}) },
+          extra: decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId },
         });
       }
-    });
-    await releaseClaimsOfCorrected(deps, stream, entries, decisions, claims);
+    }
+    if (claims.size > 0) await releaseClaimsOfCorrected(deps, stream, entries, decisions, claims);
 
     const withOutbox: MeterState[] = [];
     for (const result of applied) {
       if (result === 'conflict' || !result.state) continue;
       if (result.wrote) counts.metersUpdated++;
-      const fired = await fireThresholds(deps, result.state, now, stream);
+      const fired = hasThresholds(result.state.meterType)
+        ? await fireThresholds(deps, result.state, now, stream)
+        : 0;
       counts.thresholdsFired += fired;
-      if (fired > 0 || Object.keys(result.state.outbox).length > 0) withOutbox.push(result.state);
+      if (fired > 0 || hasEntries(result.state.outbox)) withOutbox.push(result.state);
     }
     return { corrections, withOutbox };
   }
   throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
+}
+
+function hasEntries(record: Record<string, unknown>): boolean {
+  for (const _ in record) return true;
+  return false;
 }
 
 /** Remembers records a meter took, so a retry after a conflict never sends them to correction. */
@@ -320,18 +344,27 @@ function markApplied(
  * late), so usage of the new period never lands in the old one. The write happens with the
  * batch's usage, conditioned on the meter's version.
  */
-async function closeIfDue(
+function prepareMeter(
   deps: IngestDeps,
   meter: MeterState,
   now: Date,
   stream: StreamConfig,
-): Promise<PreparedMeter> {
+): PreparedMeter | Promise<PreparedMeter> {
   if (now.getTime() < closableAt(meter)) {
     // A capacity-rejecting meter admits records against its exact value: write it whole, by version.
     return meter.meterType.capacityPolicy === 'reject'
       ? { state: meter, replaceVersion: meter.version, closed: false }
       : { state: meter, closed: false };
   }
+  return closeOnTheWay(deps, meter, now, stream);
+}
+
+async function closeOnTheWay(
+  deps: IngestDeps,
+  meter: MeterState,
+  now: Date,
+  stream: StreamConfig,
+): Promise<PreparedMeter> {
   const type = await deps.meterType(meter.meterTypeId);
   const rule: PeriodRule = {
     resetSchedule: type?.resetSchedule ?? meter.meterType.resetSchedule,
@@ -352,25 +385,108 @@ interface PreparedMeter {
   closed: boolean;
 }
 
-/** Decides what happens to one record: which meters take it in which period, or why not. */
-/** The meters of a user that can take usage, as guiding rules see them (built once per user). */
-type Candidates = readonly { meter: MeterState; category: string }[];
+/**
+ * How one user's meters (as read in this attempt) take records: the guiding-rule router and,
+ * per route, what every record it routes shares. Decisions made through it share their target
+ * lists and, for records that keep no field values, the decision objects themselves.
+ */
+class UserRouting {
+  readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
+  /** Whether any of the user's meters refuses records over its capacity. */
+  readonly anyRejectsOverCapacity: boolean;
+  private readonly routes = new Map<RoutingResult<Candidate>, RouteFacts>();
+  private readonly singleTargets = new Map<
+    MeterState,
+    Record<PeriodPlacement, readonly Target[]>
+  >();
+  private readonly applyDecisions = new Map<readonly Target[], Decision>();
 
-function candidatesOf(meters: readonly MeterState[]): Candidates {
-  // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
-  return meters
-    .filter((meter) => meter.endedAt === undefined)
-    .map((meter) => ({ meter, category: meter.meterType.category }));
+  constructor(stream: StreamConfig, meters: readonly MeterState[]) {
+    // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
+    const candidates = meters
+      .filter((meter) => meter.endedAt === undefined)
+      .map((meter) => ({ meter, category: meter.meterType.category }));
+    this.route = createRouter(stream.guidingRules, candidates);
+    this.anyRejectsOverCapacity = meters.some(
+      (meter) => meter.meterType.capacityPolicy === 'reject',
+    );
+  }
+
+  /** What the records of one route share: its meters, whether any has an active window or needs a value. */
+  factsOf(routed: RoutingResult<Candidate> & { ok: true }): RouteFacts {
+    let facts = this.routes.get(routed);
+    if (!facts) {
+      const meters = routed.meters.map((m) => m.meter);
+      facts = {
+        meters,
+        hasActiveWindow: meters.some(
+          (meter) =>
+            meter.meterType.activeFrom !== undefined || meter.meterType.activeTo !== undefined,
+        ),
+        needsValue: meters.some((meter) => meter.meterType.aggregation.type !== 'increment'),
+      };
+      this.routes.set(routed, facts);
+    }
+    return facts;
+  }
+
+  /** The meters among `meters` that take a record of this usage time, with its period. */
+  targetsOf(meters: readonly MeterState[], usageTime: number): readonly Target[] {
+    if (meters.length === 1) {
+      const meter = meters[0] as MeterState;
+      const placement = placeUsageTime(meter, usageTime);
+      // A meter deleted at its period end has no next period to count this record in.
+      if (placement === 'next' && meter.deleteOnReset) return NO_TARGETS;
+      let lists = this.singleTargets.get(meter);
+      if (!lists) {
+        lists = {
+          current: [{ meter, placement: 'current' }],
+          next: [{ meter, placement: 'next' }],
+          late: [{ meter, placement: 'late' }],
+        };
+        this.singleTargets.set(meter, lists);
+      }
+      return lists[placement];
+    }
+    return meters
+      .map((meter) => ({ meter, placement: placeUsageTime(meter, usageTime) }))
+      .filter((t) => !(t.placement === 'next' && t.meter.deleteOnReset));
+  }
+
+  /** The decision to apply a record that keeps no field values to these targets. */
+  applyTo(targets: readonly Target[]): Decision {
+    let decision = this.applyDecisions.get(targets);
+    if (!decision) {
+      decision = { kind: 'apply', targets };
+      this.applyDecisions.set(targets, decision);
+    }
+    return decision;
+  }
 }
 
+/** A user's meter as guiding rules see it. */
+interface Candidate {
+  meter: MeterState;
+  category: string;
+}
+
+interface RouteFacts {
+  meters: readonly MeterState[];
+  hasActiveWindow: boolean;
+  needsValue: boolean;
+}
+
+const NO_TARGETS: readonly Target[] = [];
+
+/** Decides what happens to one record: which meters take it in which period, or why not. */
 function decide(
   stream: StreamConfig,
   entry: Entry,
-  candidates: Candidates,
+  routing: UserRouting,
   metered: Set<string>,
 ): Decision {
   const { record } = entry;
-  const routed = routeRecord(stream.guidingRules, record.fields, candidates);
+  const routed = routing.route(record.fields);
   if (!routed.ok) {
     if (metered.has(entry.position.sequenceNumber)) return { kind: 'already-metered' };
     return routed.reason === 'NO_MATCHING_RULE'
@@ -385,29 +501,30 @@ function decide(
           message: `user '${record.userId}' has no meter under meter key '${stream.meterKey}' in the category of a matching rule`,
         };
   }
-  const active = routed.meters
-    .map((m) => m.meter)
-    .filter((meter) => isActiveAt(meter, record.usageTime));
+  const facts = routing.factsOf(routed);
+  const active = facts.hasActiveWindow
+    ? facts.meters.filter((meter) => isActiveAt(meter, record.usageTime))
+    : facts.meters;
   if (active.length === 0) {
     return {
       kind: 'correct',
       reason: 'OUTSIDE_ACTIVE_WINDOW',
       message: `${new Date(record.usageTime).toISOString()} is outside the active window of the meter type`,
-      meterIds: routed.meters.map((m) => m.meter.id),
+      meterIds: facts.meters.map((meter) => meter.id),
     };
   }
-  const needsValue = active.filter((meter) => meter.meterType.aggregation.type !== 'increment');
-  if (record.value === undefined && needsValue.length > 0) {
+  const needsValue =
+    active === facts.meters
+      ? facts.needsValue
+      : active.some((meter) => meter.meterType.aggregation.type !== 'increment');
+  if (record.value === undefined && needsValue) {
     return {
       kind: 'correct',
       reason: 'INVALID_RECORD',
       message: `${stream.fields.value}: is required`,
     };
   }
-  const targets = active
-    .map((meter) => ({ meter, placement: placeUsageTime(meter, record.usageTime) }))
-    // A meter deleted at its period end has no next period to count this record in.
-    .filter((t) => !(t.placement === 'next' && t.meter.deleteOnReset));
+  const targets = routing.targetsOf(active, record.usageTime);
   if (targets.length === 0) {
     return {
       kind: 'correct',
@@ -429,6 +546,7 @@ function decide(
   }
   const kept = keptFieldValues(stream, routed.rule, record.fields);
   if (!kept.ok) return { kind: 'correct', reason: 'INVALID_RECORD', message: kept.message };
+  if (!kept.groupValues && !kept.carry) return routing.applyTo(targets);
   return { kind: 'apply', targets, groupValues: kept.groupValues, carry: kept.carry };
 }
 
@@ -455,16 +573,17 @@ function keptFieldValues(
 ):
   | { ok: true; groupValues?: Record<string, FieldValue>; carry?: Record<string, FieldValue> }
   | { ok: false; message: string } {
+  const carryFields = carryFieldsOf(stream);
+  if ((rule.groupBy === undefined || rule.groupBy.length === 0) && carryFields.length === 0)
+    return NOTHING_KEPT;
   const groups = groupValuesOf(rule, fields);
   if (!groups.ok) return groups;
-  const carry = keptValuesOf(fields, carryFieldsOf(stream), true);
+  const carry = keptValuesOf(fields, carryFields, true);
   if (!carry.ok) return carry;
-  return {
-    ok: true,
-    ...(groups.values ? { groupValues: groups.values } : {}),
-    ...(carry.values ? { carry: carry.values } : {}),
-  };
+  return { ok: true, groupValues: groups.values, carry: carry.values };
 }
+
+const NOTHING_KEPT = { ok: true } as const;
 
 /**
  * De-duplicates by event id (when the stream enables it): the first position to claim an id
@@ -570,7 +689,12 @@ const MAX_METER_ITEM_BYTES = 256 * 1024;
  * takes a new group once its item would grow past MAX_METER_ITEM_BYTES. A record one target
  * refuses goes to data correction whole, so it is never counted in some meters and not others.
  */
-function admitRecords(shardId: string, entries: readonly Entry[], decisions: Decision[]): void {
+function admitRecords(
+  shardId: string,
+  entries: readonly Entry[],
+  decisions: Decision[],
+  anyRejectsOverCapacity: boolean,
+): void {
   // Worked out only for meters that need it (capacity-rejecting, or taking grouped records).
   const budgets = new Map<
     string,
@@ -597,7 +721,10 @@ function admitRecords(shardId: string, entries: readonly Entry[], decisions: Dec
     if (decision?.kind !== 'apply') return;
     if (
       !decision.groupValues &&
-      !decision.targets.some((t) => t.meter.meterType.capacityPolicy === 'reject')
+      !(
+        anyRejectsOverCapacity &&
+        decision.targets.some((t) => t.meter.meterType.capacityPolicy === 'reject')
+      )
     )
       return;
     const seq = entry.seq;
@@ -645,15 +772,6 @@ function admitRecords(shardId: string, entries: readonly Entry[], decisions: Dec
   });
 }
 
-function sampleOf(entry: Entry, decision: Extract<Decision, { kind: 'apply' }>): UsageSample {
-  return {
-    value: entry.record.value ?? '1',
-    usageTime: entry.record.usageTime,
-    ...(decision.groupValues ? { groupValues: decision.groupValues } : {}),
-    ...(decision.carry ? { carry: decision.carry } : {}),
-  };
-}
-
 type WriteResult = 'conflict' | { wrote: boolean; state: MeterState | undefined };
 
 /**
@@ -672,35 +790,37 @@ async function writeMeter(
   const meter = prepared.state;
   const applied = meter.seq[shardId] ?? '';
   const type = meter.meterType.aggregation.type;
-  const current: UsageSample[] = [];
-  const next: UsageSample[] = [];
+  // The batch's records for this meter, pre-aggregated in sequence order per period.
+  let current: Aggregator | undefined;
+  let next: Aggregator | undefined;
   let late = 0;
   let newSeq: string | undefined;
-  for (const [i, entry] of entries.entries()) {
+  for (let i = 0; i < entries.length; i++) {
     const decision = decisions[i];
     if (decision?.kind !== 'apply') continue;
-    const target = decision.targets.find((t) => t.meter.id === meter.id);
-    if (!target) continue;
+    const placement = placementIn(decision.targets, meter.id);
+    if (placement === undefined) continue;
+    const entry = entries[i] as Entry;
     const seq = entry.seq;
     if (seq <= applied) continue;
-    const sample = sampleOf(entry, decision);
     newSeq = seq;
-    if (target.placement === 'next') next.push(sample);
-    else {
-      current.push(sample);
-      if (target.placement === 'late') late++;
-    }
+    const { record } = entry;
+    if (placement === 'next') next ??= new Aggregator(type);
+    else current ??= new Aggregator(type);
+    const aggregator = (placement === 'next' ? next : current) as Aggregator;
+    aggregator.add(record.value ?? '1', record.usageTime, decision.groupValues, decision.carry);
+    if (placement === 'late') late++;
   }
   if (newSeq === undefined && !prepared.closed) return { wrote: false, state: meter };
 
   const slotOf = (
     usage: MeterState['usage'],
-    samples: UsageSample[],
+    aggregator: Aggregator | undefined,
     extraLate: number,
   ): ShardSlot | undefined => {
-    if (samples.length === 0) return undefined;
+    if (aggregator === undefined) return undefined;
     const old = usage.shards[shardId];
-    const agg = aggregateSamples(type, samples);
+    const agg = aggregator.result();
     return {
       agg: old ? mergeAggregates(type, old.agg, agg) : agg,
       late: (old?.late ?? 0) + extraLate,
@@ -737,6 +857,12 @@ async function writeMeter(
   return state ? { wrote: true, state } : 'conflict';
 }
 
+/** The period a meter takes a record in, if it is one of the record's targets. */
+function placementIn(targets: readonly Target[], meterId: string): PeriodPlacement | undefined {
+  for (const target of targets) if (target.meter.id === meterId) return target.placement;
+  return undefined;
+}
+
 /** Puts thresholds reached and not yet pushed into the outbox; how many fired. */
 async function fireThresholds(
   deps: IngestDeps,
@@ -744,7 +870,6 @@ async function fireThresholds(
   now: Date,
   stream: StreamConfig,
 ): Promise<number> {
-  if (effectiveThresholds(meter.meterType).length === 0) return 0;
   const due = dueThresholdRecords(meter, now, stream);
   if (due.records.length === 0) return 0;
   // A false answer means the period moved on or another shard fired them first: nothing is lost,

@@ -116,67 +116,102 @@ export function aggregateSamples(
   type: AggregationType,
   samples: readonly UsageSample[],
 ): PartialAggregate {
-  const total = new ValueAccumulator(type);
-  const groups = new Map<string, { values: Record<string, FieldValue>; acc: ValueAccumulator }>();
-  const carryFirst = new Map<string, CarriedValue>();
-  const carryLast = new Map<string, CarriedValue>();
-  let firstUsageAt: number | null = null;
-  let lastUsageAt: number | null = null;
-
+  const aggregator = new Aggregator(type);
   for (const sample of samples) {
-    const at = sample.usageTime;
-    if (!Number.isFinite(at)) throw new RangeError(`usageTime must be a finite number: ${at}`);
-    // Parse once per sample; increment ignores the value (it may even be absent upstream).
-    // Sums add the decimal text (see ExactSum); min, max and last compare Big values.
-    const value = type === 'increment' || type === 'sum' ? null : new Big(sample.value);
-    total.add(value, at, sample.value);
-    if (firstUsageAt === null || at < firstUsageAt) firstUsageAt = at;
-    if (lastUsageAt === null || at > lastUsageAt) lastUsageAt = at;
+    aggregator.add(sample.value, sample.usageTime, sample.groupValues, sample.carry);
+  }
+  return aggregator.result();
+}
 
-    if (sample.groupValues !== undefined) {
-      const entries = sortedEntries(sample.groupValues);
+/**
+ * Aggregates records one at a time, in sequence order, without keeping them: what
+ * `aggregateSamples` does for a list, for callers that would otherwise build the list only to
+ * fold it (ingestion, once per meter per batch).
+ */
+export class Aggregator {
+  private readonly total: ValueAccumulator;
+  private groups: Map<
+    string,
+    { values: Record<string, FieldValue>; acc: ValueAccumulator }
+  > | null = null;
+  private carryFirst: Map<string, CarriedValue> | null = null;
+  private carryLast: Map<string, CarriedValue> | null = null;
+  private firstUsageAt: number | null = null;
+  private lastUsageAt: number | null = null;
+
+  constructor(private readonly type: AggregationType) {
+    this.total = new ValueAccumulator(type);
+  }
+
+  /** Adds one record: `value` is a decimal string (ignored by increment), `at` its usage time. */
+  add(
+    value: string,
+    at: number,
+    groupValues?: Record<string, FieldValue>,
+    carry?: Record<string, FieldValue>,
+  ): void {
+    if (!Number.isFinite(at)) throw new RangeError(`usageTime must be a finite number: ${at}`);
+    const type = this.type;
+    // Parse once per record; increment ignores the value (it may even be absent upstream).
+    // Sums add the decimal text (see ExactSum); min, max and last compare Big values.
+    const parsed = type === 'increment' || type === 'sum' ? null : new Big(value);
+    this.total.add(parsed, at, value);
+    if (this.firstUsageAt === null || at < this.firstUsageAt) this.firstUsageAt = at;
+    if (this.lastUsageAt === null || at > this.lastUsageAt) this.lastUsageAt = at;
+
+    if (groupValues !== undefined) {
+      const entries = sortedEntries(groupValues);
       const key = JSON.stringify(entries);
-      let group = groups.get(key);
+      this.groups ??= new Map();
+      let group = this.groups.get(key);
       if (group === undefined) {
         // Fields in name order, so equal groups print alike whichever record came first.
         group = { values: Object.fromEntries(entries), acc: new ValueAccumulator(type) };
-        groups.set(key, group);
+        this.groups.set(key, group);
       }
-      group.acc.add(value, at, sample.value);
+      group.acc.add(parsed, at, value);
     }
 
-    if (sample.carry !== undefined) {
-      for (const [field, fieldValue] of Object.entries(sample.carry)) {
-        const first = carryFirst.get(field);
-        if (first === undefined || at < first.at) carryFirst.set(field, { value: fieldValue, at });
-        const last = carryLast.get(field);
-        if (last === undefined || at >= last.at) carryLast.set(field, { value: fieldValue, at });
+    if (carry !== undefined) {
+      this.carryFirst ??= new Map();
+      this.carryLast ??= new Map();
+      for (const [field, fieldValue] of Object.entries(carry)) {
+        const first = this.carryFirst.get(field);
+        if (first === undefined || at < first.at) {
+          this.carryFirst.set(field, { value: fieldValue, at });
+        }
+        const last = this.carryLast.get(field);
+        if (last === undefined || at >= last.at)
+          this.carryLast.set(field, { value: fieldValue, at });
       }
     }
   }
 
-  const totalResult = total.result();
-  return {
-    value: totalResult.value,
-    count: total.count,
-    firstUsageAt,
-    lastUsageAt,
-    valueAt: totalResult.valueAt,
-    groups: Object.fromEntries(
-      [...groups].map(([key, { values, acc }]) => {
-        const result = acc.result();
-        const group: GroupAggregate = {
-          values,
-          value: result.value,
-          count: acc.count,
-          valueAt: result.valueAt,
-        };
-        return [key, group];
-      }),
-    ),
-    carryFirst: Object.fromEntries(carryFirst),
-    carryLast: Object.fromEntries(carryLast),
-  };
+  /** How many records were added. */
+  get count(): number {
+    return this.total.count;
+  }
+
+  /** The aggregate of the records added so far. */
+  result(): PartialAggregate {
+    const total = this.total.result();
+    const groups: Record<string, GroupAggregate> = {};
+    for (const [key, { values, acc }] of this.groups ?? []) {
+      const result = acc.result();
+      // A group key is the JSON text of an array (`[[...]]`), so it is never `__proto__`.
+      groups[key] = { values, value: result.value, count: acc.count, valueAt: result.valueAt };
+    }
+    return {
+      value: total.value,
+      count: this.total.count,
+      firstUsageAt: this.firstUsageAt,
+      lastUsageAt: this.lastUsageAt,
+      valueAt: total.valueAt,
+      groups,
+      carryFirst: this.carryFirst ? Object.fromEntries(this.carryFirst) : {},
+      carryLast: this.carryLast ? Object.fromEntries(this.carryLast) : {},
+    };
+  }
 }
 
 /** The running aggregated value after one more record (assumed latest, for `last`). */
@@ -226,14 +261,12 @@ class ExactSum {
   }
 
   private addScaled(text: string): boolean {
-    if (text.length > 17 || text.includes('e')) return false;
-    const dot = text.indexOf('.');
-    const decimals = dot === -1 ? 0 : text.length - dot - 1;
-    if (decimals > 6) return false;
-    let units = Number(dot === -1 ? text : text.slice(0, dot) + text.slice(dot + 1));
+    const plain = plainDecimalParts(text);
+    if (plain === undefined || plain.decimals > MAX_SCALE) return false;
+    let units = plain.units;
     let scaled = this.scaled;
-    if (decimals > this.scale) scaled *= 10 ** (decimals - this.scale);
-    else units *= 10 ** (this.scale - decimals);
+    if (plain.decimals > this.scale) scaled *= 10 ** (plain.decimals - this.scale);
+    else units *= 10 ** (this.scale - plain.decimals);
     const next = scaled + units;
     if (
       !Number.isSafeInteger(units) ||
@@ -242,13 +275,48 @@ class ExactSum {
     )
       return false;
     this.scaled = next;
-    this.scale = Math.max(this.scale, decimals);
+    this.scale = Math.max(this.scale, plain.decimals);
     return true;
   }
 
   toFixed(): string {
-    return (this.big ?? new Big(`${this.scaled}e-${this.scale}`)).toFixed();
+    return this.big === null ? scaledToFixed(this.scaled, this.scale) : this.big.toFixed();
   }
+}
+
+/** Decimals the integer fast path of ExactSum keeps; finer values are summed by big.js. */
+const MAX_SCALE = 6;
+
+/**
+ * A plain decimal (`-?digits[.digits]`, at most 17 characters) as an integer of units of its
+ * last decimal place; undefined for anything else (exponents, signs, spaces: big.js decides).
+ */
+function plainDecimalParts(text: string): { units: number; decimals: number } | undefined {
+  const length = text.length;
+  if (length === 0 || length > 17) return undefined;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const firstDigit = i;
+  let units = 0;
+  let dot = -1;
+  for (; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46 && dot === -1 && i > firstDigit && i < length - 1) dot = i;
+    else if (code >= 48 && code <= 57) units = units * 10 + (code - 48);
+    else return undefined;
+  }
+  if (i === firstDigit) return undefined;
+  return { units: firstDigit === 1 ? -units : units, decimals: dot === -1 ? 0 : length - dot - 1 };
+}
+
+/** The canonical decimal of `scaled` × 10^-`scale` (a safe integer): no trailing zeros, no -0. */
+function scaledToFixed(scaled: number, scale: number): string {
+  if (scale === 0 || scaled === 0) return String(scaled === 0 ? 0 : scaled);
+  const digits = String(Math.abs(scaled)).padStart(scale + 1, '0');
+  let end = digits.length;
+  while (end > digits.length - scale && digits.charCodeAt(end - 1) === 48) end--;
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale, end);
+  return `${scaled < 0 ? '-' : ''}${whole}${fraction.length > 0 ? `.${fraction}` : ''}`;
 }
 
 /** Mutable single-pass accumulator of one aggregated value (the total, or one group). */
@@ -313,8 +381,12 @@ interface ValueWithTime {
 function mergeValue(type: AggregationType, a: ValueWithTime, b: ValueWithTime): ValueWithTime {
   switch (type) {
     case 'sum':
-    case 'increment':
-      return { value: new Big(a.value ?? 0).plus(b.value ?? 0).toFixed(), valueAt: null };
+    case 'increment': {
+      const sum = new ExactSum();
+      sum.add(a.value ?? '0');
+      sum.add(b.value ?? '0');
+      return { value: sum.toFixed(), valueAt: null };
+    }
     case 'min':
     case 'max': {
       if (a.value === null) return { value: canonicalOrNull(b.value), valueAt: null };
@@ -349,6 +421,7 @@ function mergeGroups(
   a: Record<string, GroupAggregate>,
   b: Record<string, GroupAggregate>,
 ): Record<string, GroupAggregate> {
+  if (isEmpty(a) && isEmpty(b)) return {};
   const merged = new Map<string, GroupAggregate>();
   for (const [key, group] of Object.entries(a)) merged.set(key, copyGroup(group));
   for (const [key, bGroup] of Object.entries(b)) {
@@ -373,6 +446,7 @@ function mergeCarry(
   b: Record<string, CarriedValue>,
   keep: 'first' | 'last',
 ): Record<string, CarriedValue> {
+  if (isEmpty(a) && isEmpty(b)) return {};
   const merged = new Map<string, CarriedValue>();
   for (const [field, carried] of Object.entries(a)) merged.set(field, { ...carried });
   for (const [field, bCarried] of Object.entries(b)) {
@@ -383,6 +457,11 @@ function mergeCarry(
     if (takeB) merged.set(field, { ...bCarried });
   }
   return Object.fromEntries(merged);
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 function copyGroup(group: GroupAggregate): GroupAggregate {

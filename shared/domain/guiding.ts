@@ -53,10 +53,13 @@ export function readField(record: Record<string, unknown>, path: string): unknow
 
 /** Whether the rule's conditions match the record (no conditions: always). */
 export function ruleMatches(rule: GuidingRule, record: Record<string, unknown>): boolean {
-  const conditions = rule.conditions ?? [];
-  if (conditions.length === 0) return true;
-  const test = (condition: GuidingCondition): boolean => conditionMatches(condition, record);
-  return rule.operator === 'OR' ? conditions.some(test) : conditions.every(test);
+  const conditions = rule.conditions;
+  if (conditions === undefined || conditions.length === 0) return true;
+  const any = rule.operator === 'OR';
+  for (const condition of conditions) {
+    if (conditionMatches(condition, record) === any) return any;
+  }
+  return !any;
 }
 
 /** Routes a record to the meters of the first matching rule whose category the user has. */
@@ -65,15 +68,43 @@ export function routeRecord<M extends { category: string }>(
   record: Record<string, unknown>,
   userMeters: readonly M[],
 ): RoutingResult<M> {
-  let anyRuleMatched = false;
-  for (const rule of rules) {
-    if (!ruleMatches(rule, record)) continue;
-    anyRuleMatched = true;
-    const meters = userMeters.filter((meter) => meter.category === rule.category);
-    // A rule that matches but finds no meter passes the record on to the next rule.
-    if (meters.length > 0) return { ok: true, rule, meters };
-  }
-  return { ok: false, reason: anyRuleMatched ? 'NO_METER' : 'NO_MATCHING_RULE' };
+  return createRouter(rules, userMeters)(record);
+}
+
+const NO_MATCHING_RULE = { ok: false, reason: 'NO_MATCHING_RULE' } as const;
+const NO_METER = { ok: false, reason: 'NO_METER' } as const;
+
+/**
+ * `routeRecord` for many records of one user: each rule's meters are looked up once, and the
+ * same result object is returned for every record the rule routes (treat it as read-only).
+ */
+export function createRouter<M extends { category: string }>(
+  rules: readonly GuidingRule[],
+  userMeters: readonly M[],
+): (record: Record<string, unknown>) => RoutingResult<M> {
+  // Per rule: its result, or null when the user has no meter in its category.
+  const routes: (RoutingResult<M> | null | undefined)[] = new Array(rules.length);
+  const routeOf = (index: number, rule: GuidingRule) => {
+    let route = routes[index];
+    if (route === undefined) {
+      const meters = userMeters.filter((meter) => meter.category === rule.category);
+      route = meters.length > 0 ? { ok: true, rule, meters } : null;
+      routes[index] = route;
+    }
+    return route;
+  };
+  return (record) => {
+    let anyRuleMatched = false;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as GuidingRule;
+      if (!ruleMatches(rule, record)) continue;
+      anyRuleMatched = true;
+      // A rule that matches but finds no meter passes the record on to the next rule.
+      const route = routeOf(i, rule);
+      if (route !== null) return route;
+    }
+    return anyRuleMatched ? NO_METER : NO_MATCHING_RULE;
+  };
 }
 
 /** Group-by and carried values are kept in the meter: each must be small and storable. */

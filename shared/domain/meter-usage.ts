@@ -83,36 +83,34 @@ export function placeUsageTime(
   state: Pick<MeterState, 'periodStart' | 'periodEnd'>,
   usageTime: number,
 ): PeriodPlacement {
-  const bounds = boundsOf(state);
-  if (usageTime < bounds.start) return 'late';
-  if (usageTime >= bounds.end) return 'next';
+  if (usageTime < epochMillis(state.periodStart)) return 'late';
+  if (usageTime >= epochMillis(state.periodEnd)) return 'next';
   return 'current';
 }
 
-const parsedBounds = new WeakMap<object, { start: number; end: number; ps: string; pe: string }>();
-
-/** A meter state's period in epoch ms, parsed once per state object (ingestion asks per record). */
-function boundsOf(state: Pick<MeterState, 'periodStart' | 'periodEnd'>): {
-  start: number;
-  end: number;
-} {
-  const cached = parsedBounds.get(state);
-  if (cached && cached.ps === state.periodStart && cached.pe === state.periodEnd) return cached;
-  const bounds = {
-    start: Date.parse(state.periodStart),
-    end: Date.parse(state.periodEnd),
-    ps: state.periodStart,
-    pe: state.periodEnd,
-  };
-  parsedBounds.set(state, bounds);
-  return bounds;
+/**
+ * Epoch ms of an ISO-8601 time the service wrote (period bounds, active windows). Ingestion asks
+ * for the same few instants for every meter and record, so parses are memoized; the memo is
+ * cleared when it grows past a few thousand distinct instants, which bounds its memory.
+ */
+export function epochMillis(iso: string): number {
+  let ms = parsedInstants.get(iso);
+  if (ms === undefined) {
+    if (parsedInstants.size >= MAX_PARSED_INSTANTS) parsedInstants.clear();
+    ms = Date.parse(iso);
+    parsedInstants.set(iso, ms);
+  }
+  return ms;
 }
+
+const parsedInstants = new Map<string, number>();
+const MAX_PARSED_INSTANTS = 4096;
 
 /** Whether the meter type's active window includes the usage time. */
 export function isActiveAt(meter: Pick<MeterDefinition, 'meterType'>, usageTime: number): boolean {
   const { activeFrom, activeTo } = meter.meterType;
-  if (activeFrom !== undefined && usageTime < Date.parse(activeFrom)) return false;
-  if (activeTo !== undefined && usageTime >= Date.parse(activeTo)) return false;
+  if (activeFrom !== undefined && usageTime < epochMillis(activeFrom)) return false;
+  if (activeTo !== undefined && usageTime >= epochMillis(activeTo)) return false;
   return true;
 }
 
@@ -124,9 +122,9 @@ export function closableAt(
   if (state.retiredAt !== undefined)
     return Math.min(
       Date.parse(state.retiredAt),
-      Date.parse(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000,
+      epochMillis(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000,
     );
-  return Date.parse(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000;
+  return epochMillis(state.periodEnd) + state.meterType.gracePeriodSeconds * 1000;
 }
 
 /** What a metered record needs to know about the meter. */

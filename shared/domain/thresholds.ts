@@ -55,6 +55,14 @@ export function thresholdsToFire(
   return reachedThresholds(thresholds, capacity, value).filter((name) => !fired.has(name));
 }
 
+/** Whether `effectiveThresholds` has any, without building the list (asked per meter write). */
+export function hasThresholds(meterType: ThresholdSettings): boolean {
+  return (
+    (meterType.thresholds?.length ?? 0) > 0 ||
+    ((meterType.capacityPolicy ?? 'notify') === 'notify' && meterType.capacity !== undefined)
+  );
+}
+
 /**
  * The meter type's thresholds plus, under the `notify` policy (the default) with a capacity,
  * one named `capacity` at the capacity. A user threshold already named `capacity` is kept

@@ -206,3 +206,57 @@ function referenceValue(type: AggregationType, samples: readonly UsageSample[]):
     }
   }
 }
+
+describe('exact sums: the integer fast path agrees with big.js', () => {
+  /** Decimals around the fast path's edges: up to 8 places (it keeps 6), totals near 2^53. */
+  const edgeDecimalArb = fc
+    .tuple(
+      fc.oneof(
+        fc.bigInt({ min: -(2n ** 54n), max: 2n ** 54n }),
+        fc.bigInt({ min: -1000n, max: 1000n }),
+      ),
+      fc.integer({ min: 0, max: 8 }),
+    )
+    .map(([unscaled, scale]) => new Big(unscaled.toString()).div(new Big(10).pow(scale)).toFixed());
+  /** What a stored or hand-written value may look like, including what big.js refuses. */
+  const spelledArb = fc.oneof(
+    edgeDecimalArb,
+    edgeDecimalArb.map((v) => (v.includes('.') ? `${v}00` : `${v}.0`)),
+    edgeDecimalArb.map((v) => `00${v.replace('-', '')}`),
+    fc.constantFrom('-0', '-0.000', '5.', '.5', '+5', ' 5', '5 ', '1e3', '', '-', '.', '1.2.3'),
+  );
+  const bigSum = (values: readonly string[]) => {
+    try {
+      return values.reduce((acc, v) => acc.plus(v), new Big(0)).toFixed();
+    } catch {
+      return 'throws';
+    }
+  };
+  const ours = (work: () => string | null) => {
+    try {
+      return work();
+    } catch {
+      return 'throws';
+    }
+  };
+
+  it('summing records gives big.js’s exact total', () => {
+    fc.assert(
+      fc.property(fc.array(edgeDecimalArb, { maxLength: 30 }), (values) => {
+        const samples = values.map((value, i) => ({ value, usageTime: i }));
+        expect(aggregateSamples('sum', samples).value).toBe(bigSum(values));
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('merging stored sums gives big.js’s total, and refuses exactly what big.js refuses', () => {
+    fc.assert(
+      fc.property(spelledArb, spelledArb, (a, b) => {
+        const stored = (value: string) => ({ ...emptyAggregate('sum'), value, count: 1 });
+        expect(ours(() => mergeAggregates('sum', stored(a), stored(b)).value)).toBe(bigSum([a, b]));
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});

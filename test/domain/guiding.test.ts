@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createRouter,
   type GuidingRule,
   groupValuesOf,
   readField,
@@ -250,5 +251,60 @@ describe('groupValuesOf', () => {
     expect(values === undefined ? false : Object.hasOwn(values, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(values)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).toBe('p');
+  });
+});
+
+describe('createRouter', () => {
+  it('routes records in rule order with fall-through, and reuses one result per rule', () => {
+    const rules: GuidingRule[] = [
+      {
+        name: 'eu',
+        category: 'EU',
+        conditions: [{ field: 'region', type: 'string', value: 'eu' }],
+      },
+      {
+        name: 'either',
+        category: 'MISSING',
+        operator: 'OR',
+        conditions: [
+          { field: 'tier', type: 'number', value: 1 },
+          { field: 'tier', type: 'number', value: 2 },
+        ],
+      },
+      { name: 'gold', category: 'GOLD', conditions: [{ field: 'tier', type: 'number', value: 2 }] },
+      {
+        name: 'rest',
+        category: 'DEFAULT',
+        conditions: [{ field: 'region', type: 'string', value: 'us' }],
+      },
+    ];
+    const meters = [
+      { id: 'a', category: 'EU' },
+      { id: 'b', category: 'GOLD' },
+      { id: 'c', category: 'DEFAULT' },
+      { id: 'd', category: 'EU' },
+    ];
+    const route = createRouter(rules, meters);
+    const [a, b, c, d] = meters;
+    const routedTo = (rule: GuidingRule | undefined, to: unknown[]) => ({
+      ok: true,
+      rule,
+      meters: to,
+    });
+    const expected: [Record<string, unknown>, unknown][] = [
+      [{ region: 'eu' }, routedTo(rules[0], [a, d])],
+      [{ region: 'eu', tier: 2 }, routedTo(rules[0], [a, d])],
+      // `either` matches but the user has no MISSING meter: the record falls through to `gold`.
+      [{ tier: 2 }, routedTo(rules[2], [b])],
+      [{ tier: 1 }, { ok: false, reason: 'NO_METER' }],
+      [{ region: 'us', tier: '2' }, routedTo(rules[3], [c])],
+      [{ region: 'asia' }, { ok: false, reason: 'NO_MATCHING_RULE' }],
+      [{}, { ok: false, reason: 'NO_MATCHING_RULE' }],
+    ];
+    for (const [record, result] of expected) {
+      expect(route(record)).toStrictEqual(result);
+      expect(routeRecord(rules, record, meters)).toStrictEqual(result);
+    }
+    expect(route({ region: 'eu' })).toBe(route({ region: 'eu', tier: 3 }));
   });
 });

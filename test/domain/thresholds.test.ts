@@ -3,6 +3,7 @@ import {
   admitsWithinCapacity,
   CAPACITY_THRESHOLD_NAME,
   effectiveThresholds,
+  hasThresholds,
   reachedThresholds,
   thresholdLimit,
   thresholdsToFire,
@@ -172,5 +173,32 @@ describe('admitsWithinCapacity', () => {
     expect(admitsWithinCapacity('last', '3', '10', 10)).toBe(true);
     expect(admitsWithinCapacity('last', '3', '10.01', 10)).toBe(false);
     expect(admitsWithinCapacity('last', '15', '12', 10)).toBe(true);
+  });
+});
+
+describe('hasThresholds', () => {
+  it('is true exactly when effectiveThresholds has any', () => {
+    const own = [{ name: 'half', value: 50 }];
+    const settings = [
+      {},
+      { thresholds: [] },
+      { thresholds: own },
+      { capacity: 100 },
+      { capacity: 100, capacityPolicy: 'notify' as const },
+      { capacity: 100, capacityPolicy: 'reject' as const },
+      { thresholds: own, capacity: 100, capacityPolicy: 'reject' as const },
+      { thresholds: [], capacity: 100, capacityPolicy: 'reject' as const },
+    ];
+    expect(settings.map(hasThresholds)).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+      false,
+      true,
+      false,
+    ]);
+    for (const s of settings) expect(hasThresholds(s)).toBe(effectiveThresholds(s).length > 0);
   });
 });
