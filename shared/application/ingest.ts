@@ -22,8 +22,10 @@ import {
 import type { MeterType } from '../domain/meter.js';
 import type { MeterState, PeriodPlacement, PeriodRule, ShardSlot } from '../domain/meter-usage.js';
 import {
+  bareSequence,
   closableAt,
   closePeriod,
+  compareSequence,
   dueThresholdRecords,
   isActiveAt,
   periodTotals,
@@ -89,7 +91,7 @@ const MAX_ATTEMPTS = 6;
 interface Entry {
   position: StreamRecord;
   record: UsageRecord;
-  /** The record's sequence number in fixed width, compared with the meters' positions. */
+  /** The record's sequence number, bare (see `compareSequence`), compared with the meters' positions. */
   seq: string;
 }
 
@@ -164,7 +166,7 @@ export async function ingestBatch(
       continue;
     }
     const list = byUser.get(parsed.record.userId) ?? [];
-    list.push({ position, record: parsed.record, seq: sequenceKey(position.sequenceNumber) });
+    list.push({ position, record: parsed.record, seq: bareSequence(position.sequenceNumber) });
     byUser.set(parsed.record.userId, list);
   }
 
@@ -219,7 +221,10 @@ async function skipPreviouslyCorrected(
   if (mark === undefined) return;
   const idOf = (entry: Entry) =>
     correctionIdFor(stream.name, entry.position.shardId, entry.position.sequenceNumber);
-  const candidates = [...byUser.values()].flat().filter((entry) => entry.seq <= mark);
+  const bareMark = bareSequence(mark);
+  const candidates = [...byUser.values()]
+    .flat()
+    .filter((entry) => compareSequence(entry.seq, bareMark) <= 0);
   if (candidates.length === 0) return;
   const corrected = await deps.corrections.existingIds(candidates.map(idOf));
   if (corrected.size === 0) return;
@@ -636,7 +641,7 @@ async function deduplicate(
     const holderWentNowhere =
       holder.shardId === position.shardId &&
       !inBatch.has(holder.sequenceNumber) &&
-      sequenceKey(holder.sequenceNumber) < entry.seq &&
+      compareSequence(bareSequence(holder.sequenceNumber), entry.seq) < 0 &&
       decision.targets.every(
         (t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber),
       );
@@ -728,7 +733,9 @@ function admitRecords(
     )
       return;
     const seq = entry.seq;
-    const takers = decision.targets.filter((t) => seq > (t.meter.seq[shardId] ?? ''));
+    const takers = decision.targets.filter(
+      (t) => compareSequence(seq, bareSequence(t.meter.seq[shardId] ?? '')) > 0,
+    );
     const key = decision.groupValues ? groupKey(decision.groupValues) : undefined;
     // A new group is kept in the slot and again in the final record of the period.
     const groupCost = key === undefined ? 0 : 2 * (2 * key.length + 120);
@@ -788,7 +795,7 @@ async function writeMeter(
   now: Date,
 ): Promise<WriteResult> {
   const meter = prepared.state;
-  const applied = meter.seq[shardId] ?? '';
+  const applied = bareSequence(meter.seq[shardId] ?? '');
   const type = meter.meterType.aggregation.type;
   // The batch's records for this meter, pre-aggregated in sequence order per period.
   let current: Aggregator | undefined;
@@ -802,7 +809,8 @@ async function writeMeter(
     if (placement === undefined) continue;
     const entry = entries[i] as Entry;
     const seq = entry.seq;
-    if (seq <= applied) continue;
+    // A user's records come in sequence order: once past the meter's position, all are.
+    if (newSeq === undefined && compareSequence(seq, applied) <= 0) continue;
     newSeq = seq;
     const { record } = entry;
     if (placement === 'next') next ??= new Aggregator(type);
@@ -812,6 +820,8 @@ async function writeMeter(
     if (placement === 'late') late++;
   }
   if (newSeq === undefined && !prepared.closed) return { wrote: false, state: meter };
+  // The meter keeps its position per shard as a fixed-width key.
+  const newSeqKey = newSeq === undefined ? undefined : sequenceKey(newSeq);
 
   const slotOf = (
     usage: MeterState['usage'],
@@ -839,7 +849,7 @@ async function writeMeter(
       next: nextSlot
         ? { ...meter.next, shards: { ...meter.next.shards, [shardId]: nextSlot } }
         : meter.next,
-      seq: newSeq ? { ...meter.seq, [shardId]: newSeq } : meter.seq,
+      seq: newSeqKey ? { ...meter.seq, [shardId]: newSeqKey } : meter.seq,
       updatedAt: now.toISOString(),
     };
     if (!(await deps.store.replaceMeter(state, expectedVersion))) return 'conflict';
@@ -849,7 +859,7 @@ async function writeMeter(
     meter,
     shardId,
     expectedSeq: meter.seq[shardId],
-    newSeq: newSeq as string,
+    newSeq: newSeqKey as string,
     ...(currentSlot ? { currentSlot } : {}),
     ...(nextSlot ? { nextSlot } : {}),
     now,

@@ -62,6 +62,24 @@ export function sequenceKey(sequenceNumber: string): string {
   return sequenceNumber.padStart(128, '0');
 }
 
+/**
+ * A sequence number, or a `sequenceKey`, without its leading zeros ('' stays ''): the form
+ * `compareSequence` takes. Ingestion compares every record's position this way, without
+ * building a padded copy of each.
+ */
+export function bareSequence(sequenceNumberOrKey: string): string {
+  const last = sequenceNumberOrKey.length - 1;
+  let i = 0;
+  while (i < last && sequenceNumberOrKey.charCodeAt(i) === 48) i++;
+  return i === 0 ? sequenceNumberOrKey : sequenceNumberOrKey.slice(i);
+}
+
+/** Compares two bare sequence numbers as the integers they stand for ('' is below all). */
+export function compareSequence(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The totals of a period: every shard slot merged in shard-id order. */
 export function periodTotals(type: AggregationType, usage: PeriodUsage): ShardSlot {
   let agg = emptyAggregate(type);

@@ -107,6 +107,18 @@ export function enrich(
   for (const [path, value] of Object.entries(enrichment.static)) writeField(record, path, value);
 }
 
+const typeChecks = new WeakMap<object, readonly [string, string][]>();
+
+/** The stream's field type checks as a list (worked out once per configuration object). */
+function typeChecksOf(validation: StreamConfig['validation']): readonly [string, string][] {
+  let checks = typeChecks.get(validation);
+  if (!checks) {
+    checks = Object.entries(validation.types);
+    typeChecks.set(validation, checks);
+  }
+  return checks;
+}
+
 function firstIssue(result: {
   success: boolean;
   error?: { issues: { message: string }[] };
@@ -250,7 +262,7 @@ export function parseUsageRecord(
     const value = readField(fields, path);
     if (value === undefined || value === null) return invalid(`${path}: is required`, userId);
   }
-  for (const [path, type] of Object.entries(stream.validation.types)) {
+  for (const [path, type] of typeChecksOf(stream.validation)) {
     const value = readField(fields, path);
     if (value !== undefined && value !== null && typeof value !== type) {
       return invalid(`${path}: must be a ${type}`, userId);

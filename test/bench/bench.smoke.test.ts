@@ -8,12 +8,13 @@ import { measureThroughput, measureWrites } from './ingest-bench.js';
 import { monthEndRows } from './month-end.js';
 
 describe('bench (smoke)', () => {
-  it('meters 100 records exactly through the in-memory fakes, with and without dedup', async () => {
+  it('meters 100 records exactly through the in-memory fakes, with and without dedup, never mutating what it read', async () => {
     const result = await measureThroughput(undefined, {
       users: 10,
       batches: 1,
       batchSize: 100,
       rounds: 1,
+      guardMutation: true,
     });
     expect(result.memory.map((m) => m.dedup)).toEqual([false, true]);
     expect(result.memory[1]?.calls.claimEvent).toBe(3 * 100);

@@ -292,9 +292,13 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
   return { handler, meters, meterTypes, scheduler, publisher, periodEnd, createMeters };
 }
 
-/** The real ingest handler on the in-memory fakes. */
-export function memoryIngest(streams: StreamConfig[], now = () => BENCH_NOW) {
-  const store = new InMemoryIngestStore();
+/** The real ingest handler on the in-memory fakes (deep-frozen states with `guardMutation`). */
+export function memoryIngest(
+  streams: StreamConfig[],
+  options: { now?: () => Date; guardMutation?: boolean } = {},
+) {
+  const now = options.now ?? (() => BENCH_NOW);
+  const store = new InMemoryIngestStore({ guardMutation: options.guardMutation ?? false });
   const corrections = new InMemoryDataCorrectionStore();
   const types = new Map<string, ReturnType<typeof newMeterType>>();
   const metrics = new InMemoryIngestMetrics();

@@ -88,6 +88,8 @@ export interface ThroughputOptions {
   batchSize: number;
   /** Measured rounds of `batches` batches (the median is reported). */
   rounds: number;
+  /** Deep-freeze what the in-memory store keeps, to catch mutation (the smoke test does). */
+  guardMutation?: boolean;
 }
 
 export interface ThroughputResult {
@@ -125,7 +127,9 @@ export async function measureThroughput(
   // machine's load hits both; the ratio is the median of the per-round ratios.
   const memory: ThroughputResult['memory'] = [];
   for (const dedup of [false, true]) {
-    const mem = memoryIngest(benchStreams(dedup));
+    const mem = memoryIngest(benchStreams(dedup), {
+      guardMutation: options.guardMutation ?? false,
+    });
     const ids = mem.createMeters(users);
     const shard = new ShardSequence();
     const tenths = new Map<string, number>();
