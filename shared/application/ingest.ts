@@ -165,9 +165,10 @@ export async function ingestBatch(
       );
       continue;
     }
-    const list = byUser.get(parsed.record.userId) ?? [];
-    list.push({ position, record: parsed.record, seq: bareSequence(position.sequenceNumber) });
-    byUser.set(parsed.record.userId, list);
+    const entry = { position, record: parsed.record, seq: bareSequence(position.sequenceNumber) };
+    const list = byUser.get(parsed.record.userId);
+    if (list) list.push(entry);
+    else byUser.set(parsed.record.userId, [entry]);
   }
 
   const failed: string[] = [];
@@ -183,7 +184,7 @@ export async function ingestBatch(
     try {
       const result = await meterUserEntries(deps, stream, entries, now, counts);
       for (const c of result.corrections) correct(c.entry.position, c.reason, c.message, c.extra);
-      metersWithOutbox.push(...result.withOutbox);
+      for (const meter of result.withOutbox) metersWithOutbox.push(meter);
     } catch (error) {
       const first = entries[0];
       if (first) failed.push(first.position.sequenceNumber);
@@ -399,12 +400,10 @@ class UserRouting {
   readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
   /** Whether any of the user's meters refuses records over its capacity. */
   readonly anyRejectsOverCapacity: boolean;
-  private readonly routes = new Map<RoutingResult<Candidate>, RouteFacts>();
-  private readonly singleTargets = new Map<
-    MeterState,
-    Record<PeriodPlacement, readonly Target[]>
-  >();
-  private readonly applyDecisions = new Map<readonly Target[], Decision>();
+  // Small lists searched in order (a user has a few meters and routes), cheaper than maps.
+  private readonly facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] = [];
+  private readonly singleTargets: { meter: MeterState; lists: SingleTargetLists }[] = [];
+  private readonly applyDecisions: { targets: readonly Target[]; decision: Decision }[] = [];
 
   constructor(stream: StreamConfig, meters: readonly MeterState[]) {
     // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
@@ -419,19 +418,17 @@ class UserRouting {
 
   /** What the records of one route share: its meters, whether any has an active window or needs a value. */
   factsOf(routed: RoutingResult<Candidate> & { ok: true }): RouteFacts {
-    let facts = this.routes.get(routed);
-    if (!facts) {
-      const meters = routed.meters.map((m) => m.meter);
-      facts = {
-        meters,
-        hasActiveWindow: meters.some(
-          (meter) =>
-            meter.meterType.activeFrom !== undefined || meter.meterType.activeTo !== undefined,
-        ),
-        needsValue: meters.some((meter) => meter.meterType.aggregation.type !== 'increment'),
-      };
-      this.routes.set(routed, facts);
-    }
+    for (const known of this.facts) if (known.routed === routed) return known.facts;
+    const meters = routed.meters.map((m) => m.meter);
+    const facts = {
+      meters,
+      hasActiveWindow: meters.some(
+        (meter) =>
+          meter.meterType.activeFrom !== undefined || meter.meterType.activeTo !== undefined,
+      ),
+      needsValue: meters.some((meter) => meter.meterType.aggregation.type !== 'increment'),
+    };
+    this.facts.push({ routed, facts });
     return facts;
   }
 
@@ -442,32 +439,36 @@ class UserRouting {
       const placement = placeUsageTime(meter, usageTime);
       // A meter deleted at its period end has no next period to count this record in.
       if (placement === 'next' && meter.deleteOnReset) return NO_TARGETS;
-      let lists = this.singleTargets.get(meter);
-      if (!lists) {
-        lists = {
-          current: [{ meter, placement: 'current' }],
-          next: [{ meter, placement: 'next' }],
-          late: [{ meter, placement: 'late' }],
-        };
-        this.singleTargets.set(meter, lists);
+      const lists = this.singleTargetListsOf(meter);
+      let list = lists[placement];
+      if (!list) {
+        list = [{ meter, placement }];
+        lists[placement] = list;
       }
-      return lists[placement];
+      return list;
     }
     return meters
       .map((meter) => ({ meter, placement: placeUsageTime(meter, usageTime) }))
       .filter((t) => !(t.placement === 'next' && t.meter.deleteOnReset));
   }
 
+  private singleTargetListsOf(meter: MeterState): SingleTargetLists {
+    for (const known of this.singleTargets) if (known.meter === meter) return known.lists;
+    const lists: SingleTargetLists = {};
+    this.singleTargets.push({ meter, lists });
+    return lists;
+  }
+
   /** The decision to apply a record that keeps no field values to these targets. */
   applyTo(targets: readonly Target[]): Decision {
-    let decision = this.applyDecisions.get(targets);
-    if (!decision) {
-      decision = { kind: 'apply', targets };
-      this.applyDecisions.set(targets, decision);
-    }
+    for (const known of this.applyDecisions) if (known.targets === targets) return known.decision;
+    const decision: Decision = { kind: 'apply', targets };
+    this.applyDecisions.push({ targets, decision });
     return decision;
   }
 }
+
+type SingleTargetLists = Partial<Record<PeriodPlacement, readonly Target[]>>;
 
 /** A user's meter as guiding rules see it. */
 interface Candidate {
@@ -860,8 +861,8 @@ async function writeMeter(
     shardId,
     expectedSeq: meter.seq[shardId],
     newSeq: newSeqKey as string,
-    ...(currentSlot ? { currentSlot } : {}),
-    ...(nextSlot ? { nextSlot } : {}),
+    currentSlot,
+    nextSlot,
     now,
   });
   return state ? { wrote: true, state } : 'conflict';

@@ -284,6 +284,29 @@ class ExactSum {
   }
 }
 
+const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
+/**
+ * The canonical decimal of a finite number with at most 6 decimals, as `String(value)` writes
+ * it, found with integer arithmetic (several times cheaper than number-to-string for values
+ * like 0.3); undefined for anything else. The smallest scale k at which some integer m has
+ * m / 10^k === value gives the shortest decimal that reads back as the value, which is what
+ * `String` prints. With |m| < 2^50 the decimals of that scale lie farther apart than the
+ * number's precision, so m is the only candidate and Math.round finds it.
+ */
+export function decimalOfNumber(value: number): string | undefined {
+  if (Number.isInteger(value)) {
+    return Math.abs(value) < 2 ** 50 ? String(value === 0 ? 0 : value) : undefined;
+  }
+  for (let scale = 1; scale <= MAX_SCALE; scale++) {
+    const power = POWERS_OF_TEN[scale] as number;
+    const units = Math.round(value * power);
+    if (!(Math.abs(units) < 2 ** 50)) return undefined;
+    if (units / power === value) return scaledToFixed(units, scale);
+  }
+  return undefined;
+}
+
 /** Decimals the integer fast path of ExactSum keeps; finer values are summed by big.js. */
 const MAX_SCALE = 6;
 

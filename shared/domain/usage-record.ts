@@ -2,7 +2,7 @@
  * Turning the bytes of one stream record into a usage record: decode, enrich, validate
  * (DOMAIN.md "Usage records"), following the stream's configuration. Pure.
  */
-import { canonicalDecimal } from './aggregation.js';
+import { canonicalDecimal, decimalOfNumber } from './aggregation.js';
 import { readField } from './guiding.js';
 import type { StreamConfig } from './schemas.js';
 import { identifier, usageTimestampSchema, usageValueSchema } from './schemas.js';
@@ -147,6 +147,8 @@ function isPlainIdentifier(value: unknown, max: number): value is string {
 function plainDecimal(value: unknown): string | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) >= 1e21)
     return undefined;
+  const exact = decimalOfNumber(value);
+  if (exact !== undefined) return exact;
   // For a finite number below 1e21 without an exponent, String() is already canonical.
   const text = String(value);
   return text.includes('e') || text.length > 64 ? undefined : text;

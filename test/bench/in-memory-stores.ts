@@ -55,6 +55,18 @@ export class InMemoryIngestStore implements IngestStore {
     this.freeze = options.guardMutation ? deepFreeze : (value) => value;
   }
 
+  private lastNow: Date | undefined;
+  private lastNowIso = '';
+
+  /** `now.toISOString()`, remembered for the batch's one `now` (a fake should cost little). */
+  private isoOf(now: Date): string {
+    if (now !== this.lastNow) {
+      this.lastNow = now;
+      this.lastNowIso = now.toISOString();
+    }
+    return this.lastNowIso;
+  }
+
   private count(method: string) {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
   }
@@ -109,7 +121,7 @@ export class InMemoryIngestStore implements IngestStore {
       next: write.nextSlot
         ? { ...stored.next, shards: { ...stored.next.shards, [write.shardId]: write.nextSlot } }
         : stored.next,
-      updatedAt: write.now.toISOString(),
+      updatedAt: this.isoOf(write.now),
       version: stored.version + 1,
     };
     this.byId.set(next.id, this.freeze(next));

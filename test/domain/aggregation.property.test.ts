@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateSample,
   aggregateSamples,
+  decimalOfNumber,
   emptyAggregate,
   groupKey,
   mergeAggregates,
@@ -258,5 +259,51 @@ describe('exact sums: the integer fast path agrees with big.js', () => {
       }),
       { numRuns: NUM_RUNS },
     );
+  });
+});
+
+describe('decimalOfNumber', () => {
+  it('writes what String writes, or declines', () => {
+    const numberArb = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      fc
+        .tuple(
+          fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
+          fc.integer({ min: 0, max: 9 }),
+        )
+        .map(([units, scale]) => units / 10 ** scale),
+      fc.constantFrom(0.1 + 0.2, 0.3, -0, 1e-6, 1e-7, 2 ** 50, 2 ** 50 - 0.5, 1125899906842.624),
+    );
+    let exact = 0;
+    fc.assert(
+      fc.property(numberArb, (value) => {
+        const text = decimalOfNumber(value);
+        if (text === undefined) return;
+        exact++;
+        expect(text).toBe(String(value));
+      }),
+      { numRuns: 20_000 },
+    );
+    // Most values with few decimals take the fast way.
+    expect(exact).toBeGreaterThan(1_000);
+  });
+
+  it('takes the usual values and declines what needs more than 6 decimals', () => {
+    expect([0.3, -2.25, 1.5, 0, -0, 42, 0.000001].map(decimalOfNumber)).toEqual([
+      '0.3',
+      '-2.25',
+      '1.5',
+      '0',
+      '0',
+      '42',
+      '0.000001',
+    ]);
+    expect([0.1 + 0.2, 1e-7, 2 ** 60, 1.0000001].map(decimalOfNumber)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
