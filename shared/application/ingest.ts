@@ -265,19 +265,24 @@ async function meterUserEntries(
   if (!first) return { corrections: [], withOutbox: [] };
   const userId = first.record.userId;
   const shardId = first.position.shardId;
-  const metered = new Set<string>();
-  const claims = new Map<string, StreamPosition>();
+  // Records a meter took in an attempt that then met a conflict (made on the first conflict).
+  let metered: Set<string> | undefined;
+  // De-duplication claims this invocation holds, by sequence number (with de-duplication on).
+  const claims = stream.deduplication.enabled ? new Map<string, StreamPosition>() : undefined;
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const loaded = await deps.store.loadMeters(stream.meterKey, userId);
-    const prepared: PreparedMeter[] = [];
-    for (const meter of loaded) prepared.push(await prepareMeter(deps, meter, now, stream));
+    const prepared: PreparedMeter[] = new Array(loaded.length);
+    for (let i = 0; i < loaded.length; i++) {
+      prepared[i] = await prepareMeter(deps, loaded[i] as MeterState, now, stream);
+    }
     const meters = prepared.map((p) => p.state);
     const routing = new UserRouting(stream, meters);
-    const decisions = entries.map((entry) => decide(stream, entry, routing, metered));
-    if (stream.deduplication.enabled) {
-      await deduplicate(deps, stream, entries, decisions, claims, now, counts);
+    const decisions: Decision[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      decisions[i] = decide(stream, entries[i] as Entry, routing, metered);
     }
+    if (claims) await deduplicate(deps, stream, entries, decisions, claims, now, counts);
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
 
     const applied =
@@ -287,18 +292,21 @@ async function meterUserEntries(
             prepared.map((meter) => writeMeter(deps, meter, shardId, entries, decisions, now)),
           );
     if (applied.includes('conflict')) {
+      const taken = metered ?? new Set<string>();
       applied.forEach((result, i) => {
         if (result !== 'conflict' && result.wrote)
-          markApplied(metered, entries, decisions, meters[i]);
+          markApplied(taken, entries, decisions, meters[i]);
       });
+      metered = taken;
       continue;
     }
 
-    const corrections: UserCorrection[] = [];
+    let corrections: UserCorrection[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       const decision = decisions[i];
       if (decision?.kind === 'apply') counts.metered++;
       else if (decision?.kind === 'correct') {
+        corrections ??= [];
         corrections.push({
           entry: entries[i] as Entry,
           reason: decision.reason,
@@ -307,9 +315,11 @@ async function meterUserEntries(
         });
       }
     }
-    if (claims.size > 0) await releaseClaimsOfCorrected(deps, stream, entries, decisions, claims);
+    if (claims && claims.size > 0) {
+      await releaseClaimsOfCorrected(deps, stream, entries, decisions, claims);
+    }
 
-    const withOutbox: MeterState[] = [];
+    let withOutbox: MeterState[] | undefined;
     for (const result of applied) {
       if (result === 'conflict' || !result.state) continue;
       if (result.wrote) counts.metersUpdated++;
@@ -317,12 +327,17 @@ async function meterUserEntries(
         ? await fireThresholds(deps, result.state, now, stream)
         : 0;
       counts.thresholdsFired += fired;
-      if (fired > 0 || hasEntries(result.state.outbox)) withOutbox.push(result.state);
+      if (fired > 0 || hasEntries(result.state.outbox)) {
+        withOutbox ??= [];
+        withOutbox.push(result.state);
+      }
     }
-    return { corrections, withOutbox };
+    return { corrections: corrections ?? NONE, withOutbox: withOutbox ?? NONE };
   }
   throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
 }
+
+const NONE: readonly never[] = [];
 
 function hasEntries(record: Record<string, unknown>): boolean {
   for (const _ in record) return true;
@@ -400,10 +415,11 @@ class UserRouting {
   readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
   /** Whether any of the user's meters refuses records over its capacity. */
   readonly anyRejectsOverCapacity: boolean;
-  // Small lists searched in order (a user has a few meters and routes), cheaper than maps.
-  private readonly facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] = [];
-  private readonly singleTargets: { meter: MeterState; lists: SingleTargetLists }[] = [];
-  private readonly applyDecisions: { targets: readonly Target[]; decision: Decision }[] = [];
+  // Short lists searched in order (a user has a few meters and routes), created on first use
+  // with room for one: a user's routing is built for every batch, so it must be cheap.
+  private facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] | undefined;
+  private singleTargets: { meter: MeterState; lists: SingleTargetLists }[] | undefined;
+  private applyDecisions: { targets: readonly Target[]; decision: Decision }[] | undefined;
 
   constructor(stream: StreamConfig, meters: readonly MeterState[]) {
     // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
@@ -418,7 +434,7 @@ class UserRouting {
 
   /** What the records of one route share: its meters, whether any has an active window or needs a value. */
   factsOf(routed: RoutingResult<Candidate> & { ok: true }): RouteFacts {
-    for (const known of this.facts) if (known.routed === routed) return known.facts;
+    for (const known of this.facts ?? []) if (known.routed === routed) return known.facts;
     const meters = routed.meters.map((m) => m.meter);
     const facts = {
       meters,
@@ -428,7 +444,7 @@ class UserRouting {
       ),
       needsValue: meters.some((meter) => meter.meterType.aggregation.type !== 'increment'),
     };
-    this.facts.push({ routed, facts });
+    this.facts = appended(this.facts, { routed, facts });
     return facts;
   }
 
@@ -447,28 +463,35 @@ class UserRouting {
       }
       return list;
     }
-    return meters
-      .map((meter) => ({ meter, placement: placeUsageTime(meter, usageTime) }))
-      .filter((t) => !(t.placement === 'next' && t.meter.deleteOnReset));
+    return placedIn(meters, usageTime);
   }
 
   private singleTargetListsOf(meter: MeterState): SingleTargetLists {
-    for (const known of this.singleTargets) if (known.meter === meter) return known.lists;
+    for (const known of this.singleTargets ?? []) if (known.meter === meter) return known.lists;
     const lists: SingleTargetLists = {};
-    this.singleTargets.push({ meter, lists });
+    this.singleTargets = appended(this.singleTargets, { meter, lists });
     return lists;
   }
 
   /** The decision to apply a record that keeps no field values to these targets. */
   applyTo(targets: readonly Target[]): Decision {
-    for (const known of this.applyDecisions) if (known.targets === targets) return known.decision;
+    for (const known of this.applyDecisions ?? []) {
+      if (known.targets === targets) return known.decision;
+    }
     const decision: Decision = { kind: 'apply', targets };
-    this.applyDecisions.push({ targets, decision });
+    this.applyDecisions = appended(this.applyDecisions, { targets, decision });
     return decision;
   }
 }
 
 type SingleTargetLists = Partial<Record<PeriodPlacement, readonly Target[]>>;
+
+/** The list with the item added (a new one-item list for none). */
+function appended<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
 
 /** A user's meter as guiding rules see it. */
 interface Candidate {
@@ -484,17 +507,32 @@ interface RouteFacts {
 
 const NO_TARGETS: readonly Target[] = [];
 
+// The helpers below keep closures out of the per-record functions that call them: a closure
+// over a record's values would cost its caller a heap-allocated context on every call.
+
+/** The meters whose active window includes the usage time. */
+function activeAt(meters: readonly MeterState[], usageTime: number): MeterState[] {
+  return meters.filter((meter) => isActiveAt(meter, usageTime));
+}
+
+/** Every meter with the period it takes this usage time in, but for meters deleted before it. */
+function placedIn(meters: readonly MeterState[], usageTime: number): Target[] {
+  return meters
+    .map((meter) => ({ meter, placement: placeUsageTime(meter, usageTime) }))
+    .filter((t) => !(t.placement === 'next' && t.meter.deleteOnReset));
+}
+
 /** Decides what happens to one record: which meters take it in which period, or why not. */
 function decide(
   stream: StreamConfig,
   entry: Entry,
   routing: UserRouting,
-  metered: Set<string>,
+  metered: ReadonlySet<string> | undefined,
 ): Decision {
   const { record } = entry;
   const routed = routing.route(record.fields);
   if (!routed.ok) {
-    if (metered.has(entry.position.sequenceNumber)) return { kind: 'already-metered' };
+    if (metered?.has(entry.position.sequenceNumber)) return { kind: 'already-metered' };
     return routed.reason === 'NO_MATCHING_RULE'
       ? {
           kind: 'correct',
@@ -508,9 +546,7 @@ function decide(
         };
   }
   const facts = routing.factsOf(routed);
-  const active = facts.hasActiveWindow
-    ? facts.meters.filter((meter) => isActiveAt(meter, record.usageTime))
-    : facts.meters;
+  const active = facts.hasActiveWindow ? activeAt(facts.meters, record.usageTime) : facts.meters;
   if (active.length === 0) {
     return {
       kind: 'correct',
