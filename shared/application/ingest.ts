@@ -27,6 +27,7 @@ import {
   closePeriod,
   compareSequence,
   dueThresholdRecords,
+  epochMillis,
   isActiveAt,
   periodTotals,
   placeUsageTime,
@@ -418,7 +419,7 @@ class UserRouting {
   // Short lists searched in order (a user has a few meters and routes), created on first use
   // with room for one: a user's routing is built for every batch, so it must be cheap.
   private facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] | undefined;
-  private singleTargets: { meter: MeterState; lists: SingleTargetLists }[] | undefined;
+  private singleTargets: SingleTargets[] | undefined;
   private applyDecisions: { targets: readonly Target[]; decision: Decision }[] | undefined;
 
   constructor(stream: StreamConfig, meters: readonly MeterState[]) {
@@ -451,26 +452,32 @@ class UserRouting {
   /** The meters among `meters` that take a record of this usage time, with its period. */
   targetsOf(meters: readonly MeterState[], usageTime: number): readonly Target[] {
     if (meters.length === 1) {
-      const meter = meters[0] as MeterState;
-      const placement = placeUsageTime(meter, usageTime);
+      const single = this.singleTargetsOf(meters[0] as MeterState);
+      // placeUsageTime, with the period's bounds read once per meter.
+      const placement: PeriodPlacement =
+        usageTime < single.start ? 'late' : usageTime >= single.end ? 'next' : 'current';
       // A meter deleted at its period end has no next period to count this record in.
-      if (placement === 'next' && meter.deleteOnReset) return NO_TARGETS;
-      const lists = this.singleTargetListsOf(meter);
-      let list = lists[placement];
+      if (placement === 'next' && single.meter.deleteOnReset) return NO_TARGETS;
+      let list = single.lists[placement];
       if (!list) {
-        list = [{ meter, placement }];
-        lists[placement] = list;
+        list = [{ meter: single.meter, placement }];
+        single.lists[placement] = list;
       }
       return list;
     }
     return placedIn(meters, usageTime);
   }
 
-  private singleTargetListsOf(meter: MeterState): SingleTargetLists {
-    for (const known of this.singleTargets ?? []) if (known.meter === meter) return known.lists;
-    const lists: SingleTargetLists = {};
-    this.singleTargets = appended(this.singleTargets, { meter, lists });
-    return lists;
+  private singleTargetsOf(meter: MeterState): SingleTargets {
+    for (const known of this.singleTargets ?? []) if (known.meter === meter) return known;
+    const single: SingleTargets = {
+      meter,
+      start: epochMillis(meter.periodStart),
+      end: epochMillis(meter.periodEnd),
+      lists: {},
+    };
+    this.singleTargets = appended(this.singleTargets, single);
+    return single;
   }
 
   /** The decision to apply a record that keeps no field values to these targets. */
@@ -484,7 +491,13 @@ class UserRouting {
   }
 }
 
-type SingleTargetLists = Partial<Record<PeriodPlacement, readonly Target[]>>;
+/** A meter that is a route's only one: its open period in epoch ms, and its target lists. */
+interface SingleTargets {
+  meter: MeterState;
+  start: number;
+  end: number;
+  lists: Partial<Record<PeriodPlacement, readonly Target[]>>;
+}
 
 /** The list with the item added (a new one-item list for none). */
 function appended<T>(list: T[] | undefined, item: T): T[] {

@@ -218,7 +218,22 @@ function plainTimestamp(value: unknown): number | undefined {
     if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return undefined;
     offsetMinutes = (hours * 60 + minutes) * (sign === 43 ? 1 : -1);
   } else return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const minutes = (daysSinceEpoch(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes;
+  return minutes * 60_000 + second * 1000 + millis;
+}
+
+/**
+ * Days from 1970-01-01 to a date of the proleptic Gregorian calendar (what Date.UTC counts),
+ * by H. Hinnant's days-from-civil: whole-number arithmetic, no Date call per record.
+ */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /**
