@@ -333,13 +333,23 @@ function plainDecimalParts(text: string): { units: number; decimals: number } | 
 
 /** The canonical decimal of `scaled` × 10^-`scale` (a safe integer): no trailing zeros, no -0. */
 function scaledToFixed(scaled: number, scale: number): string {
-  if (scale === 0 || scaled === 0) return String(scaled === 0 ? 0 : scaled);
-  const digits = String(Math.abs(scaled)).padStart(scale + 1, '0');
-  let end = digits.length;
-  while (end > digits.length - scale && digits.charCodeAt(end - 1) === 48) end--;
-  const whole = digits.slice(0, digits.length - scale);
-  const fraction = digits.slice(digits.length - scale, end);
-  return `${scaled < 0 ? '-' : ''}${whole}${fraction.length > 0 ? `.${fraction}` : ''}`;
+  if (scaled === 0) return '0';
+  let units = Math.abs(scaled);
+  let places = scale;
+  while (places > 0 && units % 10 === 0) {
+    units /= 10;
+    places--;
+  }
+  const sign = scaled < 0 ? '-' : '';
+  if (places === 0) return `${sign}${units}`;
+  const power = POWERS_OF_TEN[places] as number;
+  let whole = Math.floor(units / power);
+  // Below 2^53 the rounded quotient never reaches the next whole number (doubles there lie
+  // closer than 2 / power); the check keeps that from being a silent assumption.
+  if (whole * power > units) whole--;
+  const fraction = String(units - whole * power);
+  const zeros = places - fraction.length;
+  return `${sign}${whole}.${zeros > 0 ? '0'.repeat(zeros) : ''}${fraction}`;
 }
 
 /** Mutable single-pass accumulator of one aggregated value (the total, or one group). */

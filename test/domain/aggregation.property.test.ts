@@ -251,6 +251,12 @@ describe('exact sums: the integer fast path agrees with big.js', () => {
     );
   });
 
+  it('prints totals just below a whole number near 2^53 exactly', () => {
+    for (const value of ['9007199253.999999', '-9007199253.999999', '900719925399.9999']) {
+      expect(aggregateSamples('sum', [{ value, usageTime: 0 }]).value).toBe(value);
+    }
+  });
+
   it('merging stored sums gives big.js’s total, and refuses exactly what big.js refuses', () => {
     fc.assert(
       fc.property(spelledArb, spelledArb, (a, b) => {
