@@ -273,10 +273,11 @@ async function meterUserEntries(
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const loaded = await deps.store.loadMeters(stream.meterKey, userId);
-    const prepared: PreparedMeter[] = new Array(loaded.length);
-    for (let i = 0; i < loaded.length; i++) {
-      prepared[i] = await prepareMeter(deps, loaded[i] as MeterState, now, stream);
-    }
+    const preparing = loaded.map((meter) => prepareMeter(deps, meter, now, stream));
+    // Only meters closed on the way wait for their type; the rest are ready at once.
+    const prepared = preparing.some((p) => p instanceof Promise)
+      ? await Promise.all(preparing)
+      : (preparing as PreparedMeter[]);
     const meters = prepared.map((p) => p.state);
     const routing = new UserRouting(stream, meters);
     const decisions: Decision[] = new Array(entries.length);
