@@ -31,6 +31,7 @@ import {
   isActiveAt,
   periodTotals,
   placeUsageTime,
+  sequenceAfter,
   sequenceKey,
 } from '../domain/meter-usage.js';
 import type { StreamConfig } from '../domain/schemas.js';
@@ -155,6 +156,8 @@ export async function ingestBatch(
   };
 
   const byUser = new Map<string, Entry[]>();
+  let previous = '';
+  let ascending = true;
   for (const position of records) {
     const parsed = parseUsageRecord(position.data, position.arrivalTime, stream);
     if (!parsed.ok) {
@@ -166,10 +169,19 @@ export async function ingestBatch(
       );
       continue;
     }
-    const entry = { position, record: parsed.record, seq: bareSequence(position.sequenceNumber) };
+    const seq = bareSequence(position.sequenceNumber);
+    if (ascending && !sequenceAfter(seq, previous)) ascending = false;
+    previous = seq;
+    const entry = { position, record: parsed.record, seq };
     const list = byUser.get(parsed.record.userId);
     if (list) list.push(entry);
     else byUser.set(parsed.record.userId, [entry]);
+  }
+  // Every step below relies on a shard's records coming in sequence order, as Kinesis and the
+  // event-source mapping hand them over: a meter's position only moves forward. Should a batch
+  // ever come otherwise, each user's records are put in order and a repeated record kept once.
+  if (!ascending) {
+    for (const [userId, list] of byUser) byUser.set(userId, inSequenceOrder(list));
   }
 
   const failed: string[] = [];
@@ -235,6 +247,12 @@ async function skipPreviouslyCorrected(
     if (remaining.length > 0) byUser.set(userId, remaining);
     else byUser.delete(userId);
   }
+}
+
+/** The entries sorted by sequence number, each sequence number once. */
+function inSequenceOrder(entries: readonly Entry[]): Entry[] {
+  const sorted = [...entries].sort((a, b) => compareSequence(a.seq, b.seq));
+  return sorted.filter((entry, i) => i === 0 || sorted[i - 1]?.seq !== entry.seq);
 }
 
 /** The lowest sequence number of the list (Lambda resumes from the lowest reported failure). */
@@ -339,7 +357,7 @@ async function meterUserEntries(
   throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
 }
 
-const NONE: readonly never[] = [];
+const NONE: readonly never[] = Object.freeze([]);
 
 function hasEntries(record: Record<string, unknown>): boolean {
   for (const _ in record) return true;
@@ -411,7 +429,7 @@ interface PreparedMeter {
 /**
  * How one user's meters (as read in this attempt) take records: the guiding-rule router and,
  * per route, what every record it routes shares. Decisions made through it share their target
- * lists and, for records that keep no field values, the decision objects themselves.
+ * lists and, for records that keep no field values, the decision objects themselves (frozen).
  */
 class UserRouting {
   readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
@@ -461,7 +479,7 @@ class UserRouting {
       if (placement === 'next' && single.meter.deleteOnReset) return NO_TARGETS;
       let list = single.lists[placement];
       if (!list) {
-        list = [{ meter: single.meter, placement }];
+        list = Object.freeze([Object.freeze({ meter: single.meter, placement })]);
         single.lists[placement] = list;
       }
       return list;
@@ -486,7 +504,7 @@ class UserRouting {
     for (const known of this.applyDecisions ?? []) {
       if (known.targets === targets) return known.decision;
     }
-    const decision: Decision = { kind: 'apply', targets };
+    const decision: Decision = Object.freeze({ kind: 'apply', targets });
     this.applyDecisions = appended(this.applyDecisions, { targets, decision });
     return decision;
   }
@@ -519,7 +537,7 @@ interface RouteFacts {
   needsValue: boolean;
 }
 
-const NO_TARGETS: readonly Target[] = [];
+const NO_TARGETS: readonly Target[] = Object.freeze([]);
 
 // The helpers below keep closures out of the per-record functions that call them: a closure
 // over a record's values would cost its caller a heap-allocated context on every call.
@@ -639,7 +657,7 @@ function keptFieldValues(
   return { ok: true, groupValues: groups.values, carry: carry.values };
 }
 
-const NOTHING_KEPT = { ok: true } as const;
+const NOTHING_KEPT = Object.freeze({ ok: true } as const);
 
 /**
  * De-duplicates by event id (when the stream enables it): the first position to claim an id
@@ -860,7 +878,7 @@ async function writeMeter(
     if (placement === undefined) continue;
     const entry = entries[i] as Entry;
     const seq = entry.seq;
-    // A user's records come in sequence order: once past the meter's position, all are.
+    // A user's entries are in sequence order (see ingestBatch): once past the position, all are.
     if (newSeq === undefined && compareSequence(seq, applied) <= 0) continue;
     newSeq = seq;
     const { record } = entry;

@@ -71,8 +71,9 @@ export function routeRecord<M extends { category: string }>(
   return createRouter(rules, userMeters)(record);
 }
 
-const NO_MATCHING_RULE = { ok: false, reason: 'NO_MATCHING_RULE' } as const;
-const NO_METER = { ok: false, reason: 'NO_METER' } as const;
+// Shared by every record they describe, so frozen.
+const NO_MATCHING_RULE = Object.freeze({ ok: false, reason: 'NO_MATCHING_RULE' } as const);
+const NO_METER = Object.freeze({ ok: false, reason: 'NO_METER' } as const);
 
 /**
  * `routeRecord` for many records of one user: each rule's meters are looked up once, and the
@@ -88,7 +89,7 @@ export function createRouter<M extends { category: string }>(
     let route = routes[index];
     if (route === undefined) {
       const meters = userMeters.filter((meter) => meter.category === rule.category);
-      route = meters.length > 0 ? { ok: true, rule, meters } : null;
+      route = meters.length > 0 ? Object.freeze({ ok: true, rule, meters }) : null;
       routes[index] = route;
     }
     return route;

@@ -74,6 +74,11 @@ export function bareSequence(sequenceNumberOrKey: string): string {
   return i === 0 ? sequenceNumberOrKey : sequenceNumberOrKey.slice(i);
 }
 
+/** Whether bare sequence number `a` comes after `b` (one string comparison, for the hot path). */
+export function sequenceAfter(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
 /** Compares two bare sequence numbers as the integers they stand for ('' is below all). */
 export function compareSequence(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bareSequence, compareSequence, sequenceKey } from '../../shared/domain/meter-usage.js';
+import {
+  bareSequence,
+  compareSequence,
+  sequenceAfter,
+  sequenceKey,
+} from '../../shared/domain/meter-usage.js';
 
 /** Sequence numbers as Kinesis writes them (no leading zeros), short and 56-digit ones alike. */
 const sequenceArb = fc
@@ -20,6 +25,7 @@ describe('sequence numbers', () => {
         const expected = sign(BigInt(a) - BigInt(b));
         expect(sign(compareSequence(bareSequence(a), bareSequence(b)))).toBe(expected);
         expect(sign(compareSequence(bareSequence(sequenceKey(a)), bareSequence(b)))).toBe(expected);
+        expect(sequenceAfter(bareSequence(a), bareSequence(b))).toBe(expected > 0);
         const [ka, kb] = [sequenceKey(a), sequenceKey(b)];
         expect(sign(ka < kb ? -1 : ka > kb ? 1 : 0)).toBe(expected);
       }),

@@ -60,6 +60,30 @@ describe('ingestion: exactly once', () => {
     }
   });
 
+  it('counts a batch that comes out of sequence order, with a record repeated, exactly once', async () => {
+    const t = await ingestUnderTest();
+    const { meter } = await t.meterFor('a');
+    const { meter: other } = await t.meterFor('b');
+    const records = Array.from({ length: 12 }, (_, i) => usage(i % 3 === 2 ? 'b' : 'a', i + 1));
+    const ordered = kinesisEvent(records).Records;
+    // Reversed, and the fourth record (user a, value 4) delivered twice.
+    const shuffled = [...ordered].reverse();
+    shuffled.splice(5, 0, ordered[3] as (typeof ordered)[number]);
+    const expectedA = records.reduce((sum, _, i) => (i % 3 === 2 ? sum : sum + i + 1), 0);
+    const expectedB = records.reduce((sum, _, i) => (i % 3 === 2 ? sum + i + 1 : sum), 0);
+
+    expect((await t.handler({ Records: shuffled })).batchItemFailures).toEqual([]);
+    // A replay, in order this time, and the first half again: nothing more is counted.
+    await t.handler({ Records: ordered });
+    await t.handler({ Records: shuffled.slice(0, 6) });
+    expect((await t.meters.get(meter.id))?.value).toBe(expectedA);
+    expect((await t.meters.get(meter.id))?.meterMetaData.recordCount).toBe(8);
+    expect((await t.meters.get(other.id))?.value).toBe(expectedB);
+    // The meter's position is the highest sequence number it took, not the last one delivered.
+    const seq = (await t.state(meter.id)).seq['shardId-000000000000'];
+    expect(seq && BigInt(seq)).toBe(BigInt(ordered[10]?.kinesis.sequenceNumber as string));
+  });
+
   it('counts a batch delivered twice once', async () => {
     const t = await ingestUnderTest();
     const { meter } = await t.meterFor('a');
