@@ -22,6 +22,7 @@ import {
 import type { MeterType } from '../domain/meter.js';
 import type { MeterState, PeriodPlacement, PeriodRule, ShardSlot } from '../domain/meter-usage.js';
 import {
+  appliedSequence,
   bareSequence,
   closableAt,
   closePeriod,
@@ -30,6 +31,7 @@ import {
   epochMillis,
   isActiveAt,
   periodTotals,
+  placeInPeriod,
   placeUsageTime,
   sequenceAfter,
   sequenceKey,
@@ -347,7 +349,7 @@ async function meterUserEntries(
         ? await fireThresholds(deps, result.state, now, stream)
         : 0;
       counts.thresholdsFired += fired;
-      if (fired > 0 || hasEntries(result.state.outbox)) {
+      if (fired > 0 || Object.keys(result.state.outbox).length > 0) {
         withOutbox ??= [];
         withOutbox.push(result.state);
       }
@@ -358,11 +360,6 @@ async function meterUserEntries(
 }
 
 const NONE: readonly never[] = Object.freeze([]);
-
-function hasEntries(record: Record<string, unknown>): boolean {
-  for (const _ in record) return true;
-  return false;
-}
 
 /** Remembers records a meter took, so a retry after a conflict never sends them to correction. */
 function markApplied(
@@ -472,9 +469,8 @@ class UserRouting {
   targetsOf(meters: readonly MeterState[], usageTime: number): readonly Target[] {
     if (meters.length === 1) {
       const single = this.singleTargetsOf(meters[0] as MeterState);
-      // placeUsageTime, with the period's bounds read once per meter.
-      const placement: PeriodPlacement =
-        usageTime < single.start ? 'late' : usageTime >= single.end ? 'next' : 'current';
+      // The period's bounds are read once per meter, not per record.
+      const placement = placeInPeriod(usageTime, single.start, single.end);
       // A meter deleted at its period end has no next period to count this record in.
       if (placement === 'next' && single.meter.deleteOnReset) return NO_TARGETS;
       let list = single.lists[placement];
@@ -712,7 +708,11 @@ async function deduplicate(
       !inBatch.has(holder.sequenceNumber) &&
       compareSequence(bareSequence(holder.sequenceNumber), entry.seq) < 0 &&
       decision.targets.every(
-        (t) => (t.meter.seq[holder.shardId] ?? '') < sequenceKey(holder.sequenceNumber),
+        (t) =>
+          compareSequence(
+            appliedSequence(t.meter, holder.shardId),
+            bareSequence(holder.sequenceNumber),
+          ) < 0,
       );
     if (
       holderWentNowhere &&
@@ -803,7 +803,7 @@ function admitRecords(
       return;
     const seq = entry.seq;
     const takers = decision.targets.filter(
-      (t) => compareSequence(seq, bareSequence(t.meter.seq[shardId] ?? '')) > 0,
+      (t) => compareSequence(seq, appliedSequence(t.meter, shardId)) > 0,
     );
     const key = decision.groupValues ? groupKey(decision.groupValues) : undefined;
     // A new group is kept in the slot and again in the final record of the period.
@@ -864,7 +864,7 @@ async function writeMeter(
   now: Date,
 ): Promise<WriteResult> {
   const meter = prepared.state;
-  const applied = bareSequence(meter.seq[shardId] ?? '');
+  const applied = appliedSequence(meter, shardId);
   const type = meter.meterType.aggregation.type;
   // The batch's records for this meter, pre-aggregated in sequence order per period.
   let current: Aggregator | undefined;

@@ -454,7 +454,7 @@ function mergeGroups(
   a: Record<string, GroupAggregate>,
   b: Record<string, GroupAggregate>,
 ): Record<string, GroupAggregate> {
-  if (isEmpty(a) && isEmpty(b)) return {};
+  if (Object.keys(a).length === 0 && Object.keys(b).length === 0) return {};
   const merged = new Map<string, GroupAggregate>();
   for (const [key, group] of Object.entries(a)) merged.set(key, copyGroup(group));
   for (const [key, bGroup] of Object.entries(b)) {
@@ -479,7 +479,7 @@ function mergeCarry(
   b: Record<string, CarriedValue>,
   keep: 'first' | 'last',
 ): Record<string, CarriedValue> {
-  if (isEmpty(a) && isEmpty(b)) return {};
+  if (Object.keys(a).length === 0 && Object.keys(b).length === 0) return {};
   const merged = new Map<string, CarriedValue>();
   for (const [field, carried] of Object.entries(a)) merged.set(field, { ...carried });
   for (const [field, bCarried] of Object.entries(b)) {
@@ -490,11 +490,6 @@ function mergeCarry(
     if (takeB) merged.set(field, { ...bCarried });
   }
   return Object.fromEntries(merged);
-}
-
-function isEmpty(record: Record<string, unknown>): boolean {
-  for (const _ in record) return false;
-  return true;
 }
 
 function copyGroup(group: GroupAggregate): GroupAggregate {

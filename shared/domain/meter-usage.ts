@@ -79,6 +79,11 @@ export function sequenceAfter(a: string, b: string): boolean {
   return a.length !== b.length ? a.length > b.length : a > b;
 }
 
+/** The last sequence number of the shard applied to the meter, bare ('' when none yet). */
+export function appliedSequence(meter: Pick<MeterState, 'seq'>, shardId: string): string {
+  return bareSequence(meter.seq[shardId] ?? '');
+}
+
 /** Compares two bare sequence numbers as the integers they stand for ('' is below all). */
 export function compareSequence(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
@@ -106,8 +111,13 @@ export function placeUsageTime(
   state: Pick<MeterState, 'periodStart' | 'periodEnd'>,
   usageTime: number,
 ): PeriodPlacement {
-  if (usageTime < epochMillis(state.periodStart)) return 'late';
-  if (usageTime >= epochMillis(state.periodEnd)) return 'next';
+  return placeInPeriod(usageTime, epochMillis(state.periodStart), epochMillis(state.periodEnd));
+}
+
+/** `placeUsageTime` for a period already in epoch ms: [start, end). */
+export function placeInPeriod(usageTime: number, start: number, end: number): PeriodPlacement {
+  if (usageTime < start) return 'late';
+  if (usageTime >= end) return 'next';
   return 'current';
 }
 
