@@ -1,5 +1,4 @@
 import {
-  type MessageAttributeValue,
   PublishBatchCommand,
   type PublishBatchRequestEntry,
   type SNSClient,
@@ -9,7 +8,7 @@ import {
   type PublishableRecord,
   type PublishResult,
   publishInBatches,
-  recordAttributes,
+  recordMessage,
 } from '../ports/record-publisher.js';
 
 /** Settings of {@link SnsRecordPublisher}. */
@@ -58,19 +57,13 @@ export class SnsRecordPublisher implements MeteredRecordPublisher {
     record: PublishableRecord,
     entryId: string,
   ): { entry: PublishBatchRequestEntry; bytes: number } {
-    const message = JSON.stringify(record);
-    const attributes: Record<string, MessageAttributeValue> = {};
-    let bytes = Buffer.byteLength(message);
-    for (const { name, value } of recordAttributes(record)) {
-      attributes[name] = { DataType: 'String', StringValue: value };
-      bytes += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
-    }
+    const message = recordMessage(record, this.#fifo);
     const entry: PublishBatchRequestEntry = {
       Id: entryId,
-      Message: message,
-      MessageAttributes: attributes,
-      ...(this.#fifo ? { MessageGroupId: record.id, MessageDeduplicationId: record.recordId } : {}),
+      Message: message.body,
+      MessageAttributes: message.attributes,
+      ...message.fifo,
     };
-    return { entry, bytes };
+    return { entry, bytes: message.bytes };
   }
 }

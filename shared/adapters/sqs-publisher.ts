@@ -1,5 +1,4 @@
 import {
-  type MessageAttributeValue,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -9,7 +8,7 @@ import {
   type PublishableRecord,
   type PublishResult,
   publishInBatches,
-  recordAttributes,
+  recordMessage,
 } from '../ports/record-publisher.js';
 
 /** Settings of {@link SqsRecordPublisher}. */
@@ -55,19 +54,13 @@ export class SqsRecordPublisher implements MeteredRecordPublisher {
     record: PublishableRecord,
     entryId: string,
   ): { entry: SendMessageBatchRequestEntry; bytes: number } {
-    const body = JSON.stringify(record);
-    const attributes: Record<string, MessageAttributeValue> = {};
-    let bytes = Buffer.byteLength(body);
-    for (const { name, value } of recordAttributes(record)) {
-      attributes[name] = { DataType: 'String', StringValue: value };
-      bytes += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
-    }
+    const message = recordMessage(record, this.#fifo);
     const entry: SendMessageBatchRequestEntry = {
       Id: entryId,
-      MessageBody: body,
-      MessageAttributes: attributes,
-      ...(this.#fifo ? { MessageGroupId: record.id, MessageDeduplicationId: record.recordId } : {}),
+      MessageBody: message.body,
+      MessageAttributes: message.attributes,
+      ...message.fifo,
     };
-    return { entry, bytes };
+    return { entry, bytes: message.bytes };
   }
 }

@@ -36,6 +36,37 @@ export function recordAttributes(
   return attributes.filter((a) => typeof a.value === 'string' && a.value.length > 0);
 }
 
+/** A record as an SQS or SNS message: the shape both batch APIs take. */
+export interface RecordMessage {
+  /** The record's JSON. */
+  body: string;
+  /** `recordType`, `meterTypeId` and `userId` as string attributes, for filter policies. */
+  attributes: Record<string, { DataType: 'String'; StringValue: string }>;
+  /** The size both services count against their batch limit: body plus attribute names, types and values. */
+  bytes: number;
+  /** On FIFO destinations: one group per meter, and the recordId as deduplication id. */
+  fifo?: { MessageGroupId: string; MessageDeduplicationId: string };
+}
+
+/** Builds the message of a record for a queue or topic (FIFO or not). */
+export function recordMessage(record: PublishableRecord, fifo: boolean): RecordMessage {
+  const body = JSON.stringify(record);
+  const attributes: RecordMessage['attributes'] = {};
+  let bytes = Buffer.byteLength(body);
+  for (const { name, value } of recordAttributes(record)) {
+    attributes[name] = { DataType: 'String', StringValue: value };
+    bytes += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
+  }
+  return {
+    body,
+    attributes,
+    bytes,
+    ...(fifo
+      ? { fifo: { MessageGroupId: record.id, MessageDeduplicationId: record.recordId } }
+      : {}),
+  };
+}
+
 /**
  * Splits items into batches of at most `maxCount` entries and `maxBytes` total size, in order.
  * An item larger than `maxBytes` on its own is returned in `oversized` instead.
