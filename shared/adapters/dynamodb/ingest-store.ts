@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MeterState } from '../../domain/meter-usage.js';
 import type { MeteredRecord } from '../../domain/metered-record.js';
 import type {
@@ -23,6 +23,21 @@ function dedupKey(streamName: string, eventId: string) {
   return { pk: `DEDUP#${keyPart(streamName)}#${digest}`, sk: 'DEDUP' };
 }
 
+/** A de-duplication claim: the event id is held by this stream position until `expiresAt`. */
+function claimItem(
+  streamName: string,
+  eventId: string,
+  holder: StreamPosition,
+  expiresAt: number,
+): Item {
+  return {
+    ...dedupKey(streamName, eventId),
+    holderShard: holder.shardId,
+    holderSeq: holder.sequenceNumber,
+    expiresAt,
+  };
+}
+
 /** DynamoDB adapter of the ingest store. */
 export class DynamoDbIngestStore implements IngestStore {
   constructor(
@@ -32,24 +47,24 @@ export class DynamoDbIngestStore implements IngestStore {
 
   async loadMeters(meterKey: string, userId: string): Promise<MeterState[]> {
     const meters: MeterState[] = [];
-    let startKey: Item | undefined;
-    do {
-      const output = await this.client
-        .send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': itemKeys.meterPartition(meterKey, userId) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        )
-        .catch(rethrowStoreError);
-      for (const item of output.Items ?? []) {
-        if (item.entity === 'meter') meters.push(meterStateOf(item));
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.meterPartition(meterKey, userId) },
+        ConsistentRead: true,
+      },
+    );
+    try {
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          if (item.entity === 'meter') meters.push(meterStateOf(item));
+        }
       }
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
+    } catch (error) {
+      rethrowStoreError(error);
+    }
     return meters;
   }
 
@@ -180,12 +195,7 @@ export class DynamoDbIngestStore implements IngestStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...dedupKey(streamName, eventId),
-            holderShard: position.shardId,
-            holderSeq: position.sequenceNumber,
-            expiresAt,
-          },
+          Item: claimItem(streamName, eventId, position, expiresAt),
           ConditionExpression:
             'attribute_not_exists(pk) OR (holderShard = :shard AND holderSeq = :seq) OR expiresAt < :now',
           ExpressionAttributeValues: {
@@ -218,12 +228,7 @@ export class DynamoDbIngestStore implements IngestStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...dedupKey(streamName, eventId),
-            holderShard: to.shardId,
-            holderSeq: to.sequenceNumber,
-            expiresAt,
-          },
+          Item: claimItem(streamName, eventId, to, expiresAt),
           ConditionExpression: 'holderShard = :shard AND holderSeq = :seq',
           ExpressionAttributeValues: { ':shard': from.shardId, ':seq': from.sequenceNumber },
         }),

@@ -4,7 +4,7 @@
  * triple is simply the item's key. An id item maps a meter id to that key for the API.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../application/errors.js';
 import type { MeterDefinition } from '../../domain/meter.js';
 import { emptyPeriodUsage, type MeterState, periodTotals } from '../../domain/meter-usage.js';
@@ -255,24 +255,22 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
   /** The categories that at least one meter type uses. */
   private async countCategories(): Promise<number> {
     let count = 0;
-    let startKey: Item | undefined;
-    do {
-      const output = await this.client
-        .send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: TABLE_KEYS.listIndex,
-            KeyConditionExpression: 'gsi1pk = :cat',
-            FilterExpression: 'meterTypes > :zero',
-            ExpressionAttributeValues: { ':cat': LIST_PARTITIONS.categories, ':zero': 0 },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        )
-        .catch(rethrowStoreError);
-      count += output.Count ?? 0;
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.listIndex,
+        KeyConditionExpression: 'gsi1pk = :cat',
+        FilterExpression: 'meterTypes > :zero',
+        ExpressionAttributeValues: { ':cat': LIST_PARTITIONS.categories, ':zero': 0 },
+        Select: 'COUNT',
+      },
+    );
+    try {
+      for await (const page of pages) count += page.Count ?? 0;
+    } catch (error) {
+      rethrowStoreError(error);
+    }
     return count;
   }
 
