@@ -18,11 +18,13 @@ import type { UsageStreams } from './usage-streams.js';
 
 /**
  * What ingestion does in the table: query a user's meters (DynamoDbIngestStore), read meter
- * types, claim and release de-duplication items, store data corrections (Put), update meters,
- * and what a prompt partial push does (see PERIOD_END_ITEM_ACTIONS).
+ * types, claim and release de-duplication items, store data corrections (Put), look up which
+ * records of a retried batch are already in data correction (BatchGet), update meters, and
+ * what a prompt partial push does (see PERIOD_END_ITEM_ACTIONS).
  */
 export const INGEST_ITEM_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',

@@ -249,6 +249,7 @@ describe('IAM', () => {
     expect(sorted('ingest')).toEqual(
       [
         ...COMMON,
+        'dynamodb:BatchGetItem',
         ...FLUSH,
         'dynamodb:Query',
         'iam:PassRole',
