@@ -10,7 +10,7 @@ import { DynamoDbMeterTypeStore } from '../shared/adapters/dynamodb/meter-type-s
 import { EventBridgePeriodEndScheduler } from '../shared/adapters/eventbridge-scheduler.js';
 import { KinesisUsageStreamWriter } from '../shared/adapters/kinesis-stream-writer.js';
 import { ENV } from '../shared/config/env-names.js';
-import { readApiConfig } from '../shared/config/runtime-config.js';
+import { readApiConfig, readStreamNames } from '../shared/config/runtime-config.js';
 import { parseStreamsConfig } from '../shared/config/streams.js';
 import { createApiHandler } from '../shared/http/api.js';
 import { dataCorrectionRoutes } from '../shared/http/data-correction-routes.js';
@@ -33,6 +33,7 @@ const api = createApiHandler({
     targetArn: config[ENV.resetFunctionArn],
     roleArn: config[ENV.schedulerRoleArn],
     deadLetterQueueArn: config[ENV.scheduleDeadLetterQueueArn],
+    flexibleWindowMinutes: config[ENV.scheduleFlexibleWindowMinutes],
   }),
   now: () => new Date(),
   newId: randomUUID,
@@ -41,6 +42,7 @@ const api = createApiHandler({
       corrections: new DynamoDbDataCorrectionStore(documentClient, tableName),
       streamWriter: new KinesisUsageStreamWriter({
         client: tracer.captureAWSv3Client(new KinesisClient({})),
+        streamNames: readStreamNames(),
       }),
       now: () => new Date(),
     }),

@@ -8,7 +8,7 @@ import { createIngestHandler } from '../shared/adapters/kinesis-ingest-handler.j
 import { PowertoolsIngestMetrics } from '../shared/adapters/powertools-ingest-metrics.js';
 import { flushAfterIngest } from '../shared/application/period-end.js';
 import { ENV } from '../shared/config/env-names.js';
-import { readPeriodEndConfig } from '../shared/config/runtime-config.js';
+import { readPeriodEndConfig, readStreamNames } from '../shared/config/runtime-config.js';
 import { parseStreamsConfig } from '../shared/config/streams.js';
 import { instrument, logger, metrics, tracer } from './wiring/observability.js';
 import { periodEndDeps } from './wiring/period-end.js';
@@ -29,7 +29,10 @@ const ingest = createIngestHandler({
   meterType: async (id) => (await meterTypes.get(id))?.meterType,
   now: () => new Date(),
   streams,
+  kinesisNames: readStreamNames(),
   metrics: new PowertoolsIngestMetrics(metrics),
+  // The shard waits on an infrastructure failure (the mapping retries it forever): say why.
+  logFailure: (message, details) => logger.error(message, { ...details }),
   // Partial pushes go out promptly; what fails here stays in the outbox for the sweeper.
   afterBatch: async (outcome) => {
     let failures = 0;

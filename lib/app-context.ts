@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { SCOPE_TOKEN } from '../shared/http/access-levels.js';
 import type { UsageMeteringStackProps } from './usage-metering-stack.js';
 
 const list = z.string().transform((value) =>
@@ -15,26 +16,42 @@ const list = z.string().transform((value) =>
 );
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const positiveInt = z.coerce.number().int().positive();
+const scopeName = z.string().regex(SCOPE_TOKEN, 'must be an OAuth scope name (no spaces)');
 
-/** Context keys the app reads; all optional. */
+/** A stage name: letters, digits and hyphens, starting with a letter. */
+const stageName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/, 'must be letters, digits and hyphens (at most 32)');
+
+/** Context keys the app reads; all optional, and no others (a misspelt key is refused). */
 export const appContextSchema = z
-  .object({
+  .strictObject({
     stackName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
-      .default('UsageMetering'),
+      .optional(),
+    // Two stages (dev, prod, a developer's own) side by side in one account and Region.
+    stage: stageName.optional(),
     destination: z.enum(['sqs', 'sqs-fifo', 'sns', 'sns-fifo']).default('sqs'),
     auth: z.enum(['iam', 'jwt']).default('iam'),
     jwtIssuer: z.url().optional(),
     jwtAudience: list.optional(),
-    jwtScopes: list.optional(),
+    jwtReadScope: scopeName.optional(),
+    jwtWriteScope: scopeName.optional(),
+    jwtAdminScope: scopeName.optional(),
+    apiRateLimit: z.coerce.number().positive().optional(),
+    apiBurstLimit: positiveInt.optional(),
     streamsFile: z.string().optional(),
     shardCount: positiveInt.optional(),
     batchSize: positiveInt.max(10_000).optional(),
     batchingWindowSeconds: z.coerce.number().int().min(0).max(300).optional(),
     streamRetentionHours: z.coerce.number().int().min(24).max(8760).optional(),
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
-    alarmEmail: list.optional(),
+    alarmEmail: list.pipe(z.array(z.email({ error: 'must be e-mail addresses' }))).optional(),
+    ingestConcurrency: z.coerce.number().int().min(0).optional(),
+    apiConcurrency: z.coerce.number().int().min(0).optional(),
+    resetConcurrency: z.coerce.number().int().min(0).optional(),
+    periodEndWindowMinutes: z.coerce.number().int().min(0).max(1440).optional(),
     customerManagedKey: flag.default(false),
   })
   .superRefine((context, ctx) => {
@@ -49,28 +66,50 @@ export const appContextSchema = z
 
 export type AppContext = z.infer<typeof appContextSchema>;
 
-/** Reads the app's context keys; `tryGetContext` is `app.node.tryGetContext`. */
-export function readAppContext(tryGetContext: (key: string) => unknown): AppContext {
-  const raw = Object.fromEntries(
-    Object.keys(appContextSchema.shape).map((key) => [key, tryGetContext(key)]),
+/** Context the CDK itself sets or reads (feature flags, CLI settings), not the app's. */
+export function isCdkContextKey(key: string): boolean {
+  return (
+    key.startsWith('@aws-cdk/') ||
+    key.startsWith('aws:cdk:') ||
+    key.startsWith('aws-cdk:') ||
+    key === 'acknowledged-issue-numbers'
   );
-  const result = appContextSchema.safeParse(
-    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+}
+
+/**
+ * Reads the app's settings from the whole context (`app.node.getAllContext()`); keys of the
+ * CDK itself are left to it, any other key must be one of the app's.
+ */
+export function readAppContext(context: Record<string, unknown>): AppContext {
+  const own = Object.entries(context).filter(
+    ([key, v]) => !isCdkContextKey(key) && v !== undefined,
   );
+  const result = appContextSchema.safeParse(Object.fromEntries(own));
   if (!result.success) {
     const problems = result.error.issues
-      .map((issue) => `-c ${issue.path.join('.')}: ${issue.message}`)
+      .map((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `${issue.keys.map((key) => `-c ${key}`).join(', ')}: unknown (the app reads ${Object.keys(appContextSchema.shape).join(', ')})`
+          : `-c ${issue.path.join('.')}: ${issue.message}`,
+      )
       .join('; ');
     throw new Error(`invalid context: ${problems}`);
   }
   return result.data;
 }
 
+/** The stack name: `stackName`, else UsageMetering, with `-<stage>` when a stage is given. */
+export function stackNameOf(context: AppContext): string {
+  if (context.stackName) return context.stackName;
+  return context.stage ? `UsageMetering-${context.stage}` : 'UsageMetering';
+}
+
 /** The stack props the context asks for. */
 export function stackPropsFromContext(context: AppContext): UsageMeteringStackProps {
   const [kind, fifo] = context.destination.split('-') as ['sqs' | 'sns', string | undefined];
   return {
-    stackName: context.stackName,
+    stackName: stackNameOf(context),
+    ...(context.stage ? { tags: { 'usage-metering:stage': context.stage } } : {}),
     customerManagedKey: context.customerManagedKey,
     metering: {
       ...(context.streamsFile ? { streams: readFileSync(context.streamsFile, 'utf8') } : {}),
@@ -81,9 +120,14 @@ export function stackPropsFromContext(context: AppContext): UsageMeteringStackPr
               kind: 'jwt',
               issuer: context.jwtIssuer ?? '',
               audience: context.jwtAudience ?? [],
-              ...(context.jwtScopes ? { scopes: context.jwtScopes } : {}),
+              scopes: {
+                read: context.jwtReadScope,
+                write: context.jwtWriteScope,
+                admin: context.jwtAdminScope,
+              },
             }
           : { kind: 'iam' },
+      apiThrottle: { rateLimit: context.apiRateLimit, burstLimit: context.apiBurstLimit },
       kinesisCapacity:
         context.shardCount === undefined
           ? { mode: 'on-demand' }
@@ -102,6 +146,14 @@ export function stackPropsFromContext(context: AppContext): UsageMeteringStackPr
       removalPolicy:
         context.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       alarms: { emailAddresses: context.alarmEmail ?? [] },
+      concurrency: {
+        ingest: context.ingestConcurrency,
+        api: context.apiConcurrency,
+        reset: context.resetConcurrency,
+      },
+      ...(context.periodEndWindowMinutes === undefined
+        ? {}
+        : { periodEndWindow: Duration.minutes(context.periodEndWindowMinutes) }),
     },
   };
 }

@@ -5,7 +5,9 @@
  *                        └────────► PeriodEnd (schedules ─► reset; sweeper) ─► RecordDestination
  *   Observability watches all of it.
  */
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -21,7 +23,10 @@ import { type KinesisCapacity, UsageStreams } from './constructs/usage-streams.j
 
 /** How long things are kept. */
 export interface RetentionOptions {
-  /** Records on the Kinesis streams (24 hours to 365 days). @default 24 hours */
+  /**
+   * Records on the Kinesis streams (24 hours to 365 days): the longest ingestion outage that
+   * loses nothing, since a failing shard waits. @default 7 days
+   */
   readonly streams?: Duration;
   /** Messages on the queues created here (destination and dead letters). @default 14 days */
   readonly queues?: Duration;
@@ -41,6 +46,11 @@ export interface UsageMeteringProps {
   readonly destination?: DestinationOptions;
   /** Who may call the API. @default AWS IAM (SigV4) */
   readonly apiAuthorization?: ApiAuthorization;
+  /**
+   * The API's stage throttle, shared by all callers; over it they get 429.
+   * @default 100 requests per second, burst 200 (DEFAULT_API_THROTTLE)
+   */
+  readonly apiThrottle?: ThrottleSettings;
   /** @default on demand */
   readonly kinesisCapacity?: KinesisCapacity;
   /** Batch size, batching window, retries and record age of the ingest mapping. */
@@ -63,6 +73,27 @@ export interface UsageMeteringProps {
   readonly encryptionKey?: kms.IKey;
   /** Where alarms go. @default a new encrypted SNS topic */
   readonly alarms?: AlarmOptions;
+  /**
+   * Concurrent executions reserved for each Lambda, so that none can starve another: ingestion
+   * always has room, and an API flood or a month-end burst of resets is capped. 0 reserves
+   * none. The sweeper always has 1 (one sweep at a time). The account must keep 100
+   * executions unreserved, so the defaults need an account concurrency of at least 221.
+   * @default { ingest: 50, api: 50, reset: 20 }
+   */
+  readonly concurrency?: ConcurrencyOptions;
+  /**
+   * The flexible time window of period-end schedules: EventBridge Scheduler runs each reset
+   * within this time after period end + grace, which spreads a month end under the invocation
+   * quota. Duration.minutes(0) fires each at its exact time. @default 15 minutes
+   */
+  readonly periodEndWindow?: Duration;
+}
+
+/** Reserved concurrency per Lambda; see {@link UsageMeteringProps.concurrency}. */
+export interface ConcurrencyOptions {
+  readonly ingest?: number;
+  readonly api?: number;
+  readonly reset?: number;
 }
 
 /** The serverless usage-metering service: API, streams, ingestion, period ends, records out. */
@@ -83,8 +114,9 @@ export class UsageMetering extends Construct {
     const common = {
       logRetention: props.retention?.logs,
       removalPolicy,
-      queueRetention: props.retention?.queues,
+      encryptionKey: props.encryptionKey,
     };
+    if (props.encryptionKey) allowLogsToUse(props.encryptionKey);
 
     this.table = new MeteringTable(this, 'Table', {
       encryptionKey: props.encryptionKey,
@@ -108,6 +140,9 @@ export class UsageMetering extends Construct {
       table: this.table,
       streams: this.streams,
       destination: this.destination,
+      queueRetention: props.retention?.queues,
+      flexibleWindow: props.periodEndWindow,
+      resetConcurrency: props.concurrency?.reset,
       ...common,
     });
     this.ingestion = new Ingestion(this, 'Ingestion', {
@@ -116,6 +151,7 @@ export class UsageMetering extends Construct {
       streams: this.streams,
       periodEnd: this.periodEnd,
       destination: this.destination,
+      reservedConcurrency: props.concurrency?.ingest,
       ...common,
     });
     this.api = new MeteringApi(this, 'Api', {
@@ -123,8 +159,9 @@ export class UsageMetering extends Construct {
       streams: this.streams,
       periodEnd: this.periodEnd,
       authorization: props.apiAuthorization,
-      logRetention: props.retention?.logs,
-      removalPolicy,
+      throttle: props.apiThrottle,
+      reservedConcurrency: props.concurrency?.api,
+      ...common,
     });
     this.functions = [
       this.api.handler,
@@ -136,8 +173,10 @@ export class UsageMetering extends Construct {
       ...props.alarms,
       functions: this.functions,
       ingest: this.ingestion.ingest,
+      reset: this.periodEnd.reset,
+      sweeper: this.periodEnd.sweeper,
+      destinationQueue: this.destination.queue,
       deadLetterQueues: [
-        this.ingestion.failures,
         this.periodEnd.scheduleDeadLetters,
         this.periodEnd.resetFailures,
         ...(this.destination.deadLetterQueue ? [this.destination.deadLetterQueue] : []),
@@ -150,4 +189,35 @@ export class UsageMetering extends Construct {
       removalPolicy,
     });
   }
+}
+
+/**
+ * Lets CloudWatch Logs of this account and Region use the key for the service's log groups
+ * only. A key imported from elsewhere keeps its own policy: it must allow this itself.
+ */
+function allowLogsToUse(key: kms.IKey): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+      actions: [
+        'kms:Encrypt*',
+        'kms:Decrypt*',
+        'kms:ReEncrypt*',
+        'kms:GenerateDataKey*',
+        'kms:Describe*',
+      ],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
 }

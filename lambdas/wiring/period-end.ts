@@ -43,10 +43,12 @@ export function periodEndDeps(
       targetArn: resetFunctionArn,
       roleArn: config[ENV.schedulerRoleArn],
       deadLetterQueueArn: config[ENV.scheduleDeadLetterQueueArn],
+      flexibleWindowMinutes: config[ENV.scheduleFlexibleWindowMinutes],
     }),
     meterType: async (id) => (await meterTypes.get(id))?.meterType,
     streams: parseStreamsConfig(config[ENV.streamsConfig]),
     now: () => new Date(),
+    sweepDelayMs: config[ENV.scheduleFlexibleWindowMinutes] * 60_000,
   };
 }
 

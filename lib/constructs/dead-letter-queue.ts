@@ -1,7 +1,10 @@
 /** DeadLetterQueue: where failed work waits, encrypted, TLS-only, kept as long as SQS allows. */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { viaService } from './key-grants.js';
 import { acknowledgeRule } from './nag.js';
 
 export interface DeadLetterQueueProps {
@@ -13,27 +16,43 @@ export interface DeadLetterQueueProps {
   readonly fifo?: boolean;
   /** @default RemovalPolicy.DESTROY (the SQS default) */
   readonly removalPolicy?: RemovalPolicy;
+  /** Customer managed key; default: SSE-SQS. */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** An SQS queue used only as a dead-letter queue or failure destination. */
 export class DeadLetterQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly purpose: string;
+  readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: DeadLetterQueueProps) {
     super(scope, id);
     this.purpose = props.purpose;
+    this.encryptionKey = props.encryptionKey;
     this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
       enforceSSL: true,
       retentionPeriod: props.retentionPeriod ?? Duration.days(14),
       ...(props.fifo ? { fifo: true } : {}),
       ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
     });
-    acknowledgeRule(
-      this.queue,
-      'SQS3',
-      `This queue is itself a dead-letter queue (${props.purpose}); a DLQ behind it would only move the messages, and its depth alarm is the signal.`,
+    const reason = `This queue is itself a dead-letter queue (${props.purpose}); a DLQ behind it would only move the messages, and its depth alarm is the signal.`;
+    acknowledgeRule(this.queue, 'SQS3', reason);
+    acknowledgeRule(this.queue, 'SQSRedrivePolicy', reason, 'Serverless');
+  }
+
+  /** What a sender needs of a customer managed key, through SQS only (nothing without one). */
+  grantKeyForSending(grantee: iam.IGrantable): void {
+    if (!this.encryptionKey) return;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.encryptionKey.keyArn],
+        conditions: viaService(this, 'sqs'),
+      }),
     );
   }
 }

@@ -1,17 +1,17 @@
 /**
  * Ingestion: the ingest Lambda reading every usage stream through an event source mapping
- * that retries a failing batch in halves, reports partial failures, gives up after a bounded
- * number of attempts or record age, and then leaves a note of what to replay on a queue.
+ * that reports partial failures, retries a failing batch (in halves) for as long as it fails
+ * and never gives a record up: billing data waits on its shard until the fault is mended.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/env-names.js';
-import { DeadLetterQueue } from './dead-letter-queue.js';
 import { MeteringFunction } from './metering-function.js';
 import type { ItemAction, MeteringTable } from './metering-table.js';
+import { acknowledgeRule } from './nag.js';
 import type { PeriodEnd } from './period-end.js';
 import type { RecordDestination } from './record-destination.js';
 import type { UsageStreams } from './usage-streams.js';
@@ -36,13 +36,12 @@ export interface IngestOptions {
   readonly batchSize?: number;
   /** How long to gather records before invoking (0–300 s). @default 5 seconds */
   readonly maxBatchingWindow?: Duration;
-  /** Retries of a failing batch (bisected each time) before it is given up. @default 10 */
-  readonly retryAttempts?: number;
   /**
-   * Records older than this are given up (and noted on the failure queue). Must be shorter
-   * than the stream retention so they can still be replayed. @default 6 hours
+   * Concurrent executions reserved for the ingest Lambda, so an API flood or a month-end burst
+   * of resets cannot take its room. One execution serves one shard (parallelization factor 1):
+   * keep it at least the number of shards. 0 reserves none. @default 50
    */
-  readonly maxRecordAge?: Duration;
+  readonly reservedConcurrency?: number;
 }
 
 export interface IngestionProps extends IngestOptions {
@@ -52,30 +51,20 @@ export interface IngestionProps extends IngestOptions {
   readonly destination: RecordDestination;
   readonly logRetention?: logs.RetentionDays;
   readonly removalPolicy?: RemovalPolicy;
-  readonly queueRetention?: Duration;
+  /** Customer managed key for the log group. */
+  readonly encryptionKey?: kms.IKey;
 }
 
-/** The ingest Lambda, one event source mapping per stream, and the failure queue. */
+/** Kinesis and Lambda's value for "no limit" (MaximumRetryAttempts, MaximumRecordAgeInSeconds). */
+export const UNLIMITED = -1;
+
+/** The ingest Lambda and one event source mapping per stream. */
 export class Ingestion extends Construct {
   readonly ingest: MeteringFunction;
-  /** Batches given up after the retries: shard and sequence numbers to replay. */
-  readonly failures: DeadLetterQueue;
-  readonly eventSources: readonly KinesisEventSource[];
+  readonly eventSourceMappings: readonly lambda.EventSourceMapping[];
 
   constructor(scope: Construct, id: string, props: IngestionProps) {
     super(scope, id);
-    const maxRecordAge = props.maxRecordAge ?? Duration.hours(6);
-    if (maxRecordAge.toSeconds() >= props.streams.retentionPeriod.toSeconds()) {
-      throw new Error(
-        `UsageMetering: ingest maxRecordAge (${maxRecordAge.toHumanString()}) must be shorter than the stream retention (${props.streams.retentionPeriod.toHumanString()}), or given-up records are gone before they can be replayed`,
-      );
-    }
-    this.failures = new DeadLetterQueue(this, 'Failures', {
-      purpose:
-        'Kinesis batches the ingest Lambda gave up on; each message names the shard and sequence numbers to replay',
-      retentionPeriod: props.queueRetention,
-      removalPolicy: props.removalPolicy,
-    });
     this.ingest = new MeteringFunction(this, 'Ingest', {
       entry: 'ingest',
       description: 'Meters usage records from Kinesis: one conditional update per meter per batch',
@@ -84,30 +73,47 @@ export class Ingestion extends Construct {
       environment: {
         [ENV.tableName]: props.table.tableName,
         [ENV.streamsConfig]: props.streams.configJson,
+        ...props.streams.environment,
         ...props.periodEnd.schedulingEnvironment(),
         ...props.destination.environment,
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      encryptionKey: props.encryptionKey,
+      reservedConcurrency: props.reservedConcurrency ?? 50,
+      noDeadLetterQueueReason:
+        'Invoked synchronously by the Kinesis event source mapping, which retries a failing batch until it succeeds; a dead-letter queue applies to asynchronous invocations only.',
     });
 
-    this.eventSources = props.streams.streams.map(({ stream }) => {
-      const source = new KinesisEventSource(stream, {
+    this.eventSourceMappings = props.streams.streams.map(({ config, stream }) => {
+      const mapping = this.ingest.function.addEventSourceMapping(`Stream-${config.name}`, {
+        eventSourceArn: stream.streamArn,
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: props.batchSize ?? 500,
         maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(5),
         reportBatchItemFailures: true,
         bisectBatchOnError: true,
-        retryAttempts: props.retryAttempts ?? 10,
-        maxRecordAge,
+        // Bad records never fail a batch (they go to data correction), so a failing batch
+        // means an infrastructure fault: the shard waits and retries until it is mended.
+        // Neither a retry limit nor a record age may discard usage (DESIGN.md 2.7); the
+        // stream retention (7 days by default) is how long an outage may last.
+        retryAttempts: UNLIMITED,
         // Exactly-once relies on one writer per shard: the last applied sequence number per
         // shard lives in the meter item.
         parallelizationFactor: 1,
-        onFailure: new SqsDlq(this.failures.queue),
       });
-      this.ingest.function.addEventSource(source);
-      return source;
+      // CDK accepts no "unlimited" record age (its range is 60 s to 7 days); Lambda's is -1.
+      (mapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds =
+        UNLIMITED;
+      acknowledgeRule(
+        mapping,
+        'LambdaEventSourceMappingDestination',
+        'Retries are unlimited and records never age out: nothing is ever given up, so an on-failure destination would never receive a message. A waiting shard pages through the stall, iterator-age and RecordsFailed alarms.',
+        'Serverless',
+      );
+      return mapping;
     });
+    props.streams.grantRead(this.ingest);
 
     props.table.grantItemActions(this.ingest, INGEST_ITEM_ACTIONS);
     props.table.grantQuery(this.ingest, { table: true });

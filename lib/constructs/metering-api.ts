@@ -1,16 +1,27 @@
 /**
  * MeteringApi: the HTTP API (payload 2.0) with a route for every route the API Lambda serves,
- * an authorizer on each (AWS IAM by default, or JWT), and JSON access logs.
+ * an authorizer on each (AWS IAM by default, or JWT with a scope per access level), stage
+ * throttling and JSON access logs.
  */
 import { CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table.js';
 import { ENV } from '../../shared/config/env-names.js';
+import {
+  type AccessLevel,
+  DEFAULT_SCOPE_NAMES,
+  levelsAllowedFor,
+  SCOPE_TOKEN,
+  type ScopeNames,
+  scopesFor,
+} from '../../shared/http/access-levels.js';
 import { API_BASE_PATH } from '../../shared/http/api.js';
 import { ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
 import { MeteringFunction } from './metering-function.js';
@@ -20,18 +31,26 @@ import type { UsageStreams } from './usage-streams.js';
 
 /** Who may call the API. */
 export type ApiAuthorization =
-  /** Callers sign requests with SigV4 and need execute-api:Invoke on the API (default). */
+  /**
+   * Callers sign requests with SigV4 and need execute-api:Invoke on the routes they call
+   * (default); `grantInvoke` grants an access level's routes.
+   */
   | { readonly kind: 'iam' }
   /**
-   * A JWT from an OAuth2/OIDC issuer, e.g. client credentials; `scopes` are required on every
-   * route when given.
+   * A JWT from an OAuth2/OIDC issuer, e.g. client credentials. Every route requires the scope of
+   * its access level or a higher one (shared/http/access-levels.ts).
    */
   | {
       readonly kind: 'jwt';
       readonly issuer: string;
+      /** Accepted `aud` (or, for Cognito access tokens, `client_id`) values. */
       readonly audience: readonly string[];
-      readonly scopes?: readonly string[];
+      /** Scope names per access level. @default DEFAULT_SCOPE_NAMES (`usage-metering/read`, ...) */
+      readonly scopes?: Partial<ScopeNames>;
     };
+
+/** Stage throttling when none is given: all callers together, far below the account's quota. */
+export const DEFAULT_API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
 /**
  * What the API does in the table: meter types, meters and data corrections are read (Get,
@@ -52,10 +71,20 @@ export interface MeteringApiProps {
   readonly periodEnd: PeriodEnd;
   /** @default AWS IAM */
   readonly authorization?: ApiAuthorization;
-  /** Stage throttling; default: the account's API Gateway limits. */
+  /**
+   * Stage throttling, shared by all callers: steady requests per second and burst. A field left
+   * out takes its default. @default DEFAULT_API_THROTTLE (100 per second, burst 200)
+   */
   readonly throttle?: apigw.ThrottleSettings;
   readonly logRetention?: logs.RetentionDays;
   readonly removalPolicy?: RemovalPolicy;
+  /** Customer managed key for the log groups. */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Concurrent executions reserved for (and at most used by) the API Lambda: a flood of calls
+   * cannot take the room of ingestion. 0 reserves none. @default 50
+   */
+  readonly reservedConcurrency?: number;
 }
 
 // One JSON line per request; `$context.authorizer.error` says why a call was refused.
@@ -97,10 +126,15 @@ export class MeteringApi extends Construct {
       environment: {
         [ENV.tableName]: props.table.tableName,
         [ENV.streamsConfig]: props.streams.configJson,
+        ...props.streams.environment,
         ...props.periodEnd.schedulingEnvironment(),
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      encryptionKey: props.encryptionKey,
+      reservedConcurrency: props.reservedConcurrency ?? 50,
+      noDeadLetterQueueReason:
+        'Invoked synchronously by API Gateway, which returns its errors to the caller; a dead-letter queue applies to asynchronous invocations only.',
     });
     props.table.grantItemActions(this.handler, API_ITEM_ACTIONS);
     // Lists of meter types, meters and corrections read the list index only.
@@ -116,6 +150,7 @@ export class MeteringApi extends Construct {
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
     });
     this.stage = new apigw.HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
@@ -125,7 +160,7 @@ export class MeteringApi extends Construct {
         destination: new apigw.LogGroupLogDestination(this.accessLogs),
         format: ACCESS_LOG_FORMAT,
       },
-      ...(props.throttle ? { throttle: props.throttle } : {}),
+      throttle: throttleOf(this, props.throttle),
     });
 
     const integration = new HttpLambdaIntegration('Handler', this.handler.function, {
@@ -140,14 +175,17 @@ export class MeteringApi extends Construct {
         : new HttpJwtAuthorizer('Jwt', authorization.issuer, {
             jwtAudience: [...authorization.audience],
           });
-    const scopes = authorization.kind === 'jwt' ? authorization.scopes : undefined;
+    // A token with any one of a route's scopes may call it, so each route lists its level's
+    // scope and those of the levels above.
+    const scopeNames =
+      authorization.kind === 'jwt' ? scopeNamesOf(this, authorization.scopes) : undefined;
     this.routes = ALL_ROUTE_SPECS.flatMap((route) =>
       this.httpApi.addRoutes({
         path: `${API_BASE_PATH}${route.path}`,
         methods: [apigw.HttpMethod[route.method]],
         integration,
         authorizer,
-        ...(scopes?.length ? { authorizationScopes: [...scopes] } : {}),
+        ...(scopeNames ? { authorizationScopes: scopesFor(route.access, scopeNames) } : {}),
       }),
     );
     this.url = `${this.httpApi.apiEndpoint}${API_BASE_PATH}`;
@@ -156,4 +194,67 @@ export class MeteringApi extends Construct {
       description: 'Base URL of the usage-metering API',
     });
   }
+
+  /**
+   * Lets an IAM principal call the routes of `level` and the levels below it (IAM authorization;
+   * with JWT, the token's scopes decide instead).
+   *
+   * @example
+   * metering.api.grantInvoke(dashboardRole, 'read');
+   */
+  grantInvoke(grantee: iam.IGrantable, level: AccessLevel): iam.Grant {
+    const routes = ALL_ROUTE_SPECS.filter((route) =>
+      levelsAllowedFor(route.access).includes(level),
+    );
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      // `{id}` becomes `*`; the one stage is `$default`, matched by `*` like in the README.
+      resourceArns: routes.map((route) =>
+        this.httpApi.arnForExecuteApi(
+          route.method,
+          `${API_BASE_PATH}${route.path.replace(/\{\w+\}/g, '*')}`,
+          '*',
+        ),
+      ),
+    });
+  }
+}
+
+/** The stage throttle: the given limits over the defaults, refused when not positive. */
+function throttleOf(
+  scope: Construct,
+  throttle: apigw.ThrottleSettings | undefined,
+): apigw.ThrottleSettings {
+  const rateLimit = throttle?.rateLimit ?? DEFAULT_API_THROTTLE.rateLimit;
+  const burstLimit = throttle?.burstLimit ?? DEFAULT_API_THROTTLE.burstLimit;
+  if (!(rateLimit > 0) || !Number.isInteger(burstLimit) || burstLimit <= 0) {
+    throw new Error(
+      `${scope.node.path}: throttle: rateLimit must be above 0 and burstLimit a whole number above 0 (got ${rateLimit} and ${burstLimit})`,
+    );
+  }
+  return { rateLimit, burstLimit };
+}
+
+/** The scope names to require, refused when one is not an OAuth scope or two levels share one. */
+function scopeNamesOf(scope: Construct, given: Partial<ScopeNames> | undefined): ScopeNames {
+  const names: ScopeNames = {
+    read: given?.read ?? DEFAULT_SCOPE_NAMES.read,
+    write: given?.write ?? DEFAULT_SCOPE_NAMES.write,
+    admin: given?.admin ?? DEFAULT_SCOPE_NAMES.admin,
+  };
+  const values = Object.values(names);
+  const problems = [
+    ...Object.entries(names)
+      .filter(([, name]) => !SCOPE_TOKEN.test(name))
+      .map(([level, name]) => `${level} '${name}' is not an OAuth scope name`),
+    // A shared name would let the lower level's token call the higher level's routes.
+    ...(new Set(values).size < values.length
+      ? ['the three levels need three different names']
+      : []),
+  ];
+  if (problems.length) {
+    throw new Error(`${scope.node.path}: authorization.scopes: ${problems.join('; ')}`);
+  }
+  return names;
 }

@@ -6,11 +6,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag.js';
 
 /** The repository root: bundling runs from here, with its package-lock.json and tsconfig.json. */
@@ -62,7 +63,19 @@ export interface MeteringFunctionProps {
   /** Retries of asynchronous invocations (scheduler, rules). @default Lambda's default (2) */
   readonly retryAttempts?: number;
   /** Where asynchronous invocations go after their retries. */
-  readonly deadLetterQueue?: sqs.IQueue;
+  readonly deadLetterQueue?: DeadLetterQueue;
+  /**
+   * Concurrent executions reserved for (and at most used by) this function. 0 or absent:
+   * none reserved, the function shares the account's unreserved pool.
+   */
+  readonly reservedConcurrency?: number;
+  /** Customer managed key for the log group; default: CloudWatch Logs' own encryption. */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Why a function without `deadLetterQueue` needs none: it is invoked synchronously (API
+   * Gateway, an event source mapping), or its failed invocation leaves nothing to replay.
+   */
+  readonly noDeadLetterQueueReason?: string;
 }
 
 /**
@@ -85,6 +98,7 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
     });
     // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go to this
     // function's log group only.
@@ -112,7 +126,9 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       retryAttempts: props.retryAttempts,
-      deadLetterQueue: props.deadLetterQueue,
+      ...(props.reservedConcurrency
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: {
@@ -146,12 +162,29 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
       '*',
       'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so their resource must be *.',
     );
-    acknowledgeRule(
-      this.function,
-      'L1',
-      'nodejs22.x is the runtime this service is built and tested for (DESIGN.md; the AWS SDK v3 requires Node 22 from 2027); nodejs24.x is newer and is adopted after the test suite runs on it.',
-    );
+    const runtimeReason =
+      'nodejs22.x is the runtime this service is built and tested for (DESIGN.md; the AWS SDK v3 requires Node 22 from 2027); nodejs24.x is newer and is adopted after the test suite runs on it.';
+    acknowledgeRule(this.function, 'L1', runtimeReason);
+    acknowledgeRule(this.function, 'LambdaLatestVersion', runtimeReason, 'Serverless');
+    if (props.deadLetterQueue) this.#useDeadLetterQueue(props.deadLetterQueue);
+    else if (props.noDeadLetterQueueReason) {
+      acknowledgeRule(this.function, 'LambdaDLQ', props.noDeadLetterQueueReason, 'Serverless');
+    } else {
+      throw new Error(`the ${props.entry} Lambda needs a dead-letter queue or a reason for none`);
+    }
     this.node.addValidation({ validate: () => this.#validateEnvironmentSize() });
+  }
+
+  // Set here rather than with the function's `deadLetterQueue` prop, whose automatic grant
+  // would let this role use the queue's key for anything: the key only through SQS.
+  #useDeadLetterQueue(dlq: DeadLetterQueue): void {
+    (this.function.node.defaultChild as lambda.CfnFunction).deadLetterConfig = {
+      targetArn: dlq.queue.queueArn,
+    };
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [dlq.queue.queueArn] }),
+    );
+    dlq.grantKeyForSending(this);
   }
 
   /** Sets one environment variable (kept for the synth-time size check). */

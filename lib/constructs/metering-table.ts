@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { createTableInput, TABLE_KEYS } from '../../shared/adapters/dynamodb/table.js';
+import { viaService } from './key-grants.js';
 
 export interface MeteringTableProps {
   /** Customer managed key; default: the AWS managed key `aws/dynamodb`. */
@@ -139,6 +140,7 @@ export class MeteringTable extends Construct {
       new iam.PolicyStatement({
         actions: TABLE_KEY_ACTIONS,
         resources: [this.encryptionKey.keyArn],
+        conditions: viaService(this, 'dynamodb'),
       }),
     );
   }

@@ -17,7 +17,15 @@ export function acknowledgeWildcardResource(
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${rendered}]`, reason });
 }
 
-/** Acknowledges one cdk-nag rule on `scope` and everything below it. */
-export function acknowledgeRule(scope: IConstruct, ruleId: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id: `AwsSolutions-${ruleId}`, reason });
+/** The cdk-nag rule packs the app runs. */
+export type NagPack = 'AwsSolutions' | 'Serverless';
+
+/** Acknowledges one cdk-nag rule of a pack on `scope` and everything below it. */
+export function acknowledgeRule(
+  scope: IConstruct,
+  ruleId: string,
+  reason: string,
+  pack: NagPack = 'AwsSolutions',
+): void {
+  Validations.of(scope).acknowledge({ id: `${pack}-${ruleId}`, reason });
 }

@@ -3,7 +3,7 @@
  * throttles, dead letters, DynamoDB throttling, undeliverable period ends), sent to one SNS
  * topic, and a dashboard of the whole flow.
  */
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -13,10 +13,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CORRECTION_REASONS } from '../../shared/ports/data-correction-store.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { METRICS_NAMESPACE, type MeteringFunction } from './metering-function.js';
 import type { MeteringTable } from './metering-table.js';
+import { acknowledgeRule } from './nag.js';
 import type { UsageStreams } from './usage-streams.js';
 
 /** Where alarms go and when the ingest alarm fires. */
@@ -29,11 +32,20 @@ export interface AlarmOptions {
   readonly actions?: readonly cw.IAlarmAction[];
   /** Ingest is behind when its oldest record is older than this. @default 5 minutes */
   readonly iteratorAgeThreshold?: Duration;
+  /**
+   * The destination queue's consumers are behind when its oldest message is older than this.
+   * @default 1 hour
+   */
+  readonly destinationAgeThreshold?: Duration;
 }
 
 export interface ObservabilityProps extends AlarmOptions {
   readonly functions: readonly MeteringFunction[];
   readonly ingest: MeteringFunction;
+  readonly reset: MeteringFunction;
+  readonly sweeper: MeteringFunction;
+  /** The destination queue, when records go to SQS. */
+  readonly destinationQueue?: sqs.IQueue;
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   readonly table: MeteringTable;
   readonly streams: UsageStreams;
@@ -57,6 +69,10 @@ const TABLE_OPERATIONS = [
 ];
 
 const FIVE_MINUTES = Duration.minutes(5);
+const ONE_MINUTE = Duration.minutes(1);
+
+/** Warning id when no one would hear the alarms. */
+export const NO_ALARM_SUBSCRIBER_WARNING = 'usage-metering:no-alarm-subscriber';
 
 /** The alarm topic, the alarms and the dashboard. */
 export class Observability extends Construct {
@@ -137,8 +153,131 @@ export class Observability extends Construct {
       threshold: 5,
       description: 'The API answered 5xx (503 when DynamoDB or the scheduler is throttled).',
     });
+    this.#ingestAlarms(props, iteratorAge);
+    this.#periodEndAlarms(props);
+
+    if (!props.topic && !props.emailAddresses?.length && !props.actions?.length) {
+      Annotations.of(this).addWarningV2(
+        NO_ALARM_SUBSCRIBER_WARNING,
+        'No one is subscribed to the alarms: they go to a new SNS topic without subscribers. Pass alarms.emailAddresses (-c alarmEmail=ops@example.com), alarms.topic or alarms.actions, or subscribe to the AlarmTopicArn output after deploying.',
+      );
+    }
 
     this.dashboard = this.#createDashboard(props);
+  }
+
+  // What fails or stalls ingestion: records that failed (their shard waits), records put into
+  // data correction, producers throttled, and a shard that nobody reads any more.
+  #ingestAlarms(props: ObservabilityProps, iteratorAge: Duration): void {
+    for (const { config, stream } of props.streams.streams) {
+      const ingestMetric = (metricName: string) =>
+        new cw.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: props.ingest.entry, stream: config.name },
+          statistic: 'Sum',
+          period: FIVE_MINUTES,
+        });
+      this.#alarm(`records-failed-${config.name}`, {
+        metric: ingestMetric('RecordsFailed'),
+        threshold: 1,
+        description: `Records of stream ${config.name} failed on an infrastructure fault (the ingest logs name the cause): their shard waits and retries until it is mended, nothing is lost while the stream keeps them.`,
+      });
+      this.#alarm(`records-corrected-${config.name}`, {
+        metric: new cw.MathExpression({
+          expression: CORRECTION_REASONS.map((_, i) => `FILL(r${i}, 0)`).join(' + '),
+          usingMetrics: Object.fromEntries(
+            CORRECTION_REASONS.map((reason, i) => [
+              `r${i}`,
+              new cw.Metric({
+                namespace: METRICS_NAMESPACE,
+                metricName: 'RecordsCorrected',
+                dimensionsMap: { service: props.ingest.entry, stream: config.name, reason },
+                statistic: 'Sum',
+                period: FIVE_MINUTES,
+              }),
+            ]),
+          ),
+          label: `RecordsCorrected ${config.name}`,
+          period: FIVE_MINUTES,
+        }),
+        threshold: 1,
+        description: `Records of stream ${config.name} went to data correction (GET /corrections lists them with their reason): fix the producer or create the missing meter, then reprocess.`,
+      });
+      this.#alarm(`stream-write-throttles-${config.name}`, {
+        metric: stream.metricWriteProvisionedThroughputExceeded({
+          period: FIVE_MINUTES,
+          statistic: 'Sum',
+        }),
+        threshold: 1,
+        description: `Kinesis throttled producers writing to stream ${config.name}: they must retry; add shards or use on-demand capacity.`,
+      });
+      this.#alarm(`ingest-stalled-${config.name}`, {
+        metric: stream.metricGetRecordsIteratorAgeMilliseconds({
+          period: ONE_MINUTE,
+          statistic: 'Maximum',
+        }),
+        threshold: iteratorAge.toMilliseconds(),
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        // No reads at all is the worst case: a disabled or broken event source mapping.
+        treatMissingData: cw.TreatMissingData.BREACHING,
+        description: `Stream ${config.name} is not being read, or its oldest unread record is over ${iteratorAge.toHumanString()} old: the event source mapping is disabled or a shard waits on a failing batch. See docs/operations.md.`,
+      });
+    }
+    const ingestCount = (metricName: string) =>
+      new cw.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: props.ingest.entry },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      });
+    this.#alarm('prompt-send-failures', {
+      metric: ingestCount('PromptSendFailures'),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description:
+        'Partial pushes could not be sent right after ingestion (destination unreachable or denied); they wait in the outbox and the sweeper retries.',
+    });
+  }
+
+  // Period ends that could not be sent, and records that wait at the destination.
+  #periodEndAlarms(props: ObservabilityProps): void {
+    const count = (fn: MeteringFunction, metricName: string) =>
+      new cw.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: fn.entry },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      });
+    this.#alarm('flush-failures', {
+      metric: count(props.reset, 'FlushFailures'),
+      threshold: 1,
+      description:
+        'A reset could not close or send a period (its logs say why); the records stay in the outbox, Lambda and the sweeper retry.',
+    });
+    this.#alarm('sweep-failures', {
+      metric: count(props.sweeper, 'SweepFailed'),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description:
+        'The sweeper could not flush overdue meters several times running: periods stay open or records unsent until the cause (in its logs) is fixed.',
+    });
+    if (props.destinationQueue) {
+      const age = props.destinationAgeThreshold ?? Duration.hours(1);
+      this.#alarm('destination-oldest-message', {
+        metric: props.destinationQueue.metricApproximateAgeOfOldestMessage({
+          period: FIVE_MINUTES,
+          statistic: 'Maximum',
+        }),
+        threshold: age.toSeconds(),
+        description: `A metered record has waited over ${age.toHumanString()} on the destination queue: billing is not consuming it.`,
+      });
+    }
   }
 
   #createTopic(props: ObservabilityProps): sns.Topic {
@@ -167,6 +306,12 @@ export class Observability extends Construct {
     for (const address of props.emailAddresses ?? []) {
       topic.addSubscription(new subscriptions.EmailSubscription(address));
     }
+    acknowledgeRule(
+      topic,
+      'SNSRedrivePolicy',
+      'Alarm e-mails: an undelivered notification leaves nothing to replay, since the alarm itself stays in ALARM on the dashboard and in CloudWatch, and a dead-letter queue for notifications would need an alarm of its own.',
+      'Serverless',
+    );
     return topic;
   }
 
@@ -178,6 +323,7 @@ export class Observability extends Construct {
       description: string;
       evaluationPeriods?: number;
       datapointsToAlarm?: number;
+      treatMissingData?: cw.TreatMissingData;
     },
   ): cw.Alarm {
     const alarm = new cw.Alarm(this, `Alarm-${name}`, {
@@ -186,7 +332,7 @@ export class Observability extends Construct {
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: options.evaluationPeriods ?? 1,
       datapointsToAlarm: options.datapointsToAlarm,
-      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      treatMissingData: options.treatMissingData ?? cw.TreatMissingData.NOT_BREACHING,
       alarmDescription: `Usage metering: ${options.description}`,
     });
     alarm.addAlarmAction(...this.#actions);

@@ -3,10 +3,11 @@
  * period invokes the reset Lambda at period end + grace; a sweeper on a one-minute rule
  * catches whatever a lost schedule or a failed send left behind.
  */
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
@@ -15,11 +16,14 @@ import { ENV } from '../../shared/config/env-names.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { MeteringFunction } from './metering-function.js';
 import type { ItemAction, MeteringTable } from './metering-table.js';
-import { acknowledgeWildcardResource } from './nag.js';
+import { acknowledgeRule, acknowledgeWildcardResource } from './nag.js';
 import type { RecordDestination } from './record-destination.js';
 import type { UsageStreams } from './usage-streams.js';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
+
+const SWEEP_RETRY_REASON =
+  'A sweep carries no data: its event only says "look now". A failed sweep is retried by the next one a minute later, and repeated failures raise the sweep-failures and sweeper-errors alarms.';
 
 /**
  * What flushing a meter does in the table (DynamoDbPeriodEndStore, DynamoDbMeterTypeStore):
@@ -44,7 +48,24 @@ export interface PeriodEndProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Retention of the dead-letter queues. @default 14 days */
   readonly queueRetention?: Duration;
+  /** Customer managed key for the dead-letter queues and log groups. */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long after period end + grace EventBridge Scheduler may run a period-end schedule (a
+   * flexible time window): spreads a month end's resets instead of hitting the Scheduler's
+   * invocation quota at once. The sweeper waits this long too before it takes a period over.
+   * Duration.minutes(0) fires every schedule exactly at its time. @default 15 minutes
+   */
+  readonly flexibleWindow?: Duration;
+  /**
+   * Concurrent executions reserved for (and at most used by) the reset Lambda, so a month-end
+   * burst cannot take the room of ingestion and the API. 0 reserves none. @default 20
+   */
+  readonly resetConcurrency?: number;
 }
+
+/** The longest flexible time window EventBridge Scheduler accepts. */
+export const MAX_FLEXIBLE_WINDOW = Duration.minutes(1440);
 
 /** The schedule group, the scheduler's role, the reset and sweeper Lambdas and their queues. */
 export class PeriodEnd extends Construct {
@@ -58,21 +79,35 @@ export class PeriodEnd extends Construct {
   readonly reset: MeteringFunction;
   readonly sweeper: MeteringFunction;
   readonly sweepRule: events.Rule;
+  /** The flexible time window of the period-end schedules. */
+  readonly flexibleWindow: Duration;
 
   constructor(scope: Construct, id: string, props: PeriodEndProps) {
     super(scope, id);
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
+      // Unique to this stack's lifetime (its id), not derived from its name: a group retained
+      // from a deleted stack never blocks deploying the same stack again.
+      scheduleGroupName: `usage-metering-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       removalPolicy: props.removalPolicy,
     });
+    this.flexibleWindow = props.flexibleWindow ?? Duration.minutes(15);
+    const windowMinutes = this.flexibleWindow.toMinutes();
+    if (windowMinutes > MAX_FLEXIBLE_WINDOW.toMinutes()) {
+      throw new Error(
+        `UsageMetering: the period-end flexible window (${this.flexibleWindow.toHumanString()}) is longer than EventBridge Scheduler's maximum of 1440 minutes`,
+      );
+    }
     this.scheduleDeadLetters = new DeadLetterQueue(this, 'ScheduleDeadLetters', {
       purpose: 'period-end schedules EventBridge Scheduler could not deliver to the reset Lambda',
       retentionPeriod: props.queueRetention,
       removalPolicy: props.removalPolicy,
+      encryptionKey: props.encryptionKey,
     });
     this.resetFailures = new DeadLetterQueue(this, 'ResetFailures', {
       purpose: 'reset invocations that failed after Lambda retried them; the sweeper retries too',
       retentionPeriod: props.queueRetention,
       removalPolicy: props.removalPolicy,
+      encryptionKey: props.encryptionKey,
     });
 
     const common = {
@@ -80,6 +115,7 @@ export class PeriodEnd extends Construct {
       [ENV.streamsConfig]: props.streams.configJson,
       [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
       [ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetters.queue.queueArn,
+      [ENV.scheduleFlexibleWindowMinutes]: String(windowMinutes),
       ...props.destination.environment,
     };
     // The reset schedules its own next period with context.invokedFunctionArn: its own ARN in
@@ -91,7 +127,9 @@ export class PeriodEnd extends Construct {
       environment: common,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      deadLetterQueue: this.resetFailures.queue,
+      encryptionKey: props.encryptionKey,
+      deadLetterQueue: this.resetFailures,
+      reservedConcurrency: props.resetConcurrency ?? 20,
     });
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
@@ -115,6 +153,7 @@ export class PeriodEnd extends Construct {
         resources: [this.scheduleDeadLetters.queue.queueArn],
       }),
     );
+    this.scheduleDeadLetters.grantKeyForSending(this.schedulerRole);
     this.reset.addEnvironment(ENV.schedulerRoleArn, this.schedulerRole.roleArn);
 
     this.sweeper = new MeteringFunction(this, 'Sweeper', {
@@ -128,8 +167,12 @@ export class PeriodEnd extends Construct {
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      encryptionKey: props.encryptionKey,
       // The next sweep is the retry.
       retryAttempts: 0,
+      // One sweep at a time: two would only flush the same meters twice.
+      reservedConcurrency: 1,
+      noDeadLetterQueueReason: SWEEP_RETRY_REASON,
     });
     this.sweepRule = new events.Rule(this, 'SweepEveryMinute', {
       description: 'Runs the usage-metering sweeper',
@@ -141,6 +184,13 @@ export class PeriodEnd extends Construct {
         }),
       ],
     });
+    acknowledgeRule(this.sweepRule, 'EventBusDLQ', SWEEP_RETRY_REASON, 'Serverless');
+    acknowledgeRule(
+      this.sweeper,
+      'LambdaAsyncFailureDestination',
+      SWEEP_RETRY_REASON,
+      'Serverless',
+    );
 
     for (const fn of [this.reset, this.sweeper]) {
       props.table.grantItemActions(fn, PERIOD_END_ITEM_ACTIONS);
@@ -153,6 +203,7 @@ export class PeriodEnd extends Construct {
   /** Settings a function needs to register period ends (besides the table and streams). */
   schedulingEnvironment(): Record<string, string> {
     return {
+      [ENV.scheduleFlexibleWindowMinutes]: String(this.flexibleWindow.toMinutes()),
       [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
       [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
       [ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetters.queue.queueArn,

@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/env-names.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { viaService } from './key-grants.js';
 
 /** An SQS queue as the destination. */
 export interface SqsDestinationOptions {
@@ -72,6 +73,7 @@ export class RecordDestination extends Construct {
           retentionPeriod,
           fifo,
           removalPolicy: props.removalPolicy,
+          encryptionKey: props.encryptionKey,
         });
         this.queue = new sqs.Queue(this, 'Queue', {
           ...(props.encryptionKey
@@ -145,6 +147,7 @@ export class RecordDestination extends Construct {
         new iam.PolicyStatement({
           actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           resources: [this.#customerKey.keyArn],
+          conditions: viaService(this, this.kind),
         }),
       );
     }

@@ -2,17 +2,19 @@
  * UsageStreams: one Kinesis data stream per configured stream (meter processor). The stream
  * configuration is validated here, at synth time, with the same zod schema the Lambdas use.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { ENV } from '../../shared/config/env-names.js';
 import {
   DEFAULT_STREAMS,
   parseStreamsConfig,
   type StreamsConfigInput,
 } from '../../shared/config/streams.js';
 import type { StreamConfig } from '../../shared/domain/schemas.js';
+import { viaService } from './key-grants.js';
 import { acknowledgeRule } from './nag.js';
 
 /** How Kinesis capacity is bought: on demand (default), or a fixed number of shards. */
@@ -26,7 +28,10 @@ export interface UsageStreamsProps {
   readonly streams?: StreamsConfigInput | string;
   /** @default on demand */
   readonly capacity?: KinesisCapacity;
-  /** How long records stay on a stream (24 hours to 365 days). @default 24 hours */
+  /**
+   * How long records stay on a stream (24 hours to 365 days): the longest outage ingestion can
+   * wait out without losing usage, since a failing shard waits. @default 7 days
+   */
   readonly retentionPeriod?: Duration;
   /** Customer managed key; default: the AWS managed key `aws/kinesis`. */
   readonly encryptionKey?: kms.IKey;
@@ -45,7 +50,11 @@ export interface UsageStream {
   readonly stream: kinesis.Stream;
 }
 
-/** The Kinesis data streams, named as configured (the ingest Lambda finds its config by name). */
+/**
+ * The Kinesis data streams. CloudFormation names them (no fixed names, so two stages share an
+ * account and Region, and a retained stream never blocks a redeploy); the Lambdas learn which
+ * stream is which configured stream from STREAM_NAMES.
+ */
 export class UsageStreams extends Construct {
   /** The validated configuration, defaults applied. */
   readonly config: readonly StreamConfig[];
@@ -54,6 +63,8 @@ export class UsageStreams extends Construct {
   readonly streams: readonly UsageStream[];
   readonly retentionPeriod: Duration;
   readonly encryptionKey?: kms.IKey;
+  /** STREAM_NAMES: the configured name of each stream to its Kinesis stream name. */
+  readonly environment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: UsageStreamsProps = {}) {
     super(scope, id);
@@ -68,13 +79,12 @@ export class UsageStreams extends Construct {
     }
     // What the user wrote, compact: the Lambdas apply the same defaults when they parse it.
     this.configJson = JSON.stringify(typeof input === 'string' ? JSON.parse(input) : input);
-    this.retentionPeriod = props.retentionPeriod ?? Duration.hours(24);
+    this.retentionPeriod = props.retentionPeriod ?? Duration.days(7);
     this.encryptionKey = props.encryptionKey;
     const capacity = props.capacity ?? { mode: 'on-demand' };
 
     this.streams = this.config.map((config) => {
       const stream = new kinesis.Stream(this, `Stream-${config.name}`, {
-        streamName: config.name,
         retentionPeriod: this.retentionPeriod,
         ...(capacity.mode === 'on-demand'
           ? { streamMode: kinesis.StreamMode.ON_DEMAND }
@@ -96,6 +106,32 @@ export class UsageStreams extends Construct {
       }
       return { config, stream };
     });
+    this.environment = {
+      [ENV.streamNames]: Stack.of(this).toJsonString(
+        Object.fromEntries(
+          this.streams.map(({ config, stream }) => [config.name, stream.streamName]),
+        ),
+      ),
+    };
+  }
+
+  /** What the ingest event source mappings read with: the streams, and the key if any. */
+  grantRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesis:DescribeStream',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+          'kinesis:ListStreams',
+          'kinesis:SubscribeToShard',
+        ],
+        resources: this.streams.map(({ stream }) => stream.streamArn),
+      }),
+    );
+    this.#grantKey(grantee, ['kms:Decrypt']);
   }
 
   /** `kinesis:PutRecord` on every stream (re-sending data corrections), and the key if any. */
@@ -106,13 +142,18 @@ export class UsageStreams extends Construct {
         resources: this.streams.map(({ stream }) => stream.streamArn),
       }),
     );
-    if (this.encryptionKey) {
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:GenerateDataKey'],
-          resources: [this.encryptionKey.keyArn],
-        }),
-      );
-    }
+    this.#grantKey(grantee, ['kms:GenerateDataKey']);
+  }
+
+  // The key only through Kinesis: the grantee cannot decrypt anything else with it.
+  #grantKey(grantee: iam.IGrantable, actions: string[]): void {
+    if (!this.encryptionKey) return;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [this.encryptionKey.keyArn],
+        conditions: viaService(this, 'kinesis'),
+      }),
+    );
   }
 }

@@ -24,6 +24,11 @@ export interface EventBridgePeriodEndSchedulerOptions {
   roleArn: string;
   /** SQS queue that receives invocations that exhausted their retries. */
   deadLetterQueueArn?: string;
+  /**
+   * Minutes after its time within which the scheduler may run a schedule (a flexible time
+   * window, 1–1440), spreading many period ends; 0 or absent: exactly at its time.
+   */
+  flexibleWindowMinutes?: number;
 }
 
 // Compared by name rather than instanceof, so a second copy of the SDK in a bundle still
@@ -50,7 +55,9 @@ export class EventBridgePeriodEndScheduler implements PeriodEndScheduler {
       GroupName: this.#options.groupName,
       ScheduleExpression: atExpression(fireAt),
       ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
+      FlexibleTimeWindow: this.#options.flexibleWindowMinutes
+        ? { Mode: 'FLEXIBLE', MaximumWindowInMinutes: this.#options.flexibleWindowMinutes }
+        : { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
       State: 'ENABLED',
       Target: {

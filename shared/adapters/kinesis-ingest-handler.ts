@@ -4,7 +4,13 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
-import type { IngestDeps, IngestOutcome, StreamRecord } from '../application/ingest.js';
+import type {
+  IngestDeps,
+  IngestFailure,
+  IngestFailureStage,
+  IngestOutcome,
+  StreamRecord,
+} from '../application/ingest.js';
 import { ingestBatch } from '../application/ingest.js';
 import type { StreamConfig } from '../domain/schemas.js';
 import type { IngestMetrics } from '../ports/ingest-metrics.js';
@@ -44,9 +50,35 @@ export class UnknownStreamError extends Error {
   override readonly name = 'UnknownStreamError';
 }
 
+/** An infrastructure failure of a batch as it is logged: where, how many records, the cause. */
+export interface IngestFailureDetails extends IngestFailure {
+  streamName: string;
+  shardId: string;
+  /** Where the shard resumes: the batch's lowest failed record. */
+  retryFrom: string | undefined;
+}
+
+/** Logs one infrastructure failure of a batch, its cause in `details.error`. */
+export type IngestFailureLog = (message: string, details: IngestFailureDetails) => void;
+
+// One fixed message per stage, so the log can be searched by it; the details vary.
+const FAILURE_MESSAGES: Record<IngestFailureStage, string> = {
+  'correction-lookup':
+    'ingest could not look up earlier data corrections; the shard retries the batch',
+  meter: "ingest could not meter a user's records; the shard retries them",
+  'store-corrections': 'ingest could not store data corrections; the shard retries them',
+};
+
 export interface IngestHandlerDeps extends IngestDeps {
   streams: readonly StreamConfig[];
+  /**
+   * The Kinesis stream name of each configured stream (STREAM_NAMES in AWS, where
+   * CloudFormation names the streams); absent ones are named as configured.
+   */
+  kinesisNames?: Readonly<Record<string, string>>;
   metrics: IngestMetrics;
+  /** Where infrastructure failures go; each is also counted in the metrics (`failed`). */
+  logFailure: IngestFailureLog;
   /** Called with the outcome, e.g. to send partial pushes promptly. */
   afterBatch?: (outcome: IngestOutcome) => Promise<void>;
 }
@@ -56,7 +88,9 @@ export interface IngestHandlerDeps extends IngestDeps {
  * deployment mistake, not bad input): they stay on the stream until the configuration is fixed.
  */
 export function createIngestHandler(deps: IngestHandlerDeps) {
-  const byName = new Map(deps.streams.map((stream) => [stream.name, stream]));
+  const byName = new Map(
+    deps.streams.map((stream) => [deps.kinesisNames?.[stream.name] ?? stream.name, stream]),
+  );
   return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
     const first = event.Records[0];
     if (!first) return { batchItemFailures: [] };
@@ -64,6 +98,7 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
     const stream = byName.get(streamName);
     if (!stream) throw new UnknownStreamError(`no stream configuration named '${streamName}'`);
     const outcome = await ingestBatch(deps, stream, toStreamRecords(event));
+    logFailures(deps.logFailure, stream.name, first, outcome);
     deps.metrics.recordBatch(stream.name, outcome.counts);
     await deps.afterBatch?.(outcome);
     return {
@@ -72,4 +107,19 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
       })),
     };
   };
+}
+
+/** Logs each failure of the batch with its cause; a batch without failures costs nothing. */
+function logFailures(
+  log: IngestFailureLog,
+  streamName: string,
+  first: KinesisStreamRecord,
+  outcome: IngestOutcome,
+): void {
+  if (outcome.failures.length === 0) return;
+  const shardId = shardIdOf(first);
+  const retryFrom = outcome.failedSequenceNumbers[0];
+  for (const failure of outcome.failures) {
+    log(FAILURE_MESSAGES[failure.stage], { streamName, shardId, retryFrom, ...failure });
+  }
 }

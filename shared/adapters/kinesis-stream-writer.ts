@@ -6,6 +6,8 @@ import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
 /** Settings of {@link KinesisUsageStreamWriter}. */
 export interface KinesisUsageStreamWriterOptions {
   client: KinesisClient;
+  /** The Kinesis stream name of each configured stream; absent ones are named as configured. */
+  streamNames?: Readonly<Record<string, string>>;
 }
 
 interface AwsErrorShape {
@@ -48,9 +50,11 @@ function isTransient(error: unknown): boolean {
  */
 export class KinesisUsageStreamWriter implements UsageStreamWriter {
   readonly #client: KinesisClient;
+  readonly #streamNames: Readonly<Record<string, string>>;
 
   constructor(options: KinesisUsageStreamWriterOptions) {
     this.#client = options.client;
+    this.#streamNames = options.streamNames ?? {};
   }
 
   async putRecord(
@@ -61,7 +65,11 @@ export class KinesisUsageStreamWriter implements UsageStreamWriter {
     let output: { ShardId?: string | undefined; SequenceNumber?: string | undefined };
     try {
       output = await this.#client.send(
-        new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data }),
+        new PutRecordCommand({
+          StreamName: this.#streamNames[streamName] ?? streamName,
+          PartitionKey: partitionKey,
+          Data: data,
+        }),
       );
     } catch (error) {
       if ((error as AwsErrorShape | undefined)?.name === 'ResourceNotFoundException') {

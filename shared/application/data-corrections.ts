@@ -17,6 +17,8 @@ export interface DataCorrectionDeps {
   corrections: DataCorrectionStore;
   streamWriter: UsageStreamWriter;
   now: () => Date;
+  /** Where an error a use case handles itself is logged with its cause; console.error if absent. */
+  log?: (message: string, error: unknown) => void;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function deleteDataCorrection(deps: DataCorrectionDeps, id: string)
  *    by a crash is taken over once stale). 2. Put the original bytes on the same stream with
  *    the same partition key. 3. Mark the entry re-sent with the new sequence number.
  * If the put fails, the claim is released so the re-send can be retried, and the error is
- * passed on (503 when the stream is throttled).
+ * passed on (503 when the stream is throttled); a failed release is logged.
  */
 export async function reprocessDataCorrection(
   deps: DataCorrectionDeps,
@@ -93,7 +95,12 @@ export async function reprocessDataCorrection(
     ));
   } catch (error) {
     // A failed release leaves a claim that goes stale; the put's error is what the caller needs.
-    await deps.corrections.releaseReprocess(id).catch(() => undefined);
+    await deps.corrections.releaseReprocess(id).catch((releaseError: unknown) => {
+      (deps.log ?? console.error)(
+        `the re-send claim of data correction ${id} could not be released; it goes stale in ${REPROCESS_CLAIM_STALE_AFTER_MS / 1000} s`,
+        releaseError,
+      );
+    });
     throw error;
   }
   return deps.corrections.completeReprocess(id, sequenceNumber, deps.now());

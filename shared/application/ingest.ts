@@ -8,8 +8,8 @@
  * batch and write it in ONE conditional update that also advances the meter's position for
  * this shard (a retried or replayed record is at or below it and is skipped); 4. push due
  * thresholds into the meter's outbox; 5. store what could not be metered in data correction.
- * Only infrastructure failures are reported back (as batch item failures); bad records never
- * fail or block the batch.
+ * Only infrastructure failures are reported back (as batch item failures, and as failures with
+ * their cause for the log and the metrics); bad records never fail or block the batch.
  */
 import { Aggregator, applyValue, groupKey, mergeAggregates } from '../domain/aggregation.js';
 import {
@@ -69,11 +69,33 @@ export interface IngestCounts {
   duplicates: number;
   metersUpdated: number;
   thresholdsFired: number;
+  /** Records held back by infrastructure failures: the shard retries them. */
+  failed: number;
+}
+
+/** Where in a batch an infrastructure failure held records back. */
+export type IngestFailureStage = 'correction-lookup' | 'meter' | 'store-corrections';
+
+/**
+ * An infrastructure failure (DynamoDB unreachable, throttled, denied) that held records of the
+ * batch back for a retry. It is handed to the caller rather than swallowed: every one must be
+ * logged with its cause and counted (DESIGN.md 2.7).
+ */
+export interface IngestFailure {
+  stage: IngestFailureStage;
+  /** The error as caught. */
+  error: unknown;
+  /** How many of the batch's records it held back. */
+  records: number;
+  /** The user whose records it held back (stage `meter`). */
+  userId?: string;
 }
 
 export interface IngestOutcome {
   /** Sequence numbers to report as batch item failures (infrastructure failures only). */
   failedSequenceNumbers: string[];
+  /** The infrastructure failures behind them, with their causes. */
+  failures: IngestFailure[];
   counts: IngestCounts;
   /** Meters that put records into their outbox (partial pushes, periods closed on the way). */
   metersWithOutbox: MeterState[];
@@ -123,6 +145,7 @@ function newCounts(received: number): IngestCounts {
     duplicates: 0,
     metersUpdated: 0,
     thresholdsFired: 0,
+    failed: 0,
   };
 }
 
@@ -187,13 +210,21 @@ export async function ingestBatch(
   }
 
   const failed: string[] = [];
+  const failures: IngestFailure[] = [];
+  // Records a failure held back are retried from its lowest sequence number.
+  const fail = (failure: IngestFailure, sequenceNumbers: readonly string[]) => {
+    failures.push(failure);
+    counts.failed += failure.records;
+    for (const sequenceNumber of sequenceNumbers) failed.push(sequenceNumber);
+  };
   const metersWithOutbox: MeterState[] = [];
   const first = records[0];
-  if (!first) return { failedSequenceNumbers: [], counts, metersWithOutbox };
+  if (!first) return { failedSequenceNumbers: [], failures, counts, metersWithOutbox };
   try {
     await skipPreviouslyCorrected(deps, stream, first.shardId, byUser);
-  } catch {
-    return { failedSequenceNumbers: [first.sequenceNumber], counts, metersWithOutbox };
+  } catch (error) {
+    fail({ stage: 'correction-lookup', error, records: records.length }, [first.sequenceNumber]);
+    return { failedSequenceNumbers: failed, failures, counts, metersWithOutbox };
   }
   await forEachLimited([...byUser.values()], deps.concurrency ?? 8, async (entries) => {
     try {
@@ -201,9 +232,13 @@ export async function ingestBatch(
       for (const c of result.corrections) correct(c.entry.position, c.reason, c.message, c.extra);
       for (const meter of result.withOutbox) metersWithOutbox.push(meter);
     } catch (error) {
-      const first = entries[0];
-      if (first) failed.push(first.position.sequenceNumber);
       if (!(error instanceof Error)) throw error;
+      const first = entries[0];
+      if (!first) return;
+      const userId = first.record.userId;
+      fail({ stage: 'meter', error, records: entries.length, userId }, [
+        first.position.sequenceNumber,
+      ]);
     }
   });
 
@@ -215,10 +250,13 @@ export async function ingestBatch(
       await deps.corrections.raiseHighWaterMark(stream.name, first.shardId, highest);
       await deps.corrections.putAll(corrections);
     }
-  } catch {
-    for (const c of corrections) failed.push(c.sequenceNumber);
+  } catch (error) {
+    fail(
+      { stage: 'store-corrections', error, records: corrections.length },
+      corrections.map((c) => c.sequenceNumber),
+    );
   }
-  return { failedSequenceNumbers: lowest(failed), counts, metersWithOutbox };
+  return { failedSequenceNumbers: lowest(failed), failures, counts, metersWithOutbox };
 }
 
 /**

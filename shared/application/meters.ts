@@ -20,6 +20,8 @@ export interface MeterDeps {
   scheduler: PeriodEndScheduler;
   now: () => Date;
   newId: () => string;
+  /** Where an error a use case handles itself is logged with its cause; console.error if absent. */
+  log?: (message: string, error: unknown) => void;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface MeterDeps {
  * 1. Validate the body. 2. Resolve the meter type (by id or externalRef).
  * 3. Compute the first period in the type's time zone. 4. Register the period end with the
  * scheduler first (idempotent), so a stored meter always has one. 5. Store the meter; if
- * that fails, withdraw the schedule.
+ * that fails, withdraw the schedule (a failed withdrawal is logged; the store's error is what
+ * the caller gets).
  */
 export async function createMeter(deps: MeterDeps, body: unknown): Promise<MeterView> {
   const input = parseOrThrow(meterCreateSchema, body);
@@ -43,7 +46,12 @@ export async function createMeter(deps: MeterDeps, body: unknown): Promise<Meter
   try {
     await deps.meters.create(meter);
   } catch (error) {
-    await deps.scheduler.cancelPeriodEnd(trigger).catch(() => undefined);
+    await deps.scheduler.cancelPeriodEnd(trigger).catch((cancelError: unknown) => {
+      (deps.log ?? console.error)(
+        `the period-end schedule of meter ${meter.id}, which was not stored, could not be withdrawn`,
+        cancelError,
+      );
+    });
     throw error;
   }
   const view = await deps.meters.get(meter.id);

@@ -25,6 +25,11 @@ export interface PeriodEndDeps {
   /** Streams, for the carry fields of a meter key. */
   streams: readonly StreamConfig[];
   now: () => Date;
+  /**
+   * How long the sweeper leaves an overdue meter to its schedule before it takes it over: the
+   * schedules' flexible window, so the sweeper does not undo the spreading. @default 0
+   */
+  sweepDelayMs?: number;
 }
 
 /** Some records could not be sent; they stay in the outbox and are sent on the next try. */
@@ -133,15 +138,16 @@ export interface SweepResult {
 
 /**
  * The safety net: flushes every meter whose period end plus grace has passed, or whose outbox
- * has waited a few minutes, so a lost schedule or a failed prompt send delays a record but
- * never loses it.
+ * has waited a few minutes (each plus `sweepDelayMs`), so a lost schedule or a failed prompt
+ * send delays a record but never loses it.
  */
 export async function sweepDueMeters(
   deps: PeriodEndDeps,
   limit = 500,
   concurrency = 8,
 ): Promise<SweepResult> {
-  const ids = await deps.store.dueMeterIds(deps.now(), limit);
+  const dueBy = new Date(deps.now().getTime() - (deps.sweepDelayMs ?? 0));
+  const ids = await deps.store.dueMeterIds(dueBy, limit);
   const result: SweepResult = { due: ids.length, flushed: 0, failed: [] };
   await forEachLimited(ids, concurrency, async (meterId) => {
     try {

@@ -5,6 +5,8 @@
 export const ENV = {
   tableName: 'METERING_TABLE_NAME',
   streamsConfig: 'STREAMS_CONFIG',
+  streamNames: 'STREAM_NAMES',
+  scheduleFlexibleWindowMinutes: 'SCHEDULE_FLEXIBLE_WINDOW_MINUTES',
   scheduleGroupName: 'SCHEDULE_GROUP_NAME',
   resetFunctionArn: 'RESET_FUNCTION_ARN',
   schedulerRoleArn: 'SCHEDULER_ROLE_ARN',

@@ -21,6 +21,36 @@ export function readEnvironment<T extends z.ZodRawShape>(
   return result.data;
 }
 
+/**
+ * STREAM_NAMES: each configured stream's Kinesis stream name, as JSON `{ "usage-events":
+ * "Stack-StreamUsageEvents-AbC123" }`. Absent (the local stack), a stream is named as configured.
+ */
+export function readStreamNames(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const text = env[ENV.streamNames];
+  if (text === undefined || text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`invalid configuration: ${ENV.streamNames} is not JSON`);
+  }
+  const parsed = z.record(z.string(), z.string().min(1)).safeParse(value);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid configuration: ${ENV.streamNames} must map stream names to Kinesis stream names`,
+    );
+  }
+  return parsed.data;
+}
+
+/** SCHEDULE_FLEXIBLE_WINDOW_MINUTES: 0 (exact, the default) to 1440. */
+const flexibleWindowMinutes = z.coerce
+  .number({ error: 'must be a whole number of minutes' })
+  .int({ error: 'must be a whole number of minutes' })
+  .min(0)
+  .max(1440)
+  .default(0);
+
 /** Settings of the API Lambda. */
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env) {
   return readEnvironment(
@@ -30,6 +60,7 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env) {
       [ENV.resetFunctionArn]: required,
       [ENV.schedulerRoleArn]: required,
       [ENV.scheduleDeadLetterQueueArn]: z.string().optional(),
+      [ENV.scheduleFlexibleWindowMinutes]: flexibleWindowMinutes,
       [ENV.streamsConfig]: required,
     },
     env,
@@ -68,6 +99,7 @@ export function readPeriodEndConfig(env: NodeJS.ProcessEnv = process.env) {
         [ENV.resetFunctionArn]: z.string().optional(),
         [ENV.schedulerRoleArn]: required,
         [ENV.scheduleDeadLetterQueueArn]: z.string().optional(),
+        [ENV.scheduleFlexibleWindowMinutes]: flexibleWindowMinutes,
       },
       env,
     ),

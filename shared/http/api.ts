@@ -28,6 +28,7 @@ import {
 import { identifier } from '../domain/schemas.js';
 import { parseOrThrow, ValidationError } from '../domain/validation.js';
 import type { SummaryStore } from '../ports/metering-store.js';
+import type { AccessLevel } from './access-levels.js';
 import { errorResponse, HttpError, jsonResponse } from './http-errors.js';
 import openApiDocument from './openapi.json' with { type: 'json' };
 import { idParam, noContent, pagingQuery } from './route-helpers.js';
@@ -56,6 +57,11 @@ export type RouteResult = APIGatewayProxyStructuredResultV2;
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
+  /**
+   * Who may call it, when that is more than its method implies (GET read, POST and PATCH write,
+   * DELETE admin): API Gateway requires the matching JWT scope.
+   */
+  access?: AccessLevel;
   handle: (request: ApiRequest, deps: ApiDeps) => Promise<RouteResult>;
 }
 

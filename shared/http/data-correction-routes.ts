@@ -48,9 +48,11 @@ export function dataCorrectionRoutes(deps: DataCorrectionDeps): Route[] {
         ),
     },
     {
-      // No body is needed; one that is sent is ignored.
+      // No body is needed; one that is sent is ignored. Admin, not write: the record goes back
+      // on its stream and is counted, so re-sending changes usage as much as deleting does.
       method: 'POST',
       path: '/corrections/{id}/reprocess',
+      access: 'admin',
       handle: async (req) =>
         jsonResponse(
           200,

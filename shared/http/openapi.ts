@@ -4,8 +4,6 @@
  * to `shared/http/openapi.json`, which `GET /openapi.json` serves and a test keeps current.
  */
 import { z } from 'zod';
-import type { DataCorrectionDeps } from '../application/data-corrections.js';
-import { DEFAULT_STREAMS, parseStreamsConfig } from '../config/streams.js';
 import type { MeterType } from '../domain/meter.js';
 import type { MeteredRecord } from '../domain/metered-record.js';
 import {
@@ -25,16 +23,11 @@ import {
 } from '../domain/schemas.js';
 import { CORRECTION_REASONS, type DataCorrection } from '../ports/data-correction-store.js';
 import type { MeteringSummary, MeterView } from '../ports/metering-store.js';
-import {
-  API_BASE_PATH,
-  coreRoutes,
-  meterListQuery,
-  meterTypeListQuery,
-  type Route,
-} from './api.js';
-import { dataCorrectionRoutes } from './data-correction-routes.js';
+import { scopesFor } from './access-levels.js';
+import { API_BASE_PATH, meterListQuery, meterTypeListQuery } from './api.js';
 import { pagingQuery } from './route-helpers.js';
-import { type StreamView, streamRoutes } from './stream-routes.js';
+import { ALL_ROUTE_SPECS, type RouteSpec } from './route-specs.js';
+import type { StreamView } from './stream-routes.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -600,16 +593,9 @@ const OPERATIONS: Record<string, OperationDoc> = {
   },
 };
 
-/** Method and path are all the document reads of a route; its handler never runs here. */
-const DOCUMENTATION_ONLY = {} as DataCorrectionDeps;
-
 /** Every route the API serves: the core routes, data corrections and streams. */
-export function documentedRoutes(): Pick<Route, 'method' | 'path'>[] {
-  return [
-    ...coreRoutes,
-    ...dataCorrectionRoutes(DOCUMENTATION_ONLY),
-    ...streamRoutes(parseStreamsConfig(DEFAULT_STREAMS)),
-  ].map(({ method, path }) => ({ method, path }));
+export function documentedRoutes(): RouteSpec[] {
+  return [...ALL_ROUTE_SPECS];
 }
 
 const jsonContent = (schema: JsonObject): JsonObject => ({
@@ -621,7 +607,16 @@ const errorBody = (description: string): JsonObject => ({
   content: jsonContent(componentRef('Error')),
 });
 
-function operationObject(route: Pick<Route, 'method' | 'path'>, doc: OperationDoc): JsonObject {
+/**
+ * IAM, or a JWT with any one of the scopes of the route's level (default names): one security
+ * requirement per scope, because the scopes listed in one requirement would all be needed.
+ */
+const securityOf = (route: RouteSpec): Json[] => [
+  { awsSigV4: [] },
+  ...scopesFor(route.access).map((scope) => ({ jwt: [scope] })),
+];
+
+function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name: name ?? '',
     in: 'path',
@@ -665,6 +660,7 @@ function operationObject(route: Pick<Route, 'method' | 'path'>, doc: OperationDo
       ? { requestBody: { required: true, content: jsonContent(componentRef(doc.body)) } }
       : {}),
     responses,
+    security: securityOf(route),
   };
 }
 
@@ -699,9 +695,9 @@ export function buildOpenApiDocument(): JsonObject {
       description: [
         "Meter types describe what is measured; meters are one customer's bucket for one meter type. Usage arrives on Kinesis (see the `UsageRecord` schema); at every period end a metered record (`MeteredRecord`) goes to SQS or SNS.",
         '',
-        'Bodies are JSON, at most 64 KiB. Errors are `{ "message", "issues": [{ "field", "message" }] }`. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. Responses may gain fields; clients should ignore fields they do not know.',
+        'Bodies are JSON, at most 64 KiB. Errors are `{ "message", "issues": [{ "field", "message" }] }`. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Responses may gain fields; clients should ignore fields they do not know.',
         '',
-        'Authorization: AWS IAM (Signature Version 4, service `execute-api`) by default; a deployment may use a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials) instead. The local stack checks neither.',
+        'Authorization: AWS IAM (Signature Version 4, service `execute-api`) by default; a deployment may use a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials) instead. Every operation has an access level: `read` (GET), `write` (create and change) or `admin` (delete, re-send). With JWT, an operation lists the scopes that may call it, any one of which suffices; a scope of a higher level includes the lower ones. The local stack checks neither.',
       ].join('\n'),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
@@ -752,7 +748,7 @@ export function buildOpenApiDocument(): JsonObject {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description:
-            'The alternative, for a deployment with a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials): a bearer token from its issuer; such a deployment requires this scheme instead of awsSigV4.',
+            'The alternative, for a deployment with a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials): a bearer token from its issuer; such a deployment requires this scheme instead of awsSigV4. The token needs one of the scopes an operation lists: `usage-metering/read`, `usage-metering/write` or `usage-metering/admin` by default; a deployment may rename them.',
         },
       },
     },

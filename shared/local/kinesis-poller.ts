@@ -2,8 +2,10 @@
  * Local stand-in for the AWS Lambda Kinesis event source mapping: polls every shard of one
  * stream and invokes a handler with Lambda-shaped batches, with the mapping's retry rules
  * (ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts, an on-failure
- * destination). Checkpoints live in memory: a new poller starts again from its starting
- * position, which downstream code tolerates because it is idempotent by sequence number.
+ * destination). By default, like the deployed mapping, a failing batch is retried forever:
+ * its shard waits, backing off, and nothing is discarded. Checkpoints live in memory: a new
+ * poller starts again from its starting position, which downstream code tolerates because it
+ * is idempotent by sequence number.
  */
 import {
   type _Record,
@@ -65,8 +67,15 @@ export interface KinesisEventSourcePollerOptions {
   batchWindowMs?: number;
   /** Split a batch whose invocation failed in two halves and retry each. Default true. */
   bisectBatchOnError?: boolean;
-  /** Retries of a failing record before its batch is discarded; -1 = retry forever. Default 10. */
+  /**
+   * Retries of a failing record before its batch is discarded; -1 = retry forever (the shard
+   * waits), as the deployed mapping does. Default -1.
+   */
   maxRetryAttempts?: number;
+  /** The back-off before the first retry of a failing record; it doubles per retry. Default 100. */
+  retryDelayMs?: number;
+  /** The longest back-off between retries, so a shard waiting out an outage polls calmly. Default 2,000. */
+  maxRetryDelayMs?: number;
   /** Pause between GetRecords calls on a shard that has nothing new. Default 200. */
   pollIntervalMs?: number;
   /** Where to start on the shards found at the first start; later shards start at TRIM_HORIZON. */
@@ -101,8 +110,6 @@ const INVOKE_IDENTITY_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/local-event-source-
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Rough JSON size of one event record beside its data. */
 const RECORD_ENVELOPE_BYTES = 600;
-const RETRY_DELAY_INITIAL_MS = 100;
-const RETRY_DELAY_MAX_MS = 2_000;
 const MIN_DISCOVERY_INTERVAL_MS = 1_000;
 const IDLE_CHECK_MS = 10;
 /** Below vitest's default test timeout here, so a stuck stream fails with a clear error. */
@@ -148,8 +155,10 @@ interface Sleeper {
  * Responses: nothing or an empty `batchItemFailures` checkpoints the batch; failures
  * checkpoint before the lowest failed record and retry from it; an unknown or empty
  * `itemIdentifier`, or a thrown error, fails the whole batch, which is bisected when
- * `bisectBatchOnError` is on (a split does not count as a retry). A record that still fails
- * after `maxRetryAttempts` retries is handed, with the rest of its batch, to `onDiscard`.
+ * `bisectBatchOnError` is on (a split does not count as a retry). Retries back off
+ * exponentially up to `maxRetryDelayMs`. By default they go on until the record goes through;
+ * with `maxRetryAttempts` set, a record that still fails after that many retries is handed,
+ * with the rest of its batch, to `onDiscard`.
  *
  * @example
  * const poller = new KinesisEventSourcePoller({ client, streamName: 'usage', handler });
@@ -166,6 +175,8 @@ export class KinesisEventSourcePoller {
   private readonly batchWindowMs: number;
   private readonly bisectBatchOnError: boolean;
   private readonly maxRetryAttempts: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
   private readonly pollIntervalMs: number;
   private readonly startingPosition: StartingPosition;
   private readonly onError: ((err: unknown, context: PollerErrorContext) => void) | undefined;
@@ -192,9 +203,16 @@ export class KinesisEventSourcePoller {
     this.bisectBatchOnError = options.bisectBatchOnError ?? true;
     this.maxRetryAttempts = integerIn(
       'maxRetryAttempts',
-      options.maxRetryAttempts ?? 10,
+      options.maxRetryAttempts ?? -1,
       -1,
       10_000,
+    );
+    this.retryDelayMs = integerIn('retryDelayMs', options.retryDelayMs ?? 100, 1, 60_000);
+    this.maxRetryDelayMs = integerIn(
+      'maxRetryDelayMs',
+      options.maxRetryDelayMs ?? 2_000,
+      this.retryDelayMs,
+      60_000,
     );
     this.pollIntervalMs = integerIn('pollIntervalMs', options.pollIntervalMs ?? 200, 1, 60_000);
     this.startingPosition = options.startingPosition ?? 'TRIM_HORIZON';
@@ -231,7 +249,8 @@ export class KinesisEventSourcePoller {
 
   /**
    * Resolves once every record that was in the stream when it was called has been delivered
-   * (or discarded): each shard has read past it and has nothing left to deliver.
+   * (or discarded): each shard has read past it and has nothing left to deliver. A shard
+   * waiting on a batch that keeps failing is not idle: this then throws PollerIdleTimeoutError.
    */
   async idle(options: { timeoutMs?: number } = {}): Promise<void> {
     if (!this.running || this.stopRequested) throw new Error('The poller is not running');
@@ -661,7 +680,7 @@ export class KinesisEventSourcePoller {
   }
 
   private backOff(failures: number): Promise<void> {
-    const delay = Math.min(RETRY_DELAY_INITIAL_MS * 2 ** (failures - 1), RETRY_DELAY_MAX_MS);
+    const delay = Math.min(this.retryDelayMs * 2 ** (failures - 1), this.maxRetryDelayMs);
     return this.sleep(delay, 'backoff');
   }
 

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
 import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
@@ -70,6 +71,8 @@ export interface LocalStack {
 /** Starts every local service and the API; `stop()` stops all of them. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
+  // An error with its stack, properties and causes: what an operator needs to act on it.
+  const logError = (message: string, error: unknown) => log(`${message}: ${inspect(error)}`);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse())
@@ -139,6 +142,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       now: () => new Date(),
       streams,
       metrics,
+      logFailure: (message, { error, ...where }) =>
+        logError(`${message} ${JSON.stringify(where)}`, error),
       afterBatch: (outcome) =>
         flushAfterIngest(
           periodEnd,
@@ -157,9 +162,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           handler: ingest,
           batchSize: options.batchSize ?? 500,
           batchWindowMs: options.batchWindowMs ?? 0,
-          onError: (error) => log(`ingest batch failed (will retry): ${String(error)}`),
-          onDiscard: (_records, details) =>
-            log(`ingest gave up on records: ${JSON.stringify(details)}`),
+          // Like the mapping in AWS: a failing batch is retried until it goes through, never dropped.
+          maxRetryAttempts: -1,
+          onError: (error) => logError('ingest batch failed (will retry)', error),
         }),
     );
     for (const poller of pollers) {
@@ -177,15 +182,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           corrections,
           streamWriter: new KinesisUsageStreamWriter({ client: kinesisClient }),
           now: () => new Date(),
+          log: logError,
         }),
         ...streamRoutes(streams),
       ],
       now: () => new Date(),
       newId: randomUUID,
-      log: (message, error) =>
-        log(
-          `${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        ),
+      log: logError,
     });
     const gateway = await startHttpGateway({ handler, port: options.port });
     stops.push(gateway.stop);

@@ -69,6 +69,20 @@ describe('EventBridgePeriodEndScheduler.schedulePeriodEnd', () => {
     });
   });
 
+  it('gives the schedule a flexible window when one is configured, to spread a month end', async () => {
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
+    const spread = new EventBridgePeriodEndScheduler({
+      client: new SchedulerClient({ region: 'eu-west-1' }),
+      ...base,
+      flexibleWindowMinutes: 15,
+    });
+    await spread.schedulePeriodEnd(trigger, new Date('2024-02-01T00:05:00.000Z'));
+    const input = schedulerMock.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    expect(input?.FlexibleTimeWindow).toEqual({ Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 });
+    // The window starts at the period end + grace: never earlier.
+    expect(input?.ScheduleExpression).toBe('at(2024-02-01T00:05:00)');
+  });
+
   it('omits the dead-letter config when none is given', async () => {
     schedulerMock.on(CreateScheduleCommand).resolves({});
     await scheduler().schedulePeriodEnd(trigger, new Date('2024-02-01T00:05:00.000Z'));

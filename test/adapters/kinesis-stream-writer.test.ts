@@ -64,6 +64,20 @@ describe('KinesisUsageStreamWriter error mapping', () => {
     expect(thrown.cause).toBe(error);
   });
 
+  it('puts on the Kinesis stream that stands for the configured stream', async () => {
+    kinesisMock
+      .on(PutRecordCommand)
+      .resolves({ ShardId: 'shardId-000000000000', SequenceNumber: '7' });
+    const named = new KinesisUsageStreamWriter({
+      client,
+      streamNames: { 'usage-events': 'UsageMetering-StreamUsageEvents-Q1W2E3' },
+    });
+    await named.putRecord('usage-events', 'alice', bytes);
+    expect(kinesisMock.commandCalls(PutRecordCommand)[0]?.args[0].input.StreamName).toBe(
+      'UsageMetering-StreamUsageEvents-Q1W2E3',
+    );
+  });
+
   it('maps a missing stream to NotFoundError naming the stream', async () => {
     const error = new ResourceNotFoundException({ message: 'Stream not found', ...meta });
     kinesisMock.on(PutRecordCommand).rejects(error);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { DEFAULT_STREAMS, parseStreamsConfig } from '../../shared/config/streams.js';
+import { scopesFor } from '../../shared/http/access-levels.js';
 import { coreRoutes } from '../../shared/http/api.js';
 import { dataCorrectionRoutes } from '../../shared/http/data-correction-routes.js';
 import {
@@ -13,6 +14,7 @@ import {
   renderOpenApiDocument,
   summaryResponse,
 } from '../../shared/http/openapi.js';
+import { ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
 import { streamRoutes } from '../../shared/http/stream-routes.js';
 import { apiUnderTest, meterTypeBody } from '../support/api.js';
 
@@ -97,6 +99,27 @@ describe('the OpenAPI document', () => {
     expect(codes('delete', '/meter-types/{id}')).toEqual(['204', '404', '409', '503']);
     expect(codes('get', '/meters/{id}')).toEqual(['200', '404', '503']);
     expect(document.components.responses.ServiceUnavailable.headers).toHaveProperty('Retry-After');
+  });
+
+  it('says which JWT scopes may call each operation, any one of them, by access level', () => {
+    const alternatives = (method: string, path: string) =>
+      document.paths[path][method].security.map(
+        (requirement: object) => Object.entries(requirement)[0],
+      );
+    for (const route of ALL_ROUTE_SPECS) {
+      expect(alternatives(route.method.toLowerCase(), route.path), route.path).toEqual([
+        ['awsSigV4', []],
+        ...scopesFor(route.access).map((scope) => ['jwt', [scope]]),
+      ]);
+    }
+    const [read, write, admin] = ['read', 'write', 'admin'].map((l) => [
+      'jwt',
+      [`usage-metering/${l}`],
+    ]);
+    expect(alternatives('get', '/meters/{id}')).toEqual([['awsSigV4', []], read, write, admin]);
+    expect(alternatives('patch', '/meters/{id}')).toEqual([['awsSigV4', []], write, admin]);
+    expect(alternatives('delete', '/meters/{id}')).toEqual([['awsSigV4', []], admin]);
+    expect(alternatives('post', '/corrections/{id}/reprocess')).toEqual([['awsSigV4', []], admin]);
   });
 
   it('takes request bodies and query strings from the schemas the handlers parse with', () => {

@@ -1,13 +1,17 @@
 /** The default stack: every resource of the service, its IAM, event source and encryption. */
-import type { CfnElement } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MeteringFunction } from '../../lib/constructs/metering-function.js';
+import { UsageMeteringStack } from '../../lib/usage-metering-stack.js';
 import { createTableInput, TABLE_KEYS } from '../../shared/adapters/dynamodb/table.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { readApiConfig, readPeriodEndConfig } from '../../shared/config/runtime-config.js';
 import { DEFAULT_STREAMS, parseStreamsConfig } from '../../shared/config/streams.js';
-import { ALL_ROUTE_KEYS } from '../../shared/http/route-specs.js';
+import { ACCESS_LEVELS } from '../../shared/http/access-levels.js';
+import { ALL_ROUTE_KEYS, ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
+import { CORRECTION_REASONS } from '../../shared/ports/data-correction-store.js';
 import {
   actionsOf,
   allStatements,
@@ -73,8 +77,8 @@ describe('resources', () => {
     t.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
     t.resourceCountIs('AWS::ApiGatewayV2::Route', ALL_ROUTE_KEYS.length);
     t.resourceCountIs('AWS::Events::Rule', 1);
-    // Destination, its DLQ, ingest failures, schedule DLQ, reset failures.
-    t.resourceCountIs('AWS::SQS::Queue', 5);
+    // Destination, its DLQ, schedule DLQ, reset failures (ingest gives nothing up: no queue).
+    t.resourceCountIs('AWS::SQS::Queue', 4);
     t.resourceCountIs('AWS::SNS::Topic', 1);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     // Four function roles and the scheduler's role; no custom-resource helpers.
@@ -100,14 +104,37 @@ describe('resources', () => {
     expect(table.DeletionPolicy).toBe('Retain');
   });
 
-  it('creates one on-demand stream per configured stream, named as configured', () => {
-    for (const stream of DEFAULT_STREAMS) {
-      synth.template.hasResourceProperties('AWS::Kinesis::Stream', {
-        Name: stream.name,
-        RetentionPeriodHours: 24,
+  it('creates one on-demand stream per configured stream, keeping records 7 days', () => {
+    const streams = Object.values(synth.template.findResources('AWS::Kinesis::Stream'));
+    expect(streams).toHaveLength(DEFAULT_STREAMS.length);
+    for (const stream of streams) {
+      expect(stream.Properties).toMatchObject({
+        RetentionPeriodHours: 7 * 24,
         StreamModeDetails: { StreamMode: 'ON_DEMAND' },
       });
+      // CloudFormation names it: no fixed name to collide with another stage or a retained stream.
+      expect(stream.Properties.Name).toBeUndefined();
     }
+  });
+
+  it('tells the Lambdas which Kinesis stream is which configured stream', () => {
+    for (const entry of ['api', 'ingest']) {
+      const env = environmentOf(synth.json, id(fnById(entry).function));
+      const rendered = JSON.stringify(env[ENV.streamNames]);
+      for (const { stream, config } of metering().streams.streams) {
+        expect(rendered).toContain(`\\"${config.name}\\":\\"`);
+        expect(rendered).toContain(JSON.stringify({ Ref: id(stream) }));
+      }
+    }
+  });
+
+  it('reserves concurrency so ingestion always has room and bursts are capped', () => {
+    const reserved = (entry: string) =>
+      synth.json.Resources[id(fnById(entry).function)]!.Properties.ReservedConcurrentExecutions;
+    expect(reserved('ingest')).toBe(50);
+    expect(reserved('api')).toBe(50);
+    expect(reserved('reset')).toBe(20);
+    expect(reserved('sweeper')).toBe(1);
   });
 
   it('runs every function on nodejs22.x, arm64, traced, with Powertools settings', () => {
@@ -211,7 +238,6 @@ describe('IAM', () => {
   const queueArn = (queue: unknown) => getAtt(id(queue as never));
   const KINESIS_READ = [
     'kinesis:DescribeStream',
-    'kinesis:DescribeStreamConsumer',
     'kinesis:DescribeStreamSummary',
     'kinesis:GetRecords',
     'kinesis:GetShardIterator',
@@ -255,8 +281,6 @@ describe('IAM', () => {
         'iam:PassRole',
         ...KINESIS_READ,
         'scheduler:CreateSchedule',
-        'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
         'sqs:SendMessage',
       ].sort(),
     );
@@ -294,10 +318,8 @@ describe('IAM', () => {
     }
     expect(grantsOf('api').has('sqs:SendMessage')).toBe(false);
     expect(grantsOf('api').has('sns:Publish')).toBe(false);
-    // Besides the destination: the ingest failure queue and the reset's own dead letters.
-    expect(grantsOf('ingest').get('sqs:SendMessage')).toEqual(
-      expect.arrayContaining([queueArn(metering().ingestion.failures.queue)]),
-    );
+    // Besides the destination: the reset's own dead letters; ingest sends nothing else.
+    expect(grantsOf('ingest').get('sqs:SendMessage')).toEqual([destination]);
     expect(grantsOf('reset').get('sqs:SendMessage')).toEqual(
       expect.arrayContaining([queueArn(metering().periodEnd.resetFailures.queue)]),
     );
@@ -315,8 +337,9 @@ describe('IAM', () => {
 
   it('limits schedule management to the group, and deletion to the API', () => {
     const group = synth.json.Resources[id(metering().periodEnd.scheduleGroup)]!;
-    const groupName = group.Properties.Name;
-    expect(typeof groupName).toBe('string');
+    // Named after the stack's id, not its name: unique to this stack's lifetime.
+    const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    expect(group.Properties.Name).toEqual({ 'Fn::Join': ['', ['usage-metering-', stackUuid]] });
     for (const entry of ['api', 'ingest', 'reset', 'sweeper']) {
       const statement = statementWith(entry, 'scheduler:CreateSchedule');
       expect(statement.Resource).toEqual({
@@ -329,7 +352,9 @@ describe('IAM', () => {
             { Ref: 'AWS::Region' },
             ':',
             { Ref: 'AWS::AccountId' },
-            `:schedule/${groupName}/*`,
+            ':schedule/usage-metering-',
+            stackUuid,
+            '/*',
           ],
         ],
       });
@@ -425,9 +450,11 @@ describe('IAM', () => {
 });
 
 describe('ingest event source mapping', () => {
-  it('reports partial failures, bisects, retries finitely and keeps what it gave up', () => {
+  it('reports partial failures, bisects, and retries without limit: nothing is given up', () => {
     const ingest = fnById('ingest');
-    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    const mappings = Object.values(synth.template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(DEFAULT_STREAMS.length);
+    expect(mappings[0]!.Properties).toEqual({
       FunctionName: { Ref: id(ingest.function) },
       EventSourceArn: getAtt(id(metering().streams.streams[0]!.stream)),
       StartingPosition: 'TRIM_HORIZON',
@@ -435,12 +462,10 @@ describe('ingest event source mapping', () => {
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 10,
-      MaximumRecordAgeInSeconds: 6 * 3600,
+      // -1: unlimited. No retry limit and no record age may discard usage; no destination.
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: -1,
       ParallelizationFactor: 1,
-      DestinationConfig: {
-        OnFailure: { Destination: getAtt(id(metering().ingestion.failures.queue)) },
-      },
     });
   });
 });
@@ -522,6 +547,58 @@ describe('API', () => {
     const format = JSON.parse(props.AccessLogSettings.Format);
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
   });
+
+  it('throttles the stage by default: 100 requests per second, burst 200', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+
+  it("requires no JWT scopes with IAM: the callers' policies decide", () => {
+    for (const route of Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route'))) {
+      expect(route.Properties.AuthorizationScopes).toBeUndefined();
+    }
+  });
+
+  it('grants IAM callers the routes of their access level and the levels below', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new UsageMeteringStack(app, 'UsageMetering');
+    const roles = ACCESS_LEVELS.map((level) => {
+      const role = new iam.Role(stack, `${level}Caller`, {
+        assumedBy: new iam.AccountRootPrincipal(),
+      });
+      stack.metering.api.grantInvoke(role, level);
+      return role;
+    });
+    const json = Template.fromStack(stack).toJSON() as Synthesized['json'];
+    // Each level's routes as `METHOD path`, from the ARNs `arn:...:apiId/*/METHOD/path`.
+    const [read, write, admin] = roles.map((role) => {
+      const statements = roleStatements(
+        json,
+        stack.getLogicalId(role.node.defaultChild as CfnElement),
+      );
+      expect(statements.map(actionsOf)).toEqual([['execute-api:Invoke']]);
+      return statements.flatMap(resourcesOf).map((arn) => {
+        const [, method, path] = JSON.stringify(arn).match(/\/\*\/([A-Z]+)(\/[^"]+)"/) ?? [];
+        return `${method} ${path}`;
+      });
+    });
+    const v1 = '/usage-metering/v1';
+    const gets = ALL_ROUTE_SPECS.filter((route) => route.method === 'GET');
+    expect(read).toEqual(gets.map((route) => `GET ${v1}${route.path.replace(/\{\w+\}/g, '*')}`));
+    expect([...(write ?? [])].sort()).toEqual(
+      [
+        ...(read ?? []),
+        `POST ${v1}/meter-types`,
+        `PATCH ${v1}/meter-types/*`,
+        `POST ${v1}/meters`,
+        `PATCH ${v1}/meters/*`,
+      ].sort(),
+    );
+    expect(admin).toHaveLength(ALL_ROUTE_SPECS.length);
+    expect(admin).toContain(`POST ${v1}/corrections/*/reprocess`);
+    expect(admin).toContain(`DELETE ${v1}/meters/*`);
+  });
 });
 
 describe('alarms', () => {
@@ -552,7 +629,6 @@ describe('alarms', () => {
 
   it('alarms when any dead-letter queue holds a message', () => {
     const dlqs = [
-      metering().ingestion.failures,
       metering().periodEnd.scheduleDeadLetters,
       metering().periodEnd.resetFailures,
       metering().destination.deadLetterQueue!,
@@ -565,6 +641,99 @@ describe('alarms', () => {
         Threshold: 1,
       });
     }
+  });
+
+  it('alarms on records that failed, per stream, from the RecordsFailed metric', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'UsageMetering',
+      MetricName: 'RecordsFailed',
+      Dimensions: Match.arrayEquals([
+        { Name: 'service', Value: 'ingest' },
+        { Name: 'stream', Value: DEFAULT_STREAMS[0]!.name },
+      ]),
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('alarms on records put into data correction, whatever the reason', () => {
+    const corrected = alarms().filter((a) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes('RecordsCorrected'),
+    );
+    expect(corrected).toHaveLength(DEFAULT_STREAMS.length);
+    const metrics: { Id: string; Expression?: string; MetricStat?: any }[] =
+      corrected[0]!.Properties.Metrics;
+    const reasons = metrics.flatMap((m) =>
+      (m.MetricStat?.Metric.Dimensions ?? [])
+        .filter((d: { Name: string }) => d.Name === 'reason')
+        .map((d: { Value: string }) => d.Value),
+    );
+    expect(reasons.sort()).toEqual([...CORRECTION_REASONS].sort());
+    const expression = metrics.find((m) => m.Expression)?.Expression ?? '';
+    for (const m of metrics.filter((m) => m.MetricStat)) expect(expression).toContain(m.Id);
+    expect(corrected[0]!.Properties.Threshold).toBe(1);
+  });
+
+  it('pages when a stream is not read at all: missing data breaches', () => {
+    const stalled = alarms().filter(
+      (a) => a.Properties.MetricName === 'GetRecords.IteratorAgeMilliseconds',
+    );
+    expect(stalled).toHaveLength(DEFAULT_STREAMS.length);
+    expect(stalled[0]!.Properties).toMatchObject({
+      Namespace: 'AWS/Kinesis',
+      Dimensions: [
+        { Name: 'StreamName', Value: { Ref: id(metering().streams.streams[0]!.stream) } },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+      TreatMissingData: 'breaching',
+    });
+    // Every other alarm stays quiet without data (no traffic is not a fault).
+    const others = alarms().filter((a) => !stalled.includes(a));
+    for (const alarm of others) expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+  });
+
+  it('alarms when producers are throttled on a stream', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'WriteProvisionedThroughputExceeded',
+      Dimensions: [
+        { Name: 'StreamName', Value: { Ref: id(metering().streams.streams[0]!.stream) } },
+      ],
+      Threshold: 1,
+    });
+  });
+
+  it('alarms on failed prompt sends, resets and sweeps', () => {
+    for (const [service, metricName] of [
+      ['ingest', 'PromptSendFailures'],
+      ['reset', 'FlushFailures'],
+      ['sweeper', 'SweepFailed'],
+    ]) {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'UsageMetering',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: service }],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    }
+  });
+
+  it('alarms when records wait on the destination queue for an hour', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: getAtt(id(metering().destination.queue as never), 'QueueName'),
+        },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 3600,
+    });
   });
 
   it('alarms on DynamoDB throttling of the table', () => {

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import {
+  createIngestHandler,
+  UnknownStreamError,
+} from '../../shared/adapters/kinesis-ingest-handler.js';
 import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -185,5 +189,35 @@ describe('ingestion: aggregation, routing and data correction', () => {
     await t.handler(kinesisEvent([usage('alice', 4), usage('alice', 6)]));
     expect((await t.meters.get(a.meter.id))?.value).toBe(10);
     expect((await t.meters.get(b.meter.id))?.value).toBe(2);
+  });
+});
+
+describe('ingestion: which configured stream a Kinesis stream is', () => {
+  it('finds the configuration by the Kinesis name CloudFormation gave the stream', async () => {
+    const t = await ingestUnderTest();
+    const { meter } = await t.meterFor('alice');
+    const configured = t.streams[0]!.name;
+    const kinesisName = `UsageMetering-dev-StreamUsageEvents-${configured.length}AbC`;
+    const handler = createIngestHandler({
+      store: t.store,
+      corrections: t.corrections,
+      meterType: async (id) => (await t.meterTypes.get(id))?.meterType,
+      now: () => t.clock.now,
+      streams: t.streams,
+      kinesisNames: { [configured]: kinesisName },
+      metrics: t.metrics,
+      logFailure: () => undefined,
+    });
+    const response = await handler(
+      kinesisEvent([usage('alice', 4)], 'shardId-000000000000', kinesisName),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await t.meters.get(meter.id))?.value).toBe(4);
+    // The configured name alone is not a Kinesis stream of this deployment: a loud failure,
+    // and the records stay on their shard until the configuration is fixed.
+    await expect(
+      handler(kinesisEvent([usage('alice', 1)], 'shardId-000000000000', configured)),
+    ).rejects.toThrow(UnknownStreamError);
+    expect((await t.meters.get(meter.id))?.value).toBe(4);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sweepDueMeters } from '../../shared/application/period-end.js';
 import type { MeteredRecord } from '../../shared/domain/metered-record.js';
 import { ingestUnderTest, kinesisEvent, type TestRecord } from '../support/ingest.js';
 
@@ -268,6 +269,21 @@ describe('period end', () => {
       expect((Date.parse(end) - Date.parse(start)) / 3_600_000).toBe(hours);
     },
   );
+
+  it('leaves an overdue meter to its schedule for the flexible window, then sweeps it', async () => {
+    const t = await ingestUnderTest();
+    await t.meterFor('a', { resetSchedule: hourly }, new Date('2025-01-15T10:10:00Z'));
+    const sweep = () => sweepDueMeters({ ...t.periodEnd, sweepDelayMs: 15 * 60_000 });
+    // Due at 11:00 (no grace); the schedule may run until 11:15.
+    t.clock.now = new Date('2025-01-15T11:14:59Z');
+    expect((await sweep()).due).toBe(0);
+    expect(finals(t.publisher.records)).toEqual([]);
+    t.clock.now = new Date('2025-01-15T11:15:01Z');
+    expect(await sweep()).toMatchObject({ due: 1, flushed: 1 });
+    expect(finals(t.publisher.records).map((r) => r.periodEnd)).toEqual([
+      '2025-01-15T11:00:00.000Z',
+    ]);
+  });
 
   it('finds meters whose schedule was lost, and outboxes left waiting, with the sweeper', async () => {
     const t = await ingestUnderTest();
