@@ -39,8 +39,11 @@ export class UsageMeteringStack extends Stack {
     const { metering } = this;
     new CfnOutput(this, 'TableName', { value: metering.table.tableName });
     new CfnOutput(this, 'StreamNames', {
-      value: metering.streams.streams.map(({ stream }) => stream.streamName).join(','),
-      description: 'Put usage records on these Kinesis streams',
+      value: metering.streams.streams
+        .map(({ config, stream }) => `${config.name}=${stream.streamName}`)
+        .join(','),
+      description:
+        'Put usage records on these Kinesis streams: configured-name=kinesis-stream-name pairs',
     });
     if (metering.destination.queue) {
       new CfnOutput(this, 'DestinationQueueUrl', {
