@@ -18,6 +18,14 @@ import { streamRoutes } from '../shared/http/stream-routes.js';
 import { instrument, logger, metrics, tracer } from './wiring/observability.js';
 
 const config = readApiConfig();
+
+// Every 5xx and every failed clean-up: its cause goes to the log and the trace; the caller
+// sees only a generic message.
+const log = (message: string, error: unknown) => {
+  logger.error(message, { error });
+  if (error instanceof Error) tracer.addErrorAsMetadata(error);
+  metrics.singleMetric().addMetric('ServerErrors', MetricUnit.Count, 1);
+};
 // The document client shares its DynamoDBClient's middleware stack: tracing one traces both.
 const documentClient = tracer.captureAWSv3Client(createDocumentClient());
 const tableName = config[ENV.tableName];
@@ -45,15 +53,11 @@ const api = createApiHandler({
         streamNames: readStreamNames(),
       }),
       now: () => new Date(),
+      log,
     }),
     ...streamRoutes(parseStreamsConfig(config[ENV.streamsConfig])),
   ],
-  // Every 5xx: its cause goes to the log and the trace; the caller sees only a generic message.
-  log: (message, error) => {
-    logger.error(message, { error });
-    if (error instanceof Error) tracer.addErrorAsMetadata(error);
-    metrics.singleMetric().addMetric('ServerErrors', MetricUnit.Count, 1);
-  },
+  log,
 });
 
 // The API maps every error to a response inside `api`, so these middlewares wrap it rather than

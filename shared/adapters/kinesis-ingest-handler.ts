@@ -50,15 +50,30 @@ export class UnknownStreamError extends Error {
   override readonly name = 'UnknownStreamError';
 }
 
-/** An infrastructure failure of a batch as it is logged: where, how many records, the cause. */
-export interface IngestFailureDetails extends IngestFailure {
+/**
+ * The infrastructure failures of one stage of a batch as they are logged: where, how many
+ * records, the first cause. One line per stage and batch, however many users failed, so an
+ * outage does not write one line per user on every retry.
+ */
+export interface IngestFailureDetails {
+  stage: IngestFailureStage;
   streamName: string;
   shardId: string;
   /** Where the shard resumes: the batch's lowest failed record. */
   retryFrom: string | undefined;
+  /** Records the stage held back. */
+  records: number;
+  /** The first failure's error, as caught. */
+  error: unknown;
+  /** How many failures the stage had (one per user for `meter`). */
+  failures: number;
+  /** The users whose records were held back (stage `meter`; the first 20). */
+  userIds?: string[];
 }
 
-/** Logs one infrastructure failure of a batch, its cause in `details.error`. */
+const LOGGED_USER_IDS = 20;
+
+/** Logs the failures of one stage of a batch, the first cause in `details.error`. */
 export type IngestFailureLog = (message: string, details: IngestFailureDetails) => void;
 
 // One fixed message per stage, so the log can be searched by it; the details vary.
@@ -119,7 +134,23 @@ function logFailures(
   if (outcome.failures.length === 0) return;
   const shardId = shardIdOf(first);
   const retryFrom = outcome.failedSequenceNumbers[0];
+  const byStage = new Map<IngestFailureStage, IngestFailure[]>();
   for (const failure of outcome.failures) {
-    log(FAILURE_MESSAGES[failure.stage], { streamName, shardId, retryFrom, ...failure });
+    const list = byStage.get(failure.stage);
+    if (list) list.push(failure);
+    else byStage.set(failure.stage, [failure]);
+  }
+  for (const [stage, failures] of byStage) {
+    const userIds = failures.flatMap((f) => (f.userId === undefined ? [] : [f.userId]));
+    log(FAILURE_MESSAGES[stage], {
+      stage,
+      streamName,
+      shardId,
+      retryFrom,
+      records: failures.reduce((sum, f) => sum + f.records, 0),
+      error: failures[0]?.error,
+      failures: failures.length,
+      ...(userIds.length > 0 ? { userIds: userIds.slice(0, LOGGED_USER_IDS) } : {}),
+    });
   }
 }

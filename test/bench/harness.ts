@@ -14,7 +14,10 @@ import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-typ
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
 import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory-publisher.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
-import { createIngestHandler } from '../../shared/adapters/kinesis-ingest-handler.js';
+import {
+  createIngestHandler,
+  type IngestFailureLog,
+} from '../../shared/adapters/kinesis-ingest-handler.js';
 import { InMemoryIngestMetrics } from '../../shared/adapters/powertools-ingest-metrics.js';
 import { forEachLimited } from '../../shared/application/concurrency.js';
 import { createMeterType } from '../../shared/application/meter-types.js';
@@ -29,6 +32,9 @@ import { ensureTable, LOCAL_AWS } from '../../shared/local/dynamodb-local.js';
 import { InMemoryDataCorrectionStore, InMemoryIngestStore } from './in-memory-stores.js';
 
 export const BENCH_STREAM = 'bench-events';
+
+// The bench fails on any batch item failure; this says what caused it.
+const logFailure: IngestFailureLog = (message, details) => console.error(message, details);
 export const BENCH_METER_KEY = 'bench';
 
 /** A stream configuration for the bench: one catch-all rule, de-duplication on or off. */
@@ -253,6 +259,7 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
     now,
     streams,
     metrics: new InMemoryIngestMetrics(),
+    logFailure,
   });
   const periodEnd: PeriodEndDeps = {
     store: new DynamoDbPeriodEndStore(client, tableName),
@@ -309,6 +316,7 @@ export function memoryIngest(
     now,
     streams,
     metrics,
+    logFailure,
   });
 
   function createMeters(userIds: readonly string[], createdAt = METERS_CREATED_AT) {

@@ -39,6 +39,7 @@ function runtimeEnvironmentOf(fn: MeteringFunction): Record<string, string> {
     RESET_FUNCTION_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:reset',
     DESTINATION_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/records',
     DESTINATION_ARN: 'arn:aws:sns:eu-west-1:123456789012:records',
+    STREAM_NAMES: JSON.stringify({ 'usage-events': 'UsageMetering-StreamUsageEvents-AbC123' }),
   };
   return Object.fromEntries(
     Object.entries(environmentOf(synth.json, logicalId)).map(([name, value]) => [

@@ -1,6 +1,7 @@
 /**
  * The local Kinesis event source mapping against kinesalite: ordering, batching, partial
- * batch responses, bisection, discards, shard discovery and a clean stop.
+ * batch responses, bisection, retries (forever by default, backing off; discards only when
+ * bounded), shard discovery and a clean stop.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
   type DiscardDetails,
   KinesisEventSourcePoller,
   type KinesisEventSourcePollerOptions,
+  PollerIdleTimeoutError,
 } from '../../shared/local/kinesis-poller.js';
 
 let kinesis: LocalKinesis;
@@ -371,7 +373,51 @@ describe('KinesisEventSourcePoller', () => {
     expect(batches).toEqual([range(3), range(3), range(3)]);
   });
 
-  it('hands a record that always fails to onDiscard after maxRetryAttempts and moves on', async () => {
+  it('by default retries a failing record forever, backing off up to maxRetryDelayMs: its shard waits, nothing is discarded', async () => {
+    const streamName = await newStream(1);
+    const records = await put(
+      streamName,
+      range(5).map((data) => ({ data })),
+    );
+    const batches: string[][] = [];
+    const failedAt: number[] = [];
+    const discarded: string[][] = [];
+    let healthy = false;
+    const poller = startPoller({
+      streamName,
+      retryDelayMs: 5,
+      maxRetryDelayMs: 40,
+      onDiscard: (dropped) => discarded.push(dropped.map(decode)),
+      handler: async (event) => {
+        const data = event.Records.map(decode);
+        batches.push(data);
+        if (healthy || !data.includes('r2')) return undefined;
+        failedAt.push(Date.now());
+        return { batchItemFailures: [{ itemIdentifier: records[2]?.sequenceNumber ?? '' }] };
+      },
+    });
+    // The shard waits on r2: the stream is never drained while it fails.
+    await expect(poller.idle({ timeoutMs: 1_500 })).rejects.toThrow(PollerIdleTimeoutError);
+    const failures = failedAt.length;
+    // Far beyond the old limit of 10 retries, yet no busy loop: about 1,500 ms / 40 ms.
+    expect(failures).toBeGreaterThan(12);
+    expect(failures).toBeLessThanOrEqual(45);
+    // Each wait doubles from 5 ms and stops growing at 40 ms (timers never fire early).
+    failedAt.slice(1).forEach((at, i) => {
+      expect(at - (failedAt[i] as number)).toBeGreaterThanOrEqual(Math.min(5 * 2 ** i, 40) - 1);
+    });
+    // r3 and r4 wait behind r2: they come only in its retries, never on their own.
+    expect(batches.slice(1).every((batch) => batch.join() === 'r2,r3,r4')).toBe(true);
+
+    healthy = true;
+    await poller.idle();
+    expect(discarded).toEqual([]);
+    expect(batches[0]).toEqual(range(5));
+    expect(batches.at(-1)).toEqual(['r2', 'r3', 'r4']);
+    expect(batches).toHaveLength(failures + 1);
+  });
+
+  it('with maxRetryAttempts, hands a record that always fails to onDiscard and moves on', async () => {
     const streamName = await newStream(1);
     const records = await put(
       streamName,
@@ -423,7 +469,7 @@ describe('KinesisEventSourcePoller', () => {
     expect(succeeded).toEqual(['r0', 'r1', 'r3', 'r4']);
   });
 
-  it('discards the retried batch when batchItemFailures keep naming the same record', async () => {
+  it('with maxRetryAttempts, discards the retried batch when batchItemFailures keep naming the same record', async () => {
     const streamName = await newStream(1);
     const records = await put(
       streamName,
@@ -558,6 +604,16 @@ describe('KinesisEventSourcePoller', () => {
           batchSize: 0,
         }),
     ).toThrow(RangeError);
+    expect(
+      () =>
+        new KinesisEventSourcePoller({
+          client,
+          streamName: 's',
+          handler: async () => {},
+          retryDelayMs: 500,
+          maxRetryDelayMs: 100,
+        }),
+    ).toThrow(/maxRetryDelayMs must be an integer from 500/);
   });
 });
 

@@ -8,7 +8,10 @@ import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-typ
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
 import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory-publisher.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
-import { createIngestHandler } from '../../shared/adapters/kinesis-ingest-handler.js';
+import {
+  createIngestHandler,
+  type IngestFailureDetails,
+} from '../../shared/adapters/kinesis-ingest-handler.js';
 import { InMemoryIngestMetrics } from '../../shared/adapters/powertools-ingest-metrics.js';
 import { createMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
@@ -176,6 +179,8 @@ export async function ingestUnderTest(
   const store = new FaultyIngestStore(wrap(new DynamoDbIngestStore(table.client, table.tableName)));
   const corrections = wrap(new DynamoDbDataCorrectionStore(table.client, table.tableName));
   const metrics = new InMemoryIngestMetrics();
+  // What the handler logged about infrastructure failures, in order.
+  const failureLog: { message: string; details: IngestFailureDetails }[] = [];
   const scheduler = new InMemoryPeriodEndScheduler();
   const publisher = new InMemoryRecordPublisher();
   const periodEndStore = new DynamoDbPeriodEndStore(table.client, table.tableName);
@@ -201,6 +206,7 @@ export async function ingestUnderTest(
     now: () => clock.now,
     streams,
     metrics,
+    logFailure: (message, details) => failureLog.push({ message, details }),
   });
 
   /** Creates a meter type and a meter for a user; the meter is created at `createdAt`. */
@@ -245,6 +251,7 @@ export async function ingestUnderTest(
     store,
     corrections,
     metrics,
+    failureLog,
     handler,
     meterFor,
     state,
