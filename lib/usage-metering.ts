@@ -172,6 +172,7 @@ export class UsageMetering extends Construct {
     this.observability = new Observability(this, 'Observability', {
       ...props.alarms,
       functions: this.functions,
+      api: this.api.handler,
       ingest: this.ingestion.ingest,
       reset: this.periodEnd.reset,
       sweeper: this.periodEnd.sweeper,

@@ -36,12 +36,6 @@ export interface IngestOptions {
   readonly batchSize?: number;
   /** How long to gather records before invoking (0–300 s). @default 5 seconds */
   readonly maxBatchingWindow?: Duration;
-  /**
-   * Concurrent executions reserved for the ingest Lambda, so an API flood or a month-end burst
-   * of resets cannot take its room. One execution serves one shard (parallelization factor 1):
-   * keep it at least the number of shards. 0 reserves none. @default 50
-   */
-  readonly reservedConcurrency?: number;
 }
 
 export interface IngestionProps extends IngestOptions {
@@ -53,6 +47,12 @@ export interface IngestionProps extends IngestOptions {
   readonly removalPolicy?: RemovalPolicy;
   /** Customer managed key for the log group. */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Concurrent executions reserved for the ingest Lambda, so an API flood or a month-end burst
+   * of resets cannot take its room. One execution serves one shard (parallelization factor 1):
+   * keep it at least the number of shards. 0 reserves none. @default 50
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** Kinesis and Lambda's value for "no limit" (MaximumRetryAttempts, MaximumRecordAgeInSeconds). */

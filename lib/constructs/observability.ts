@@ -37,10 +37,13 @@ export interface AlarmOptions {
    * @default 1 hour
    */
   readonly destinationAgeThreshold?: Duration;
+  /** Records put into data correction within 5 minutes that raise the alarm. @default 1 */
+  readonly correctedRecordsThreshold?: number;
 }
 
 export interface ObservabilityProps extends AlarmOptions {
   readonly functions: readonly MeteringFunction[];
+  readonly api: MeteringFunction;
   readonly ingest: MeteringFunction;
   readonly reset: MeteringFunction;
   readonly sweeper: MeteringFunction;
@@ -153,6 +156,18 @@ export class Observability extends Construct {
       threshold: 5,
       description: 'The API answered 5xx (503 when DynamoDB or the scheduler is throttled).',
     });
+    this.#alarm('api-server-errors', {
+      metric: new cw.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'ServerErrors',
+        dimensionsMap: { service: props.api.entry },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      }),
+      threshold: 1,
+      description:
+        'The API Lambda caught an infrastructure error: a 5xx answer, or a clean-up that failed after a refused request (a schedule or claim left behind). Its logs say which, with the cause.',
+    });
     this.#ingestAlarms(props, iteratorAge);
     this.#periodEndAlarms(props);
 
@@ -201,7 +216,7 @@ export class Observability extends Construct {
           label: `RecordsCorrected ${config.name}`,
           period: FIVE_MINUTES,
         }),
-        threshold: 1,
+        threshold: props.correctedRecordsThreshold ?? 1,
         description: `Records of stream ${config.name} went to data correction (GET /corrections lists them with their reason): fix the producer or create the missing meter, then reprocess.`,
       });
       this.#alarm(`stream-write-throttles-${config.name}`, {
@@ -386,7 +401,7 @@ export class Observability extends Construct {
       new cw.GraphWidget({
         title: 'Usage records per stream',
         left: [...perStream('RecordsReceived'), ...perStream('RecordsMetered')],
-        right: perStream('DuplicatesSkipped'),
+        right: [...perStream('DuplicatesSkipped'), ...perStream('RecordsFailed')],
         width: 12,
       }),
       new cw.GraphWidget({

@@ -705,8 +705,9 @@ describe('alarms', () => {
     });
   });
 
-  it('alarms on failed prompt sends, resets and sweeps', () => {
+  it('alarms on errors the API caught, failed prompt sends, resets and sweeps', () => {
     for (const [service, metricName] of [
+      ['api', 'ServerErrors'],
       ['ingest', 'PromptSendFailures'],
       ['reset', 'FlushFailures'],
       ['sweeper', 'SweepFailed'],
