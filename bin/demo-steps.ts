@@ -6,10 +6,10 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { MeterType } from '../shared/domain/meter.js';
+import type { MeterView } from '../shared/domain/meter-view.js';
 import type { MeteredRecord } from '../shared/domain/metered-record.js';
 import { createLocalKinesisClient } from '../shared/local/kinesis-local.js';
 import type { DataCorrection } from '../shared/ports/data-correction-store.js';
-import type { MeterView } from '../shared/ports/metering-store.js';
 
 /** Where the local stack is. */
 export interface DemoOptions {

@@ -2,19 +2,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
-import type { PeriodEndDeps } from '../shared/application/period-end.js';
 import { flushMeter } from '../shared/application/period-end.js';
+import { awsResetDeps } from '../shared/composition/period-end.js';
 import { readPeriodEndConfig } from '../shared/config/runtime-config.js';
-import { isoTimestamp } from '../shared/domain/schemas.js';
-import { instrument, logger, metrics, tracer } from './wiring/observability.js';
-import { addFlushMetrics, periodEndDeps } from './wiring/period-end.js';
+import { isoTimestamp } from '../shared/domain/schema-primitives.js';
+import { instrument, logger, metrics, traceClient } from './wiring/observability.js';
+import { addFlushMetrics } from './wiring/period-end-metrics.js';
 
-const config = readPeriodEndConfig();
-// The document client shares its DynamoDBClient's middleware stack: tracing one traces both.
-const documentClient = tracer.captureAWSv3Client(createDocumentClient());
+const periodEndDeps = awsResetDeps(readPeriodEndConfig(), traceClient);
 const triggerSchema = z.strictObject({ meterId: z.uuid(), periodEnd: isoTimestamp });
-let deps: PeriodEndDeps | undefined;
 
 const reset = async (event: unknown, context: Context) => {
   const trigger = triggerSchema.safeParse(event);
@@ -25,12 +21,7 @@ const reset = async (event: unknown, context: Context) => {
     return { status: 'invalid-trigger' as const };
   }
   // The reset schedules itself: the target of the next period's schedule is this function.
-  deps ??= periodEndDeps(
-    config,
-    documentClient,
-    context.invokedFunctionArn.split(':').slice(0, 7).join(':'),
-    tracer,
-  );
+  const deps = periodEndDeps(context.invokedFunctionArn.split(':').slice(0, 7).join(':'));
   const { meterId, periodEnd } = trigger.data;
   logger.setCorrelationId(`${meterId}/${periodEnd}`);
   logger.appendKeys({ meterId, periodEnd });

@@ -1,18 +1,16 @@
 /** Sweeper Lambda (rate schedule): flushes meters whose period end or outbox is overdue. */
 import type { ScheduledEvent } from 'aws-lambda';
-import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
 import { sweepDueMeters } from '../shared/application/period-end.js';
-import { ENV } from '../shared/config/env-names.js';
+import { awsPeriodEndDeps, resetFunctionArnOf } from '../shared/composition/period-end.js';
 import { readPeriodEndConfig } from '../shared/config/runtime-config.js';
-import { instrument, logger, metrics, tracer } from './wiring/observability.js';
-import { addSweepMetrics, periodEndDeps } from './wiring/period-end.js';
+import { instrument, logger, metrics, traceClient } from './wiring/observability.js';
+import { addSweepMetrics } from './wiring/period-end-metrics.js';
 
 const config = readPeriodEndConfig();
-const resetFunctionArn = config[ENV.resetFunctionArn];
-if (!resetFunctionArn) throw new Error(`invalid configuration: ${ENV.resetFunctionArn} is not set`);
-// The document client shares its DynamoDBClient's middleware stack: tracing one traces both.
-const documentClient = tracer.captureAWSv3Client(createDocumentClient());
-const deps = periodEndDeps(config, documentClient, resetFunctionArn, tracer);
+const deps = awsPeriodEndDeps(config, {
+  traceClient,
+  resetFunctionArn: resetFunctionArnOf(config),
+});
 
 const sweep = async (_event: ScheduledEvent) => {
   const result = await sweepDueMeters(deps);

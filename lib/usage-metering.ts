@@ -117,7 +117,6 @@ export class UsageMetering extends Construct {
       encryptionKey: props.encryptionKey,
     };
     if (props.encryptionKey) allowLogsToUse(props.encryptionKey);
-
     this.table = new MeteringTable(this, 'Table', {
       encryptionKey: props.encryptionKey,
       removalPolicy,
@@ -163,13 +162,14 @@ export class UsageMetering extends Construct {
       reservedConcurrency: props.concurrency?.api,
       ...common,
     });
-    this.functions = [
-      this.api.handler,
-      this.ingestion.ingest,
-      this.periodEnd.reset,
-      this.periodEnd.sweeper,
-    ];
-    this.observability = new Observability(this, 'Observability', {
+    const { reset, sweeper } = this.periodEnd;
+    this.functions = [this.api.handler, this.ingestion.ingest, reset, sweeper];
+    this.observability = this.#watch(props, removalPolicy);
+  }
+
+  // Alarms and the dashboard over every part of the service.
+  #watch(props: UsageMeteringProps, removalPolicy: RemovalPolicy): Observability {
+    return new Observability(this, 'Observability', {
       ...props.alarms,
       functions: this.functions,
       api: this.api.handler,

@@ -11,6 +11,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import type { TraceClient } from '../../shared/composition/clients.js';
 import { readEnvironment } from '../../shared/config/runtime-config.js';
 
 const required = z.string({ error: 'is not set' }).min(1, { error: 'is empty' });
@@ -28,6 +29,9 @@ export const logger = new Logger({ serviceName });
 
 /** X-Ray tracing; off outside Lambda (no AWS_EXECUTION_ENV) and when POWERTOOLS_TRACE_ENABLED=false. */
 export const tracer = new Tracer({ serviceName });
+
+/** Traces an AWS client the composition makes (its calls become subsegments). */
+export const traceClient: TraceClient = (client) => tracer.captureAWSv3Client(client);
 
 /** CloudWatch metrics in embedded metric format, with the `service` dimension. */
 export const metrics = new Metrics({

@@ -22,8 +22,7 @@ import {
   type ScopeNames,
   scopesFor,
 } from '../../shared/http/access-levels.js';
-import { API_BASE_PATH } from '../../shared/http/api.js';
-import { ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
+import { ALL_ROUTE_SPECS, API_BASE_PATH } from '../../shared/http/route-specs.js';
 import { MeteringFunction } from './metering-function.js';
 import type { ItemAction, MeteringTable } from './metering-table.js';
 import type { PeriodEnd } from './period-end.js';
@@ -163,12 +162,21 @@ export class MeteringApi extends Construct {
       throttle: throttleOf(this, props.throttle),
     });
 
+    this.routes = this.addTableRoutes(props.authorization ?? { kind: 'iam' });
+    this.url = `${this.httpApi.apiEndpoint}${API_BASE_PATH}`;
+    new CfnOutput(this, 'Url', {
+      value: this.url,
+      description: 'Base URL of the usage-metering API',
+    });
+  }
+
+  /** One API Gateway route per row of the route table, each with the authorizer it needs. */
+  private addTableRoutes(authorization: ApiAuthorization): apigw.HttpRoute[] {
     const integration = new HttpLambdaIntegration('Handler', this.handler.function, {
       payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
       // One permission for the API instead of one per route; the API has no other targets.
       scopePermissionToRoute: false,
     });
-    const authorization = props.authorization ?? { kind: 'iam' };
     const authorizer =
       authorization.kind === 'iam'
         ? new HttpIamAuthorizer()
@@ -179,7 +187,7 @@ export class MeteringApi extends Construct {
     // scope and those of the levels above.
     const scopeNames =
       authorization.kind === 'jwt' ? scopeNamesOf(this, authorization.scopes) : undefined;
-    this.routes = ALL_ROUTE_SPECS.flatMap((route) =>
+    return ALL_ROUTE_SPECS.flatMap((route) =>
       this.httpApi.addRoutes({
         path: `${API_BASE_PATH}${route.path}`,
         methods: [apigw.HttpMethod[route.method]],
@@ -188,11 +196,6 @@ export class MeteringApi extends Construct {
         ...(scopeNames ? { authorizationScopes: scopesFor(route.access, scopeNames) } : {}),
       }),
     );
-    this.url = `${this.httpApi.apiEndpoint}${API_BASE_PATH}`;
-    new CfnOutput(this, 'Url', {
-      value: this.url,
-      description: 'Base URL of the usage-metering API',
-    });
   }
 
   /**
@@ -209,7 +212,7 @@ export class MeteringApi extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      // `{id}` becomes `*`; the one stage is `$default`, matched by `*` like in the README.
+      // `{id}` becomes `*`; the one stage is `$default`, matched by `*` (docs/api-access.md).
       resourceArns: routes.map((route) =>
         this.httpApi.arnForExecuteApi(
           route.method,

@@ -8,7 +8,12 @@ import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
@@ -43,6 +48,25 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'lib', 'bundling', 'zod-lean.ts');
+
+/** How every Lambda is bundled: esbuild, locally, ESM for Node 22, everything included. */
+const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  // Stack traces need file and line, not the sources: keeps the bundle small.
+  sourcesContent: false,
+  // The versions the tests ran against, not whatever the runtime ships.
+  bundleAwsSDK: true,
+  externalModules: [],
+  forceDockerBundling: false,
+  // Sizes are checked by test/infra/bundles.test.ts; `cdk synth --quiet` stays quiet.
+  logLevel: LogLevel.WARNING,
+  esbuildArgs: { '--alias:zod': ZOD_WITHOUT_LOCALES },
+};
 
 /** The Lambda entry points, files under lambdas/. */
 export type MeteringEntryPoint = 'api' | 'ingest' | 'reset' | 'sweeper';
@@ -100,18 +124,7 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
     });
-    // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go to this
-    // function's log group only.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs the usage-metering ${props.entry} Lambda`,
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.role = this.#createRole();
     this.grantPrincipal = this.role;
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -131,23 +144,7 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
         : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need file and line, not the sources: keeps the bundle small.
-        sourcesContent: false,
-        // The versions the tests ran against, not whatever the runtime ships.
-        bundleAwsSDK: true,
-        externalModules: [],
-        forceDockerBundling: false,
-        // Sizes are checked by test/infra/bundles.test.ts; `cdk synth --quiet` stays quiet.
-        logLevel: LogLevel.WARNING,
-        esbuildArgs: { '--alias:zod': ZOD_WITHOUT_LOCALES },
-      },
+      bundling: BUNDLING,
     });
     this.addEnvironment(RUNTIME_ENV.nodeOptions, '--enable-source-maps');
     this.addEnvironment(RUNTIME_ENV.serviceName, props.entry);
@@ -156,7 +153,33 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
     for (const [name, value] of Object.entries(props.environment ?? {})) {
       this.addEnvironment(name, value);
     }
+    this.#acknowledgeFindings();
+    if (props.deadLetterQueue) this.#useDeadLetterQueue(props.deadLetterQueue);
+    else if (props.noDeadLetterQueueReason) {
+      acknowledgeRule(this.function, 'LambdaDLQ', props.noDeadLetterQueueReason, 'Serverless');
+    } else {
+      throw new Error(`the ${props.entry} Lambda needs a dead-letter queue or a reason for none`);
+    }
+    this.node.addValidation({ validate: () => this.#validateEnvironmentSize() });
+  }
 
+  // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go to this
+  // function's log group only.
+  #createRole(): iam.Role {
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the usage-metering ${this.entry} Lambda`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    return role;
+  }
+
+  #acknowledgeFindings(): void {
     acknowledgeWildcardResource(
       this.role,
       '*',
@@ -166,13 +189,6 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
       'nodejs22.x is the runtime this service is built and tested for (DESIGN.md; the AWS SDK v3 requires Node 22 from 2027); nodejs24.x is newer and is adopted after the test suite runs on it.';
     acknowledgeRule(this.function, 'L1', runtimeReason);
     acknowledgeRule(this.function, 'LambdaLatestVersion', runtimeReason, 'Serverless');
-    if (props.deadLetterQueue) this.#useDeadLetterQueue(props.deadLetterQueue);
-    else if (props.noDeadLetterQueueReason) {
-      acknowledgeRule(this.function, 'LambdaDLQ', props.noDeadLetterQueueReason, 'Serverless');
-    } else {
-      throw new Error(`the ${props.entry} Lambda needs a dead-letter queue or a reason for none`);
-    }
-    this.node.addValidation({ validate: () => this.#validateEnvironmentSize() });
   }
 
   // Set here rather than with the function's `deadLetterQueue` prop, whose automatic grant

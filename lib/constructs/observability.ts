@@ -20,7 +20,7 @@ import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { METRICS_NAMESPACE, type MeteringFunction } from './metering-function.js';
 import type { MeteringTable } from './metering-table.js';
 import { acknowledgeRule } from './nag.js';
-import type { UsageStreams } from './usage-streams.js';
+import type { UsageStream, UsageStreams } from './usage-streams.js';
 
 /** Where alarms go and when the ingest alarm fires. */
 export interface AlarmOptions {
@@ -74,6 +74,21 @@ const TABLE_OPERATIONS = [
 const FIVE_MINUTES = Duration.minutes(5);
 const ONE_MINUTE = Duration.minutes(1);
 
+/** A count a Lambda publishes with Powertools (dimension `service`, plus `dimensions`), per 5 minutes. */
+function countOf(
+  fn: MeteringFunction,
+  metricName: string,
+  dimensions: Record<string, string> = {},
+): cw.Metric {
+  return new cw.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: fn.entry, ...dimensions },
+    statistic: 'Sum',
+    period: FIVE_MINUTES,
+  });
+}
+
 /** Warning id when no one would hear the alarms. */
 export const NO_ALARM_SUBSCRIBER_WARNING = 'usage-metering:no-alarm-subscriber';
 
@@ -88,7 +103,20 @@ export class Observability extends Construct {
     super(scope, id);
     this.alarmTopic = props.topic ?? this.#createTopic(props);
     this.#actions = [new cwActions.SnsAction(this.alarmTopic), ...(props.actions ?? [])];
+    this.#functionAlarms(props);
+    this.#ingestAlarms(props);
+    this.#periodEndAlarms(props);
+    this.#storageAndApiAlarms(props);
+    if (!props.topic && !props.emailAddresses?.length && !props.actions?.length) {
+      Annotations.of(this).addWarningV2(
+        NO_ALARM_SUBSCRIBER_WARNING,
+        'No one is subscribed to the alarms: they go to a new SNS topic without subscribers. Pass alarms.emailAddresses (-c alarmEmail=ops@example.com), alarms.topic or alarms.actions, or subscribe to the AlarmTopicArn output after deploying.',
+      );
+    }
+    this.dashboard = this.#createDashboard(props);
+  }
 
+  #functionAlarms(props: ObservabilityProps): void {
     for (const fn of props.functions) {
       this.#alarm(`${fn.entry}-errors`, {
         metric: fn.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
@@ -101,17 +129,138 @@ export class Observability extends Construct {
         description: `The ${fn.entry} Lambda was throttled: raise the account's concurrency quota or reserve concurrency.`,
       });
     }
+  }
+
+  // What fails or stalls ingestion: records that failed (their shard waits), records put into
+  // data correction, producers throttled, a shard that nobody reads any more, ingest behind.
+  #ingestAlarms(props: ObservabilityProps): void {
     const iteratorAge = props.iteratorAgeThreshold ?? FIVE_MINUTES;
+    for (const usageStream of props.streams.streams) {
+      this.#streamAlarms(props, usageStream, iteratorAge);
+    }
     this.#alarm('ingest-iterator-age', {
       metric: props.ingest.function.metric('IteratorAge', {
-        period: Duration.minutes(1),
+        period: ONE_MINUTE,
         statistic: 'Maximum',
       }),
       threshold: iteratorAge.toMilliseconds(),
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
-      description: `Ingest is more than ${iteratorAge.toHumanString()} behind the streams: usage shows late and records near the stream retention may be given up.`,
+      description: `Ingest is more than ${iteratorAge.toHumanString()} behind the streams: usage shows late (a shard waiting on a failing batch, or more traffic than ingest keeps up with).`,
     });
+    this.#alarm('prompt-send-failures', {
+      metric: countOf(props.ingest, 'PromptSendFailures'),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description:
+        'Partial pushes could not be sent right after ingestion (destination unreachable or denied); they wait in the outbox and the sweeper retries.',
+    });
+  }
+
+  #streamAlarms(
+    props: ObservabilityProps,
+    { config, stream }: UsageStream,
+    iteratorAge: Duration,
+  ): void {
+    const dimensions = { stream: config.name };
+    this.#alarm(`records-failed-${config.name}`, {
+      metric: countOf(props.ingest, 'RecordsFailed', dimensions),
+      threshold: 1,
+      description: `Records of stream ${config.name} failed on an infrastructure fault (the ingest logs name the cause): their shard waits and retries until it is mended, nothing is lost while the stream keeps them.`,
+    });
+    this.#alarm(`records-corrected-${config.name}`, {
+      metric: new cw.MathExpression({
+        expression: CORRECTION_REASONS.map((_, i) => `FILL(r${i}, 0)`).join(' + '),
+        usingMetrics: Object.fromEntries(
+          CORRECTION_REASONS.map((reason, i) => [
+            `r${i}`,
+            countOf(props.ingest, 'RecordsCorrected', { ...dimensions, reason }),
+          ]),
+        ),
+        label: `RecordsCorrected ${config.name}`,
+        period: FIVE_MINUTES,
+      }),
+      threshold: props.correctedRecordsThreshold ?? 1,
+      description: `Records of stream ${config.name} went to data correction (GET /corrections lists them with their reason): fix the producer or create the missing meter, then reprocess.`,
+    });
+    this.#alarm(`stream-write-throttles-${config.name}`, {
+      metric: stream.metricWriteProvisionedThroughputExceeded({
+        period: FIVE_MINUTES,
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      description: `Kinesis throttled producers writing to stream ${config.name}: they must retry; add shards or use on-demand capacity.`,
+    });
+    this.#alarm(`ingest-stalled-${config.name}`, {
+      metric: stream.metricGetRecordsIteratorAgeMilliseconds({
+        period: ONE_MINUTE,
+        statistic: 'Maximum',
+      }),
+      threshold: iteratorAge.toMilliseconds(),
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      // No reads at all is the worst case: a disabled or broken event source mapping.
+      treatMissingData: cw.TreatMissingData.BREACHING,
+      description: `Stream ${config.name} is not being read, or its oldest unread record is over ${iteratorAge.toHumanString()} old: the event source mapping is disabled or a shard waits on a failing batch. See docs/operations.md.`,
+    });
+  }
+
+  // Period ends that could not be delivered or sent, and records that wait at the destination.
+  #periodEndAlarms(props: ObservabilityProps): void {
+    this.#scheduleAlarms(props.scheduleGroup);
+    this.#alarm('flush-failures', {
+      metric: countOf(props.reset, 'FlushFailures'),
+      threshold: 1,
+      description:
+        'A reset could not close or send a period (its logs say why); the records stay in the outbox, Lambda and the sweeper retry.',
+    });
+    this.#alarm('sweep-failures', {
+      metric: countOf(props.sweeper, 'SweepFailed'),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description:
+        'The sweeper could not flush overdue meters several times running: periods stay open or records unsent until the cause (in its logs) is fixed.',
+    });
+    if (props.destinationQueue) {
+      const age = props.destinationAgeThreshold ?? Duration.hours(1);
+      this.#alarm('destination-oldest-message', {
+        metric: props.destinationQueue.metricApproximateAgeOfOldestMessage({
+          period: FIVE_MINUTES,
+          statistic: 'Maximum',
+        }),
+        threshold: age.toSeconds(),
+        description: `A metered record has waited over ${age.toHumanString()} on the destination queue: billing is not consuming it.`,
+      });
+    }
+  }
+
+  #scheduleAlarms(scheduleGroup: scheduler.IScheduleGroup): void {
+    this.#alarm('schedules-dropped', {
+      metric: scheduleGroup.metricDropped({ period: FIVE_MINUTES }),
+      threshold: 1,
+      description:
+        'EventBridge Scheduler dropped period-end invocations after its retries; the sweeper closes those periods, later.',
+    });
+    this.#alarm('schedules-not-dead-lettered', {
+      metric: scheduleGroup.metricFailedToBeSentToDLQ(undefined, { period: FIVE_MINUTES }),
+      threshold: 1,
+      description:
+        'EventBridge Scheduler could not put failed period-end invocations on the dead-letter queue (check the queue and the scheduler role).',
+    });
+    this.#alarm('schedule-target-errors', {
+      metric: scheduleGroup.metricTargetErrors({ period: FIVE_MINUTES }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description:
+        'Invoking the reset Lambda from EventBridge Scheduler fails (permissions, throttling); the scheduler retries.',
+    });
+  }
+
+  // Dead letters, the table, and the API.
+  #storageAndApiAlarms(props: ObservabilityProps): void {
     for (const dlq of props.deadLetterQueues) {
       this.#alarm(`dead-letters-${dlq.node.id}`, {
         metric: dlq.queue.metricApproximateNumberOfMessagesVisible({
@@ -131,168 +280,17 @@ export class Observability extends Construct {
       description:
         'DynamoDB throttled requests to the metering table (a hot partition or the on-demand maximum): ingest retries, the API answers 503.',
     });
-    this.#alarm('schedules-dropped', {
-      metric: props.scheduleGroup.metricDropped({ period: FIVE_MINUTES }),
-      threshold: 1,
-      description:
-        'EventBridge Scheduler dropped period-end invocations after its retries; the sweeper closes those periods, later.',
-    });
-    this.#alarm('schedules-not-dead-lettered', {
-      metric: props.scheduleGroup.metricFailedToBeSentToDLQ(undefined, { period: FIVE_MINUTES }),
-      threshold: 1,
-      description:
-        'EventBridge Scheduler could not put failed period-end invocations on the dead-letter queue (check the queue and the scheduler role).',
-    });
-    this.#alarm('schedule-target-errors', {
-      metric: props.scheduleGroup.metricTargetErrors({ period: FIVE_MINUTES }),
-      threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      description:
-        'Invoking the reset Lambda from EventBridge Scheduler fails (permissions, throttling); the scheduler retries.',
-    });
     this.#alarm('api-5xx', {
       metric: props.httpApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 5,
       description: 'The API answered 5xx (503 when DynamoDB or the scheduler is throttled).',
     });
     this.#alarm('api-server-errors', {
-      metric: new cw.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: 'ServerErrors',
-        dimensionsMap: { service: props.api.entry },
-        statistic: 'Sum',
-        period: FIVE_MINUTES,
-      }),
+      metric: countOf(props.api, 'ServerErrors'),
       threshold: 1,
       description:
         'The API Lambda caught an infrastructure error: a 5xx answer, or a clean-up that failed after a refused request (a schedule or claim left behind). Its logs say which, with the cause.',
     });
-    this.#ingestAlarms(props, iteratorAge);
-    this.#periodEndAlarms(props);
-
-    if (!props.topic && !props.emailAddresses?.length && !props.actions?.length) {
-      Annotations.of(this).addWarningV2(
-        NO_ALARM_SUBSCRIBER_WARNING,
-        'No one is subscribed to the alarms: they go to a new SNS topic without subscribers. Pass alarms.emailAddresses (-c alarmEmail=ops@example.com), alarms.topic or alarms.actions, or subscribe to the AlarmTopicArn output after deploying.',
-      );
-    }
-
-    this.dashboard = this.#createDashboard(props);
-  }
-
-  // What fails or stalls ingestion: records that failed (their shard waits), records put into
-  // data correction, producers throttled, and a shard that nobody reads any more.
-  #ingestAlarms(props: ObservabilityProps, iteratorAge: Duration): void {
-    for (const { config, stream } of props.streams.streams) {
-      const ingestMetric = (metricName: string) =>
-        new cw.Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName,
-          dimensionsMap: { service: props.ingest.entry, stream: config.name },
-          statistic: 'Sum',
-          period: FIVE_MINUTES,
-        });
-      this.#alarm(`records-failed-${config.name}`, {
-        metric: ingestMetric('RecordsFailed'),
-        threshold: 1,
-        description: `Records of stream ${config.name} failed on an infrastructure fault (the ingest logs name the cause): their shard waits and retries until it is mended, nothing is lost while the stream keeps them.`,
-      });
-      this.#alarm(`records-corrected-${config.name}`, {
-        metric: new cw.MathExpression({
-          expression: CORRECTION_REASONS.map((_, i) => `FILL(r${i}, 0)`).join(' + '),
-          usingMetrics: Object.fromEntries(
-            CORRECTION_REASONS.map((reason, i) => [
-              `r${i}`,
-              new cw.Metric({
-                namespace: METRICS_NAMESPACE,
-                metricName: 'RecordsCorrected',
-                dimensionsMap: { service: props.ingest.entry, stream: config.name, reason },
-                statistic: 'Sum',
-                period: FIVE_MINUTES,
-              }),
-            ]),
-          ),
-          label: `RecordsCorrected ${config.name}`,
-          period: FIVE_MINUTES,
-        }),
-        threshold: props.correctedRecordsThreshold ?? 1,
-        description: `Records of stream ${config.name} went to data correction (GET /corrections lists them with their reason): fix the producer or create the missing meter, then reprocess.`,
-      });
-      this.#alarm(`stream-write-throttles-${config.name}`, {
-        metric: stream.metricWriteProvisionedThroughputExceeded({
-          period: FIVE_MINUTES,
-          statistic: 'Sum',
-        }),
-        threshold: 1,
-        description: `Kinesis throttled producers writing to stream ${config.name}: they must retry; add shards or use on-demand capacity.`,
-      });
-      this.#alarm(`ingest-stalled-${config.name}`, {
-        metric: stream.metricGetRecordsIteratorAgeMilliseconds({
-          period: ONE_MINUTE,
-          statistic: 'Maximum',
-        }),
-        threshold: iteratorAge.toMilliseconds(),
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        // No reads at all is the worst case: a disabled or broken event source mapping.
-        treatMissingData: cw.TreatMissingData.BREACHING,
-        description: `Stream ${config.name} is not being read, or its oldest unread record is over ${iteratorAge.toHumanString()} old: the event source mapping is disabled or a shard waits on a failing batch. See docs/operations.md.`,
-      });
-    }
-    const ingestCount = (metricName: string) =>
-      new cw.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: props.ingest.entry },
-        statistic: 'Sum',
-        period: FIVE_MINUTES,
-      });
-    this.#alarm('prompt-send-failures', {
-      metric: ingestCount('PromptSendFailures'),
-      threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      description:
-        'Partial pushes could not be sent right after ingestion (destination unreachable or denied); they wait in the outbox and the sweeper retries.',
-    });
-  }
-
-  // Period ends that could not be sent, and records that wait at the destination.
-  #periodEndAlarms(props: ObservabilityProps): void {
-    const count = (fn: MeteringFunction, metricName: string) =>
-      new cw.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: fn.entry },
-        statistic: 'Sum',
-        period: FIVE_MINUTES,
-      });
-    this.#alarm('flush-failures', {
-      metric: count(props.reset, 'FlushFailures'),
-      threshold: 1,
-      description:
-        'A reset could not close or send a period (its logs say why); the records stay in the outbox, Lambda and the sweeper retry.',
-    });
-    this.#alarm('sweep-failures', {
-      metric: count(props.sweeper, 'SweepFailed'),
-      threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      description:
-        'The sweeper could not flush overdue meters several times running: periods stay open or records unsent until the cause (in its logs) is fixed.',
-    });
-    if (props.destinationQueue) {
-      const age = props.destinationAgeThreshold ?? Duration.hours(1);
-      this.#alarm('destination-oldest-message', {
-        metric: props.destinationQueue.metricApproximateAgeOfOldestMessage({
-          period: FIVE_MINUTES,
-          statistic: 'Maximum',
-        }),
-        threshold: age.toSeconds(),
-        description: `A metered record has waited over ${age.toHumanString()} on the destination queue: billing is not consuming it.`,
-      });
-    }
   }
 
   #createTopic(props: ObservabilityProps): sns.Topic {

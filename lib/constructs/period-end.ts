@@ -67,6 +67,15 @@ export interface PeriodEndProps {
 /** The longest flexible time window EventBridge Scheduler accepts. */
 export const MAX_FLEXIBLE_WINDOW = Duration.minutes(1440);
 
+function validFlexibleWindow(window: Duration): Duration {
+  if (window.toMinutes() > MAX_FLEXIBLE_WINDOW.toMinutes()) {
+    throw new Error(
+      `UsageMetering: the period-end flexible window (${window.toHumanString()}) is longer than EventBridge Scheduler's maximum of 1440 minutes`,
+    );
+  }
+  return window;
+}
+
 /** The schedule group, the scheduler's role, the reset and sweeper Lambdas and their queues. */
 export class PeriodEnd extends Construct {
   readonly scheduleGroup: scheduler.ScheduleGroup;
@@ -84,55 +93,70 @@ export class PeriodEnd extends Construct {
 
   constructor(scope: Construct, id: string, props: PeriodEndProps) {
     super(scope, id);
+    this.flexibleWindow = validFlexibleWindow(props.flexibleWindow ?? Duration.minutes(15));
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       // Unique to this stack's lifetime (its id), not derived from its name: a group retained
       // from a deleted stack never blocks deploying the same stack again.
       scheduleGroupName: `usage-metering-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       removalPolicy: props.removalPolicy,
     });
-    this.flexibleWindow = props.flexibleWindow ?? Duration.minutes(15);
-    const windowMinutes = this.flexibleWindow.toMinutes();
-    if (windowMinutes > MAX_FLEXIBLE_WINDOW.toMinutes()) {
-      throw new Error(
-        `UsageMetering: the period-end flexible window (${this.flexibleWindow.toHumanString()}) is longer than EventBridge Scheduler's maximum of 1440 minutes`,
-      );
-    }
-    this.scheduleDeadLetters = new DeadLetterQueue(this, 'ScheduleDeadLetters', {
-      purpose: 'period-end schedules EventBridge Scheduler could not deliver to the reset Lambda',
-      retentionPeriod: props.queueRetention,
-      removalPolicy: props.removalPolicy,
-      encryptionKey: props.encryptionKey,
-    });
-    this.resetFailures = new DeadLetterQueue(this, 'ResetFailures', {
-      purpose: 'reset invocations that failed after Lambda retried them; the sweeper retries too',
-      retentionPeriod: props.queueRetention,
-      removalPolicy: props.removalPolicy,
-      encryptionKey: props.encryptionKey,
-    });
-
-    const common = {
+    const deadLetters = (id: string, purpose: string) =>
+      new DeadLetterQueue(this, id, {
+        purpose,
+        retentionPeriod: props.queueRetention,
+        removalPolicy: props.removalPolicy,
+        encryptionKey: props.encryptionKey,
+      });
+    this.scheduleDeadLetters = deadLetters(
+      'ScheduleDeadLetters',
+      'period-end schedules EventBridge Scheduler could not deliver to the reset Lambda',
+    );
+    this.resetFailures = deadLetters(
+      'ResetFailures',
+      'reset invocations that failed after Lambda retried them; the sweeper retries too',
+    );
+    const environment = {
       [ENV.tableName]: props.table.tableName,
       [ENV.streamsConfig]: props.streams.configJson,
       [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
       [ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetters.queue.queueArn,
-      [ENV.scheduleFlexibleWindowMinutes]: String(windowMinutes),
+      [ENV.scheduleFlexibleWindowMinutes]: String(this.flexibleWindow.toMinutes()),
       ...props.destination.environment,
     };
-    // The reset schedules its own next period with context.invokedFunctionArn: its own ARN in
-    // its environment would be a circular reference.
-    this.reset = new MeteringFunction(this, 'Reset', {
+    this.reset = this.#createReset(props, environment);
+    this.schedulerRole = this.#createSchedulerRole();
+    this.reset.addEnvironment(ENV.schedulerRoleArn, this.schedulerRole.roleArn);
+    this.sweeper = this.#createSweeper(props, environment);
+    this.sweepRule = this.#createSweepRule(props.sweepInterval ?? Duration.minutes(1));
+
+    for (const fn of [this.reset, this.sweeper]) {
+      props.table.grantItemActions(fn, PERIOD_END_ITEM_ACTIONS);
+      props.destination.grantPublish(fn);
+      this.grantScheduling(fn, { cancel: false });
+    }
+    props.table.grantQuery(this.sweeper, { indexes: [TABLE_KEYS.dueIndex] });
+  }
+
+  // The reset schedules its own next period with context.invokedFunctionArn: its own ARN in
+  // its environment would be a circular reference.
+  #createReset(props: PeriodEndProps, environment: Record<string, string>): MeteringFunction {
+    return new MeteringFunction(this, 'Reset', {
       entry: 'reset',
       description: 'Closes a meter period at period end + grace and sends its records',
       timeout: Duration.seconds(30),
-      environment: common,
+      environment,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       encryptionKey: props.encryptionKey,
       deadLetterQueue: this.resetFailures,
       reservedConcurrency: props.resetConcurrency ?? 20,
     });
+  }
 
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+  // Only EventBridge Scheduler of this account, for this group, may assume it; it may invoke
+  // the reset and put what it could not deliver on the schedule dead-letter queue.
+  #createSchedulerRole(): iam.Role {
+    const role = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to invoke the usage-metering reset Lambda',
       assumedBy: new iam.ServicePrincipal(SCHEDULER_SERVICE, {
         conditions: {
@@ -141,27 +165,29 @@ export class PeriodEnd extends Construct {
         },
       }),
     });
-    this.schedulerRole.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunction'],
         resources: [this.reset.function.functionArn],
       }),
     );
-    this.schedulerRole.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['sqs:SendMessage'],
         resources: [this.scheduleDeadLetters.queue.queueArn],
       }),
     );
-    this.scheduleDeadLetters.grantKeyForSending(this.schedulerRole);
-    this.reset.addEnvironment(ENV.schedulerRoleArn, this.schedulerRole.roleArn);
+    this.scheduleDeadLetters.grantKeyForSending(role);
+    return role;
+  }
 
-    this.sweeper = new MeteringFunction(this, 'Sweeper', {
+  #createSweeper(props: PeriodEndProps, environment: Record<string, string>): MeteringFunction {
+    const sweeper = new MeteringFunction(this, 'Sweeper', {
       entry: 'sweeper',
       description: 'Flushes meters whose period end or outbox is overdue (safety net)',
       timeout: Duration.seconds(55),
       environment: {
-        ...common,
+        ...environment,
         [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
         [ENV.resetFunctionArn]: this.reset.function.functionArn,
       },
@@ -174,9 +200,14 @@ export class PeriodEnd extends Construct {
       reservedConcurrency: 1,
       noDeadLetterQueueReason: SWEEP_RETRY_REASON,
     });
-    this.sweepRule = new events.Rule(this, 'SweepEveryMinute', {
+    acknowledgeRule(sweeper, 'LambdaAsyncFailureDestination', SWEEP_RETRY_REASON, 'Serverless');
+    return sweeper;
+  }
+
+  #createSweepRule(interval: Duration): events.Rule {
+    const rule = new events.Rule(this, 'SweepEveryMinute', {
       description: 'Runs the usage-metering sweeper',
-      schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(1)),
+      schedule: events.Schedule.rate(interval),
       targets: [
         new targets.LambdaFunction(this.sweeper.function, {
           retryAttempts: 0,
@@ -184,20 +215,8 @@ export class PeriodEnd extends Construct {
         }),
       ],
     });
-    acknowledgeRule(this.sweepRule, 'EventBusDLQ', SWEEP_RETRY_REASON, 'Serverless');
-    acknowledgeRule(
-      this.sweeper,
-      'LambdaAsyncFailureDestination',
-      SWEEP_RETRY_REASON,
-      'Serverless',
-    );
-
-    for (const fn of [this.reset, this.sweeper]) {
-      props.table.grantItemActions(fn, PERIOD_END_ITEM_ACTIONS);
-      props.destination.grantPublish(fn);
-      this.grantScheduling(fn, { cancel: false });
-    }
-    props.table.grantQuery(this.sweeper, { indexes: [TABLE_KEYS.dueIndex] });
+    acknowledgeRule(rule, 'EventBusDLQ', SWEEP_RETRY_REASON, 'Serverless');
+    return rule;
   }
 
   /** Settings a function needs to register period ends (besides the table and streams). */

@@ -60,42 +60,13 @@ export class RecordDestination extends Construct {
     super(scope, id);
     const options: DestinationOptions = props.destination ?? { kind: 'sqs' };
     this.kind = options.kind;
-    const retentionPeriod = props.retentionPeriod ?? Duration.days(14);
-
     if (options.kind === 'sqs') {
       if (options.queue) {
         this.queue = options.queue;
         this.#customerKey = options.queue.encryptionMasterKey;
       } else {
-        const fifo = options.fifo ?? false;
-        this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
-          purpose: 'metered records the consumers of the destination queue could not process',
-          retentionPeriod,
-          fifo,
-          removalPolicy: props.removalPolicy,
-          encryptionKey: props.encryptionKey,
-        });
-        this.queue = new sqs.Queue(this, 'Queue', {
-          ...(props.encryptionKey
-            ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
-            : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-          enforceSSL: true,
-          retentionPeriod,
-          ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
-          deadLetterQueue: {
-            queue: this.deadLetterQueue.queue,
-            maxReceiveCount: options.maxReceiveCount ?? 5,
-          },
-          ...(fifo
-            ? {
-                fifo: true,
-                // The publisher sets MessageDeduplicationId = recordId and groups by meter.
-                contentBasedDeduplication: false,
-                deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
-                fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-              }
-            : {}),
-        });
+        this.deadLetterQueue = this.#createDeadLetters(options, props);
+        this.queue = this.#createQueue(options, props, this.deadLetterQueue);
         this.#customerKey = props.encryptionKey;
       }
       this.environment = {
@@ -103,30 +74,68 @@ export class RecordDestination extends Construct {
         [ENV.destinationQueueUrl]: this.queue.queueUrl,
       };
     } else {
-      if (options.topic) {
-        this.topic = options.topic;
-        this.#customerKey = options.topic.masterKey;
-      } else {
-        const fifo = options.fifo ?? false;
-        this.topic = new sns.Topic(this, 'Topic', {
-          masterKey:
-            props.encryptionKey ?? kms.Alias.fromAliasName(this, 'AwsManagedKey', 'alias/aws/sns'),
-          enforceSSL: true,
-          ...(fifo
-            ? {
-                fifo: true,
-                contentBasedDeduplication: false,
-                fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
-              }
-            : {}),
-        });
-        this.#customerKey = props.encryptionKey;
-      }
+      this.topic = options.topic ?? this.#createTopic(options, props);
+      this.#customerKey = options.topic ? options.topic.masterKey : props.encryptionKey;
       this.environment = {
         [ENV.destinationKind]: 'sns',
         [ENV.destinationArn]: this.topic.topicArn,
       };
     }
+  }
+
+  // The new queue's dead-letter queue: of the same kind (FIFO or not), with the same key.
+  #createDeadLetters(
+    options: SqsDestinationOptions,
+    props: RecordDestinationProps,
+  ): DeadLetterQueue {
+    return new DeadLetterQueue(this, 'DeadLetters', {
+      purpose: 'metered records the consumers of the destination queue could not process',
+      retentionPeriod: props.retentionPeriod ?? Duration.days(14),
+      fifo: options.fifo ?? false,
+      removalPolicy: props.removalPolicy,
+      encryptionKey: props.encryptionKey,
+    });
+  }
+
+  #createQueue(
+    options: SqsDestinationOptions,
+    props: RecordDestinationProps,
+    deadLetters: DeadLetterQueue,
+  ): sqs.Queue {
+    const fifo = options.fifo ?? false;
+    return new sqs.Queue(this, 'Queue', {
+      ...(props.encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+      enforceSSL: true,
+      retentionPeriod: props.retentionPeriod ?? Duration.days(14),
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+      deadLetterQueue: { queue: deadLetters.queue, maxReceiveCount: options.maxReceiveCount ?? 5 },
+      ...(fifo
+        ? {
+            fifo: true,
+            // The publisher sets MessageDeduplicationId = recordId and groups by meter.
+            contentBasedDeduplication: false,
+            deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+          }
+        : {}),
+    });
+  }
+
+  #createTopic(options: SnsDestinationOptions, props: RecordDestinationProps): sns.Topic {
+    return new sns.Topic(this, 'Topic', {
+      masterKey:
+        props.encryptionKey ?? kms.Alias.fromAliasName(this, 'AwsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+      ...(options.fifo
+        ? {
+            fifo: true,
+            contentBasedDeduplication: false,
+            fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
+          }
+        : {}),
+    });
   }
 
   /** What a publisher needs: sqs:SendMessage or sns:Publish, and the customer key if any. */

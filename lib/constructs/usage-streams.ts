@@ -13,7 +13,7 @@ import {
   parseStreamsConfig,
   type StreamsConfigInput,
 } from '../../shared/config/streams.js';
-import type { StreamConfig } from '../../shared/domain/schemas.js';
+import type { StreamConfig } from '../../shared/domain/stream-schemas.js';
 import { viaService } from './key-grants.js';
 import { acknowledgeRule } from './nag.js';
 

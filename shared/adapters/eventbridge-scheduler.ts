@@ -6,12 +6,9 @@ import {
   type ResourceNotFoundException,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import {
-  type PeriodEndScheduler,
-  type PeriodEndTrigger,
-  SchedulerUnavailableError,
-  scheduleNameFor,
-} from '../ports/period-end-scheduler.js';
+import { SchedulerUnavailableError } from '../domain/errors.js';
+import type { PeriodEndScheduler, PeriodEndTrigger } from '../ports/period-end-scheduler.js';
+import { scheduleNameFor } from './eventbridge-schedule-name.js';
 
 /** Settings of {@link EventBridgePeriodEndScheduler}. */
 export interface EventBridgePeriodEndSchedulerOptions {

@@ -1,11 +1,11 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import {
-  describeError,
-  type MeteredRecordPublisher,
-  type PublishableRecord,
-  type PublishResult,
+import type {
+  MeteredRecordPublisher,
+  PublishableRecord,
+  PublishResult,
 } from '../ports/record-publisher.js';
+import { describeError } from './batch-publisher.js';
 
 /** Settings of {@link JsonLinesFilePublisher}. */
 export interface JsonLinesFilePublisherOptions {

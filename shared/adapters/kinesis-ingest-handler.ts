@@ -9,10 +9,11 @@ import type {
   IngestFailure,
   IngestFailureStage,
   IngestOutcome,
-  StreamRecord,
 } from '../application/ingest.js';
 import { ingestBatch } from '../application/ingest.js';
-import type { StreamConfig } from '../domain/schemas.js';
+import type { StreamRecord } from '../application/ingest-decode.js';
+import { ServiceError } from '../domain/errors.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { IngestMetrics } from '../ports/ingest-metrics.js';
 
 /** The stream name of an event-source ARN (`arn:aws:kinesis:region:account:stream/NAME`). */
@@ -46,7 +47,7 @@ export function toStreamRecords(event: KinesisStreamEvent): StreamRecord[] {
 }
 
 /** Raised when records arrive from a stream the configuration does not know. */
-export class UnknownStreamError extends Error {
+export class UnknownStreamError extends ServiceError {
   override readonly name = 'UnknownStreamError';
 }
 

@@ -1,6 +1,6 @@
 /** Puts usage records back on their Kinesis stream (re-sending from data correction). */
 import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { NotFoundError, ServiceUnavailableError } from '../application/errors.js';
+import { NotFoundError, ServiceUnavailableError } from '../domain/errors.js';
 import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
 
 /** Settings of {@link KinesisUsageStreamWriter}. */

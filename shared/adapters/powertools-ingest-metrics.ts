@@ -1,8 +1,7 @@
 /** Ingest counts as CloudWatch metrics (embedded metric format) through Powertools. */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { IngestCounts } from '../application/ingest.js';
-import type { IngestMetrics } from '../ports/ingest-metrics.js';
+import type { IngestCounts, IngestMetrics } from '../ports/ingest-metrics.js';
 
 /**
  * Publishes one batch's counts, per stream (`RecordsFailed`: records held back by infrastructure
@@ -28,19 +27,5 @@ export class PowertoolsIngestMetrics implements IngestMetrics {
       corrected.addDimensions({ stream: streamName, reason });
       corrected.addMetric('RecordsCorrected', MetricUnit.Count, count ?? 0);
     }
-  }
-}
-
-/** Keeps the counts in memory: the local stack logs them and tests read them. */
-export class InMemoryIngestMetrics implements IngestMetrics {
-  readonly batches: { streamName: string; counts: IngestCounts }[] = [];
-
-  recordBatch(streamName: string, counts: IngestCounts): void {
-    this.batches.push({ streamName, counts: structuredClone(counts) });
-  }
-
-  /** The sum of one count over every batch. */
-  total(count: Exclude<keyof IngestCounts, 'corrected'>): number {
-    return this.batches.reduce((sum, batch) => sum + batch.counts[count], 0);
   }
 }

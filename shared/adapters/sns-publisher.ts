@@ -3,13 +3,12 @@ import {
   type PublishBatchRequestEntry,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import {
-  type MeteredRecordPublisher,
-  type PublishableRecord,
-  type PublishResult,
-  publishInBatches,
-  recordMessage,
+import type {
+  MeteredRecordPublisher,
+  PublishableRecord,
+  PublishResult,
 } from '../ports/record-publisher.js';
+import { publishInBatches, recordMessage } from './batch-publisher.js';
 
 /** Settings of {@link SnsRecordPublisher}. */
 export interface SnsRecordPublisherOptions {

@@ -3,13 +3,12 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  type MeteredRecordPublisher,
-  type PublishableRecord,
-  type PublishResult,
-  publishInBatches,
-  recordMessage,
+import type {
+  MeteredRecordPublisher,
+  PublishableRecord,
+  PublishResult,
 } from '../ports/record-publisher.js';
+import { publishInBatches, recordMessage } from './batch-publisher.js';
 
 /** Settings of {@link SqsRecordPublisher}. */
 export interface SqsRecordPublisherOptions {

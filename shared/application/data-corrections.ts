@@ -3,18 +3,18 @@
  * or put them back on their stream once the cause is fixed (the API's correction routes).
  */
 
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type {
+  CorrectionAdminStore,
   DataCorrection,
   DataCorrectionFilter,
-  DataCorrectionStore,
 } from '../ports/data-correction-store.js';
 import type { Page } from '../ports/metering-store.js';
 import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
-import { ConflictError, NotFoundError } from './errors.js';
 
 /** What the data-correction use cases need from outside. */
 export interface DataCorrectionDeps {
-  corrections: DataCorrectionStore;
+  corrections: CorrectionAdminStore;
   streamWriter: UsageStreamWriter;
   now: () => Date;
   /** Where an error a use case handles itself is logged with its cause; console.error if absent. */

@@ -1,10 +1,11 @@
 /** Use cases for meter types: create, read, change, delete and list (the API's meter-type routes). */
+
+import { NotFoundError } from '../domain/errors.js';
 import type { MeterType } from '../domain/meter.js';
 import { newMeterType, updatedMeterType } from '../domain/meter.js';
-import { meterTypeCreateSchema, meterTypeUpdateSchema } from '../domain/schemas.js';
+import { meterTypeCreateSchema, meterTypeUpdateSchema } from '../domain/meter-type-schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { MeterTypeFilter, MeterTypeStore, Page } from '../ports/metering-store.js';
-import { NotFoundError } from './errors.js';
 
 /** What the meter-type use cases need from outside. */
 export interface MeterTypeDeps {

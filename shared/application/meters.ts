@@ -1,17 +1,13 @@
 /** Use cases for meters: create, read, change, delete and list (the API's meter routes). */
+
+import { NotFoundError } from '../domain/errors.js';
 import type { MeterDefinition } from '../domain/meter.js';
 import { newMeter, periodEndFireAt } from '../domain/meter.js';
-import { meterCreateSchema, meterUpdateSchema } from '../domain/schemas.js';
+import { meterCreateSchema, meterUpdateSchema } from '../domain/meter-schemas.js';
+import { type MeterView, meterViewOf } from '../domain/meter-view.js';
 import { parseOrThrow } from '../domain/validation.js';
-import type {
-  MeterFilter,
-  MeterStore,
-  MeterTypeStore,
-  MeterView,
-  Page,
-} from '../ports/metering-store.js';
+import type { MeterFilter, MeterStore, MeterTypeStore, Page } from '../ports/metering-store.js';
 import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
-import { NotFoundError } from './errors.js';
 
 /** What the meter use cases need from outside. */
 export interface MeterDeps {
@@ -54,9 +50,7 @@ export async function createMeter(deps: MeterDeps, body: unknown): Promise<Meter
     });
     throw error;
   }
-  const view = await deps.meters.get(meter.id);
-  if (!view) throw new NotFoundError(`meter ${meter.id} not found`);
-  return view;
+  return getMeter(deps, meter.id);
 }
 
 async function resolveExternalRef(
@@ -73,13 +67,13 @@ async function resolveExternalRef(
 export async function getMeter(deps: MeterDeps, id: string): Promise<MeterView> {
   const meter = await deps.meters.get(id);
   if (!meter) throw new NotFoundError(`meter ${id} not found`);
-  return meter;
+  return meterViewOf(meter);
 }
 
 /** Changes `deleteOnReset` and/or `customFields` of a meter. */
 export async function updateMeter(deps: MeterDeps, id: string, body: unknown): Promise<MeterView> {
   const changes = parseOrThrow(meterUpdateSchema, body);
-  return deps.meters.update(id, changes, deps.now());
+  return meterViewOf(await deps.meters.update(id, changes, deps.now()));
 }
 
 /**
@@ -102,5 +96,6 @@ export async function listMeters(
   limit: number,
   nextToken?: string,
 ): Promise<Page<MeterView>> {
-  return deps.meters.list(filter, limit, nextToken);
+  const page = await deps.meters.list(filter, limit, nextToken);
+  return { ...page, items: page.items.map(meterViewOf) };
 }

@@ -5,12 +5,13 @@
  * schedule that fires twice, late, or for a period already closed does no harm, and a crash
  * anywhere only means the same records (same recordIds) are sent again.
  */
+import { PublishFailedError } from '../domain/errors.js';
 import type { MeterType } from '../domain/meter.js';
 import { periodEndFireAt } from '../domain/meter.js';
 import type { CarryFields, MeterState } from '../domain/meter-usage.js';
 import { closableAt, closePeriod } from '../domain/meter-usage.js';
 import type { MeteredRecord } from '../domain/metered-record.js';
-import type { StreamConfig } from '../domain/schemas.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
 import type { PeriodEndStore } from '../ports/period-end-store.js';
 import type { MeteredRecordPublisher } from '../ports/record-publisher.js';
@@ -30,19 +31,6 @@ export interface PeriodEndDeps {
    * schedules' flexible window, so the sweeper does not undo the spreading. @default 0
    */
   sweepDelayMs?: number;
-}
-
-/** Some records could not be sent; they stay in the outbox and are sent on the next try. */
-export class PublishFailedError extends Error {
-  override readonly name = 'PublishFailedError';
-  constructor(
-    readonly meterId: string,
-    readonly failed: { recordId: string; error: string }[],
-  ) {
-    super(
-      `${failed.length} metered record(s) of meter ${meterId} could not be sent: ${failed[0]?.error ?? ''}`,
-    );
-  }
 }
 
 export interface FlushResult {

@@ -3,8 +3,13 @@
  * one is missing. The names come from ENV, which the CDK code uses too.
  */
 import { z } from 'zod';
-import type { Destination } from '../adapters/publisher-from-config.js';
 import { ENV } from './env-names.js';
+
+/** Where metered records go: an SQS queue, an SNS topic, or (locally) a JSON-lines file. */
+export type Destination =
+  | { kind: 'sqs'; queueUrl: string }
+  | { kind: 'sns'; topicArn: string }
+  | { kind: 'file'; path: string };
 
 const required = z.string({ error: 'is not set' }).min(1, { error: 'is empty' });
 

@@ -3,9 +3,10 @@
  * with zod at start; the ingest Lambda receives it as JSON in its environment.
  */
 import type { z } from 'zod';
-import type { StreamConfig } from '../domain/schemas.js';
-import { streamsConfigSchema } from '../domain/schemas.js';
-import { describeIssues, toFieldIssues } from '../domain/validation.js';
+import { describeIssues, ServiceError } from '../domain/errors.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
+import { streamsConfigSchema } from '../domain/stream-schemas.js';
+import { toFieldIssues } from '../domain/validation.js';
 
 /** What a stream configuration may say before defaults are applied. */
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;
@@ -40,7 +41,7 @@ export const DEFAULT_STREAMS: StreamsConfigInput = [
 ];
 
 /** Raised at start-up when the stream configuration is invalid. */
-export class InvalidStreamsConfigError extends Error {
+export class InvalidStreamsConfigError extends ServiceError {
   override readonly name = 'InvalidStreamsConfigError';
 }
 

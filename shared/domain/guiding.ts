@@ -3,7 +3,7 @@
  * Rules are evaluated in order; the first rule whose condition matches and under whose
  * category the user has a meter wins, and the record updates every meter of that category.
  */
-import { isStorableNumber, jsonDepth } from './schemas.js';
+import { isStorableNumber, jsonDepth } from './schema-primitives.js';
 import type { FieldValue } from './types.js';
 
 /** One typed, case-sensitive equality test on a record field. */

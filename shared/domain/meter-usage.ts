@@ -244,6 +244,33 @@ function isLastPeriod(state: MeterState): boolean {
 }
 
 /**
+ * The records that closing the open period (ending at `periodEnd`) sends: due thresholds, then
+ * the final record, which a period that ends the meter's active window sends only with usage.
+ */
+function closingRecords(
+  state: MeterState,
+  now: Date,
+  periodEnd: number,
+  endsByActiveWindow: boolean,
+  carry: CarryFields | undefined,
+): MeteredRecord[] {
+  const records = dueThresholdRecords(state, now, carry).records;
+  const totals = periodTotals(state.meterType.aggregation.type, state.usage);
+  if (endsByActiveWindow && totals.agg.count === 0) return records;
+  records.push(
+    buildMeteredRecord({
+      meter: recordSnapshotOf(state),
+      period: { periodStart: Date.parse(state.periodStart), periodEnd },
+      aggregate: withCarryFields(totals.agg, carry),
+      recordType: 'final',
+      updatedAt: Date.parse(state.updatedAt),
+      lateRecords: totals.late,
+    }),
+  );
+  return records;
+}
+
+/**
  * Closes the open period: pushes any due threshold, puts the final record into the outbox and
  * opens the next period, which starts at the old end and ends at the next firing after it (the
  * nearest future firing when firings were missed). Usage already stamped in the next period
@@ -256,26 +283,11 @@ export function closePeriod(
   rule: PeriodRule,
   carry?: CarryFields,
 ): { state: MeterState; records: MeteredRecord[] } {
-  const type = state.meterType.aggregation.type;
-  const due = dueThresholdRecords(state, now, carry);
-  const totals = periodTotals(type, state.usage);
   const last = isLastPeriod(state);
   const retiredAt = state.retiredAt === undefined ? undefined : Date.parse(state.retiredAt);
   const periodEnd = last && retiredAt !== undefined ? retiredAt : Date.parse(state.periodEnd);
   const endsByActiveWindow = last && retiredAt === undefined && !state.deleteOnReset;
-  const records = [...due.records];
-  if (!endsByActiveWindow || totals.agg.count > 0) {
-    records.push(
-      buildMeteredRecord({
-        meter: recordSnapshotOf(state),
-        period: { periodStart: Date.parse(state.periodStart), periodEnd },
-        aggregate: withCarryFields(totals.agg, carry),
-        recordType: 'final',
-        updatedAt: Date.parse(state.updatedAt),
-        lateRecords: totals.late,
-      }),
-    );
-  }
+  const records = closingRecords(state, now, periodEnd, endsByActiveWindow, carry);
   const outbox = { ...state.outbox };
   for (const record of records) outbox[record.recordId] = record;
   if (last) {

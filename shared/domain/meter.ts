@@ -3,9 +3,10 @@
  * change them. Times are ISO strings here because these objects are what the API shows.
  */
 
+import type { MeterCreate } from './meter-schemas.js';
+import type { MeterTypeCreate, MeterTypeUpdate } from './meter-type-schemas.js';
+import { meterTypeSettingsSchema } from './meter-type-schemas.js';
 import { firstPeriod } from './schedule.js';
-import type { MeterCreate, MeterTypeCreate, MeterTypeUpdate } from './schemas.js';
-import { meterTypeSettingsSchema } from './schemas.js';
 import type { AggregationType, CapacityPolicy, ResetSchedule, Threshold } from './types.js';
 import { parseOrThrow } from './validation.js';
 

@@ -4,7 +4,7 @@
  * fire it twice. All comparisons are exact decimal comparisons.
  */
 import Big from 'big.js';
-import { applyValue } from './aggregation.js';
+import { applyValue } from './aggregated-value.js';
 import type { AggregationType, CapacityPolicy, Threshold } from './types.js';
 
 /** Name of the threshold that stands for "capacity reached" under the `notify` policy. */

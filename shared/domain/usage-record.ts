@@ -2,10 +2,13 @@
  * Turning the bytes of one stream record into a usage record: decode, enrich, validate
  * (DOMAIN.md "Usage records"), following the stream's configuration. Pure.
  */
-import { canonicalDecimal, decimalOfNumber } from './aggregation.js';
+
+import type { z } from 'zod';
+import { canonicalDecimal, decimalOfNumber } from './exact-decimal.js';
 import { readField } from './guiding.js';
-import type { StreamConfig } from './schemas.js';
-import { identifier, usageTimestampSchema, usageValueSchema } from './schemas.js';
+import { identifier } from './schema-primitives.js';
+import type { StreamConfig } from './stream-schemas.js';
+import { usageTimestampSchema, usageValueSchema } from './stream-schemas.js';
 
 /** A usage record that passed validation, with its enriched fields. */
 export interface UsageRecord {
@@ -27,7 +30,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const userIdSchema = identifier(256);
 const eventIdSchema = identifier(256);
 
-function invalid(message: string, userId?: string): UsageRecordResult {
+function invalid(message: string, userId?: string): UsageRecordResult & { ok: false } {
   return { ok: false, reason: 'INVALID_RECORD', message, ...(userId ? { userId } : {}) };
 }
 
@@ -119,11 +122,19 @@ function typeChecksOf(validation: StreamConfig['validation']): readonly [string,
   return checks;
 }
 
-function firstIssue(result: {
-  success: boolean;
-  error?: { issues: { message: string }[] };
-}): string {
-  return result.error?.issues[0]?.message ?? 'is invalid';
+/**
+ * What a schema reads from a field the fast paths below left to it (they are too strict for
+ * some valid values), or the record's failure, worded by the schema's first issue.
+ */
+function bySchema<T extends string | number>(
+  schema: z.ZodType<T>,
+  raw: unknown,
+  path: string,
+  userId?: string,
+): T | ParseFailure {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  return invalid(`${path}: ${result.error.issues[0]?.message ?? 'is invalid'}`, userId);
 }
 
 // Fast paths for the common, clearly valid shapes: the zod schemas run only for the rest, to
@@ -247,67 +258,19 @@ export function parseUsageRecord(
   arrivalTime: number,
   stream: StreamConfig,
 ): UsageRecordResult {
-  let text: string;
-  try {
-    text = decoder.decode(data);
-  } catch {
-    return invalid('the record is not UTF-8 text');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return invalid('the record is not valid JSON');
-  }
-  if (!isPlainObject(parsed)) return invalid('the record must be a JSON object');
-  const fields = parsed;
+  const fields = jsonObjectOf(data);
+  if (typeof fields === 'string') return invalid(fields);
   enrich(fields, stream.enrichment);
-
   const names = stream.fields;
-  const rawUserId = readField(fields, names.userId);
-  if (rawUserId === undefined || rawUserId === null) return invalid(`${names.userId}: is required`);
-  let userId: string;
-  if (isPlainIdentifier(rawUserId, 256)) userId = rawUserId;
-  else {
-    // The schema words the problem (and accepts what the fast check is too strict for).
-    const result = userIdSchema.safeParse(rawUserId);
-    if (!result.success) return invalid(`${names.userId}: ${firstIssue(result)}`);
-    userId = result.data;
-  }
-
-  for (const path of stream.validation.required) {
-    const value = readField(fields, path);
-    if (value === undefined || value === null) return invalid(`${path}: is required`, userId);
-  }
-  for (const [path, type] of typeChecksOf(stream.validation)) {
-    const value = readField(fields, path);
-    if (value !== undefined && value !== null && typeof value !== type) {
-      return invalid(`${path}: must be a ${type}`, userId);
-    }
-  }
-
-  const rawValue = readField(fields, names.value);
-  let value: string | undefined;
-  if (rawValue !== undefined && rawValue !== null) {
-    value = plainDecimal(rawValue);
-    if (value === undefined) {
-      const result = usageValueSchema.safeParse(rawValue);
-      if (!result.success) return invalid(`${names.value}: ${firstIssue(result)}`, userId);
-      value = canonicalDecimal(result.data);
-    }
-  }
-
-  const rawTimestamp = readField(fields, names.timestamp);
-  let usageTime = arrivalTime;
-  if (rawTimestamp !== undefined && rawTimestamp !== null) {
-    const fast = plainTimestamp(rawTimestamp);
-    if (fast !== undefined) usageTime = fast;
-    else {
-      const result = usageTimestampSchema.safeParse(rawTimestamp);
-      if (!result.success) return invalid(`${names.timestamp}: ${firstIssue(result)}`, userId);
-      usageTime = typeof result.data === 'number' ? result.data : Date.parse(result.data);
-    }
-  }
+  // Each step answers with its value, or with the record's failure (an object, made only then).
+  const userId = userIdOf(fields, names.userId);
+  if (typeof userId !== 'string') return userId;
+  const problem = validationFailure(fields, stream.validation, userId);
+  if (problem) return problem;
+  const value = usageValueOf(fields, names.value, userId);
+  if (typeof value === 'object') return value;
+  const usageTime = usageTimeOf(fields, names.timestamp, arrivalTime, userId);
+  if (typeof usageTime === 'object') return usageTime;
   if (usageTime > arrivalTime + stream.maxFutureSkewSeconds * 1000) {
     return {
       ok: false,
@@ -316,21 +279,95 @@ export function parseUsageRecord(
       userId,
     };
   }
+  const eventId = eventIdOf(fields, names.eventId, userId);
+  if (typeof eventId === 'object') return eventId;
+  return { ok: true, record: { userId, value, usageTime, eventId, fields } };
+}
 
-  const rawEventId = readField(fields, names.eventId);
-  let eventId: string | undefined;
-  if (rawEventId !== undefined && rawEventId !== null) {
-    const candidate =
-      typeof rawEventId === 'number' && Number.isFinite(rawEventId)
-        ? String(rawEventId)
-        : rawEventId;
-    if (isPlainIdentifier(candidate, 256)) eventId = candidate;
-    else {
-      const result = eventIdSchema.safeParse(candidate);
-      if (!result.success) return invalid(`${names.eventId}: ${firstIssue(result)}`, userId);
-      eventId = result.data;
+/** A record that failed to parse, and why. */
+type ParseFailure = Extract<UsageRecordResult, { ok: false }>;
+
+/** The record's JSON object, or what is wrong with its bytes. */
+function jsonObjectOf(data: Uint8Array): Record<string, unknown> | string {
+  let text: string;
+  try {
+    text = decoder.decode(data);
+  } catch {
+    return 'the record is not UTF-8 text';
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'the record is not valid JSON';
+  }
+  return isPlainObject(parsed) ? parsed : 'the record must be a JSON object';
+}
+
+function userIdOf(fields: Record<string, unknown>, path: string): string | ParseFailure {
+  const raw = readField(fields, path);
+  if (raw === undefined || raw === null) return invalid(`${path}: is required`);
+  return isPlainIdentifier(raw, 256) ? raw : bySchema(userIdSchema, raw, path);
+}
+
+/** The first field the stream requires that is missing or of the wrong type. */
+function validationFailure(
+  fields: Record<string, unknown>,
+  validation: StreamConfig['validation'],
+  userId: string,
+): ParseFailure | undefined {
+  for (const path of validation.required) {
+    const value = readField(fields, path);
+    if (value === undefined || value === null) return invalid(`${path}: is required`, userId);
+  }
+  for (const [path, type] of typeChecksOf(validation)) {
+    const value = readField(fields, path);
+    if (value !== undefined && value !== null && typeof value !== type) {
+      return invalid(`${path}: must be a ${type}`, userId);
     }
   }
+  return undefined;
+}
 
-  return { ok: true, record: { userId, value, usageTime, eventId, fields } };
+/** The record's value as a canonical decimal (undefined: it has none). */
+function usageValueOf(
+  fields: Record<string, unknown>,
+  path: string,
+  userId: string,
+): string | undefined | ParseFailure {
+  const raw = readField(fields, path);
+  if (raw === undefined || raw === null) return undefined;
+  const plain = plainDecimal(raw);
+  if (plain !== undefined) return plain;
+  const parsed = bySchema(usageValueSchema, raw, path, userId);
+  return typeof parsed === 'object' ? parsed : canonicalDecimal(parsed);
+}
+
+/** The record's usage time, epoch ms (the arrival time when it has none). */
+function usageTimeOf(
+  fields: Record<string, unknown>,
+  path: string,
+  arrivalTime: number,
+  userId: string,
+): number | ParseFailure {
+  const raw = readField(fields, path);
+  if (raw === undefined || raw === null) return arrivalTime;
+  const fast = plainTimestamp(raw);
+  if (fast !== undefined) return fast;
+  const parsed = bySchema(usageTimestampSchema, raw, path, userId);
+  return typeof parsed === 'string' ? Date.parse(parsed) : parsed;
+}
+
+/** The record's event id (a finite number becomes its text; undefined: it has none). */
+function eventIdOf(
+  fields: Record<string, unknown>,
+  path: string,
+  userId: string,
+): string | undefined | ParseFailure {
+  const raw = readField(fields, path);
+  if (raw === undefined || raw === null) return undefined;
+  const candidate = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
+  return isPlainIdentifier(candidate, 256)
+    ? candidate
+    : bySchema(eventIdSchema, candidate, path, userId);
 }

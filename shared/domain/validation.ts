@@ -1,10 +1,6 @@
+/** zod at the edges: field-named issues and a parse that throws the service's ValidationError. */
 import type { z } from 'zod';
-
-/** One problem with an input, naming the field (a dotted path) and what is wrong. */
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+import { type FieldIssue, ValidationError } from './errors.js';
 
 /** Turns zod issues into field-named messages a client can act on. */
 export function toFieldIssues(error: z.ZodError): FieldIssue[] {
@@ -19,22 +15,6 @@ export function toFieldIssues(error: z.ZodError): FieldIssue[] {
     }
     return { field: path || '(body)', message: issue.message };
   });
-}
-
-/** One line that names every field at fault, for error responses and data-correction entries. */
-export function describeIssues(issues: readonly FieldIssue[]): string {
-  return issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-}
-
-/** Raised when an input fails validation; `issues` name each field at fault. */
-export class ValidationError extends Error {
-  override readonly name = 'ValidationError';
-  constructor(
-    readonly issues: FieldIssue[],
-    options?: { cause?: unknown },
-  ) {
-    super(describeIssues(issues), options);
-  }
 }
 
 /** Parses `input` with `schema`, throwing a ValidationError that names the fields at fault. */

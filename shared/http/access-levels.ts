@@ -2,26 +2,11 @@
  * Access levels of the API's routes: what a caller's OAuth scope (JWT) or IAM policy must allow.
  * Levels nest, so a caller of one level may call every route of the levels below it.
  */
-import type { Route } from './api.js';
 
 /** From least to most: read; write (create and change); admin (delete, re-send, bulk change). */
 export const ACCESS_LEVELS = ['read', 'write', 'admin'] as const;
 
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
-
-// What a method implies when a route declares nothing. A Record, so a new method in
-// `Route['method']` does not compile until it has a level.
-const METHOD_ACCESS: Record<Route['method'], AccessLevel> = {
-  GET: 'read',
-  POST: 'write',
-  PATCH: 'write',
-  DELETE: 'admin',
-};
-
-/** The level a route needs: the one it declares, else the one its method implies. */
-export function accessOf(route: Pick<Route, 'method' | 'access'>): AccessLevel {
-  return route.access ?? METHOD_ACCESS[route.method];
-}
 
 /** The levels that may call a route of `level`: that level and every one above it. */
 export function levelsAllowedFor(level: AccessLevel): AccessLevel[] {

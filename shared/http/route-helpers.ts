@@ -1,8 +1,21 @@
-/** Small pieces every group of routes shares: paging query fields, path parameters, 204. */
-
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+/** Small pieces every group of operations shares: the request shape, paging, path parameters. */
 import { z } from 'zod';
-import { NotFoundError } from '../application/errors.js';
+import { NotFoundError } from '../domain/errors.js';
+import type { RouteResult } from './responses.js';
+import type { OperationId } from './route-specs.js';
+
+/** A request as an operation sees it: path parameters, query string, and the parsed JSON body. */
+export interface ApiRequest {
+  params: Record<string, string>;
+  query: Record<string, string | undefined>;
+  body: unknown;
+}
+
+/** Serves one route, its dependencies bound beforehand. */
+export type Operation = (request: ApiRequest) => Promise<RouteResult>;
+
+/** One bound operation per operation of the route table. */
+export type Operations = Readonly<Record<OperationId, Operation>>;
 
 /** `limit` (1–100, default 50) and the opaque `nextToken` of list routes. */
 export const pagingQuery = {
@@ -15,14 +28,9 @@ export const pagingQuery = {
   nextToken: z.string().max(4096).optional(),
 };
 
-/** A path parameter; API Gateway guarantees it is there for a matched route. */
+/** A path parameter; the router guarantees it is there for a matched route. */
 export function param(request: { params: Record<string, string> }, name: string): string {
   return request.params[name] ?? '';
-}
-
-/** The empty 204 answer of a delete. */
-export function noContent(): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: 204, headers: {}, body: '' };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

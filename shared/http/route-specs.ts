@@ -1,36 +1,70 @@
 /**
- * Method, path and access level of every route the API serves, for the API Gateway routes the
- * CDK creates and the OpenAPI document. Derived from the route lists themselves, so a route
- * added to a list is deployed, and gets a level, too.
+ * The API's routes as one plain table: method, path under the base path, access level and the
+ * operation that serves it. The CDK creates an API Gateway route per row, the OpenAPI document
+ * has an operation per row, and the API handler binds each operation to its dependencies
+ * (operations.ts); a row added here does not compile until it is served and documented.
  */
-import type { DataCorrectionDeps } from '../application/data-corrections.js';
-import { type AccessLevel, accessOf } from './access-levels.js';
-import { coreRoutes, type Route, routeKeyOf } from './api.js';
-import { dataCorrectionRoutes } from './data-correction-routes.js';
-import { streamRoutes } from './stream-routes.js';
+import type { AccessLevel } from './access-levels.js';
 
-/** A route as API Gateway knows it: method, path under the base path, and access level. */
-export interface RouteSpec extends Pick<Route, 'method' | 'path'> {
+/** Every path of the API starts with this. */
+export const API_BASE_PATH = '/usage-metering/v1';
+
+/** The HTTP methods the API serves. */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** One route: method, path under the base path (with `{name}` parameters), access, operation. */
+export interface RouteSpec<Operation extends string = string> {
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** Who may call it: API Gateway requires this level's JWT scope or a higher one. */
   readonly access: AccessLevel;
+  /** The operation that serves it; also its OpenAPI `operationId`. */
+  readonly operation: Operation;
 }
 
-// Only method, path and access are read from these routes; their handlers are dropped unused, so
-// the dependencies they close over are never touched.
-const notUsed = new Proxy(
-  {},
+// Order matters only to the OpenAPI document, which lists paths in this order.
+const ROUTES = [
+  { method: 'POST', path: '/meter-types', access: 'write', operation: 'createMeterType' },
+  { method: 'GET', path: '/meter-types', access: 'read', operation: 'listMeterTypes' },
+  { method: 'GET', path: '/meter-types/{id}', access: 'read', operation: 'getMeterType' },
+  { method: 'PATCH', path: '/meter-types/{id}', access: 'write', operation: 'updateMeterType' },
+  { method: 'DELETE', path: '/meter-types/{id}', access: 'admin', operation: 'deleteMeterType' },
+  { method: 'POST', path: '/meters', access: 'write', operation: 'createMeter' },
+  { method: 'GET', path: '/meters', access: 'read', operation: 'listMeters' },
+  { method: 'GET', path: '/meters/{id}', access: 'read', operation: 'getMeter' },
+  { method: 'PATCH', path: '/meters/{id}', access: 'write', operation: 'updateMeter' },
+  { method: 'DELETE', path: '/meters/{id}', access: 'admin', operation: 'deleteMeter' },
+  { method: 'GET', path: '/summary', access: 'read', operation: 'getSummary' },
+  { method: 'GET', path: '/openapi.json', access: 'read', operation: 'getOpenApiDocument' },
+  { method: 'GET', path: '/corrections', access: 'read', operation: 'listDataCorrections' },
+  { method: 'GET', path: '/corrections/{id}', access: 'read', operation: 'getDataCorrection' },
+  // Admin, not write: the record goes back on its stream and is counted, so re-sending changes
+  // usage as much as deleting does.
   {
-    get: () => {
-      throw new Error('route specs carry no dependencies');
-    },
+    method: 'POST',
+    path: '/corrections/{id}/reprocess',
+    access: 'admin',
+    operation: 'reprocessDataCorrection',
   },
-) as DataCorrectionDeps;
+  {
+    method: 'DELETE',
+    path: '/corrections/{id}',
+    access: 'admin',
+    operation: 'deleteDataCorrection',
+  },
+  { method: 'GET', path: '/streams', access: 'read', operation: 'listStreams' },
+] as const satisfies readonly RouteSpec[];
 
-/** Every route: meter types, meters and summary; data corrections; streams. */
-export const ALL_ROUTE_SPECS: readonly RouteSpec[] = [
-  ...coreRoutes,
-  ...dataCorrectionRoutes(notUsed),
-  ...streamRoutes([]),
-].map((route) => ({ method: route.method, path: route.path, access: accessOf(route) }));
+/** The name of an operation of the API, e.g. `getMeter`. */
+export type OperationId = (typeof ROUTES)[number]['operation'];
 
-/** The API Gateway route keys of every route, e.g. `GET /usage-metering/v1/meters/{id}`. */
+/** Every route the API serves. */
+export const ALL_ROUTE_SPECS: readonly RouteSpec<OperationId>[] = ROUTES;
+
+/** The API Gateway route key of a route, e.g. `GET /usage-metering/v1/meters/{id}`. */
+export function routeKeyOf(route: Pick<RouteSpec, 'method' | 'path'>): string {
+  return `${route.method} ${API_BASE_PATH}${route.path}`;
+}
+
+/** The API Gateway route keys of every route. */
 export const ALL_ROUTE_KEYS: readonly string[] = ALL_ROUTE_SPECS.map(routeKeyOf);

@@ -7,54 +7,29 @@
  * poller starts again from its starting position, which downstream code tolerates because it
  * is idempotent by sequence number.
  */
+import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import type { KinesisStreamRecord } from 'aws-lambda';
 import {
-  type _Record,
-  ExpiredIteratorException,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type Shard,
-  type ShardIteratorType,
-} from '@aws-sdk/client-kinesis';
-import type {
-  KinesisStreamBatchResponse,
-  KinesisStreamEvent,
-  KinesisStreamRecord,
-} from 'aws-lambda';
+  BatchDelivery,
+  type DiscardDetails,
+  type KinesisBatchHandler,
+} from './kinesis-batch-delivery.js';
+import {
+  eventSourceArnOf,
+  newShardState,
+  type PollerErrorContext,
+  type PollerHost,
+  ShardReader,
+  type ShardState,
+  type StartingPosition,
+} from './kinesis-shard-reader.js';
 
-/** The function the mapping invokes, like a Lambda handler with ReportBatchItemFailures. */
-export type KinesisBatchHandler = (
-  event: KinesisStreamEvent,
-) => Promise<KinesisStreamBatchResponse | undefined> | Promise<void>;
-
-export type StartingPosition = 'TRIM_HORIZON' | 'LATEST';
-
-/** Where an error reported to `onError` happened. */
-export interface PollerErrorContext {
-  phase: 'listShards' | 'getRecords' | 'invoke' | 'onDiscard' | 'internal';
-  streamName: string;
-  shardId?: string;
-  /** For `invoke`: the batch and which attempt at its first record this was (1 = first try). */
-  batchSize?: number;
-  firstSequenceNumber?: string;
-  lastSequenceNumber?: string;
-  attempt?: number;
-}
-
-/** What the on-failure destination of the real mapping would receive about a dropped batch. */
-export interface DiscardDetails {
-  condition: 'RetryAttemptsExhausted';
-  streamName: string;
-  shardId: string;
-  startSequenceNumber: string;
-  endSequenceNumber: string;
-  batchSize: number;
-  /** Invocations that failed for the first discarded record. */
-  attempts: number;
-  /** The handler's error of the last attempt; undefined when it reported batchItemFailures. */
-  lastError?: unknown;
-}
+export {
+  type DiscardDetails,
+  InvalidBatchResponseError,
+  type KinesisBatchHandler,
+} from './kinesis-batch-delivery.js';
+export type { PollerErrorContext, StartingPosition } from './kinesis-shard-reader.js';
 
 /** Options of {@link KinesisEventSourcePoller}. */
 export interface KinesisEventSourcePollerOptions {
@@ -96,51 +71,10 @@ export class PollerIdleTimeoutError extends Error {
   }
 }
 
-/** A batch response that the real mapping would treat as a failure of the whole batch. */
-export class InvalidBatchResponseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidBatchResponseError';
-  }
-}
-
-const ACCOUNT_ID = '000000000000';
-const INVOKE_IDENTITY_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/local-event-source-mapping`;
-/** Lambda's synchronous invocation payload limit; a batch is cut before it. */
-const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Rough JSON size of one event record beside its data. */
-const RECORD_ENVELOPE_BYTES = 600;
 const MIN_DISCOVERY_INTERVAL_MS = 1_000;
 const IDLE_CHECK_MS = 10;
 /** Below vitest's default test timeout here, so a stuck stream fails with a clear error. */
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
-
-interface ShardState {
-  shardId: string;
-  parentShardIds: string[];
-  startingPosition: StartingPosition;
-  iterator: string | undefined;
-  /** Records fetched and not yet checkpointed, in sequence order; the head is delivered next. */
-  buffer: KinesisStreamRecord[];
-  /** The last record checkpointed (delivered or discarded). */
-  checkpoint: string | undefined;
-  lastFetched: string | undefined;
-  /** The shard is closed and every record has been fetched. */
-  closed: boolean;
-  /** Closed and every record checkpointed. */
-  finished: boolean;
-  /** Failed invocations for the record at the head of the buffer. */
-  headFailures: { sequenceNumber: string; count: number } | undefined;
-  /** Clock tick at which the last GetRecords that found nothing new was sent. */
-  lastEmptyPollTick: number;
-  windowStartedAt: number | undefined;
-  loop: Promise<void> | undefined;
-}
-
-type Outcome =
-  | { kind: 'success' }
-  | { kind: 'partial'; failedIndex: number }
-  | { kind: 'error'; error: unknown };
 
 interface Sleeper {
   kind: 'poll' | 'backoff';
@@ -170,19 +104,11 @@ interface Sleeper {
 export class KinesisEventSourcePoller {
   private readonly client: KinesisClient;
   private readonly streamName: string;
-  private readonly handler: KinesisBatchHandler;
-  private readonly batchSize: number;
-  private readonly batchWindowMs: number;
-  private readonly bisectBatchOnError: boolean;
-  private readonly maxRetryAttempts: number;
-  private readonly retryDelayMs: number;
-  private readonly maxRetryDelayMs: number;
   private readonly pollIntervalMs: number;
   private readonly startingPosition: StartingPosition;
   private readonly onError: ((err: unknown, context: PollerErrorContext) => void) | undefined;
-  private readonly onDiscard:
-    | ((records: KinesisStreamRecord[], details: DiscardDetails) => void)
-    | undefined;
+  private readonly reader: ShardReader;
+  private readonly delivery: BatchDelivery;
 
   private readonly shards = new Map<string, ShardState>();
   private readonly sleepers = new Set<Sleeper>();
@@ -197,33 +123,46 @@ export class KinesisEventSourcePoller {
   constructor(options: KinesisEventSourcePollerOptions) {
     this.client = options.client;
     this.streamName = options.streamName;
-    this.handler = options.handler;
-    this.batchSize = integerIn('batchSize', options.batchSize ?? 100, 1, 10_000);
-    this.batchWindowMs = integerIn('batchWindowMs', options.batchWindowMs ?? 0, 0, 300_000);
-    this.bisectBatchOnError = options.bisectBatchOnError ?? true;
-    this.maxRetryAttempts = integerIn(
+    const batchSize = integerIn('batchSize', options.batchSize ?? 100, 1, 10_000);
+    const batchWindowMs = integerIn('batchWindowMs', options.batchWindowMs ?? 0, 0, 300_000);
+    const maxRetryAttempts = integerIn(
       'maxRetryAttempts',
       options.maxRetryAttempts ?? -1,
       -1,
       10_000,
     );
-    this.retryDelayMs = integerIn('retryDelayMs', options.retryDelayMs ?? 100, 1, 60_000);
-    this.maxRetryDelayMs = integerIn(
+    const retryDelayMs = integerIn('retryDelayMs', options.retryDelayMs ?? 100, 1, 60_000);
+    const maxRetryDelayMs = integerIn(
       'maxRetryDelayMs',
       options.maxRetryDelayMs ?? 2_000,
-      this.retryDelayMs,
+      retryDelayMs,
       60_000,
     );
     this.pollIntervalMs = integerIn('pollIntervalMs', options.pollIntervalMs ?? 200, 1, 60_000);
     this.startingPosition = options.startingPosition ?? 'TRIM_HORIZON';
     this.region = options.region;
     this.onError = options.onError;
-    this.onDiscard = options.onDiscard;
+    const host = this.host();
+    this.reader = new ShardReader(host, {
+      client: options.client,
+      batchSize,
+      batchWindowMs,
+      pollIntervalMs: this.pollIntervalMs,
+    });
+    this.delivery = new BatchDelivery(host, {
+      handler: options.handler,
+      batchSize,
+      bisectBatchOnError: options.bisectBatchOnError ?? true,
+      maxRetryAttempts,
+      retryDelayMs,
+      maxRetryDelayMs,
+      onDiscard: options.onDiscard,
+    });
   }
 
   /** The ARN that events carry as `eventSourceARN`. */
   get eventSourceArn(): string {
-    return `arn:aws:kinesis:${this.region ?? 'us-east-1'}:${ACCOUNT_ID}:stream/${this.streamName}`;
+    return eventSourceArnOf(this.region, this.streamName);
   }
 
   /** Starts polling; after a stop() it resumes from the in-memory checkpoints. */
@@ -342,23 +281,7 @@ export class KinesisEventSourcePoller {
     for (const shard of shards) {
       const shardId = shard.ShardId;
       if (shardId === undefined || this.shards.has(shardId)) continue;
-      const state: ShardState = {
-        shardId,
-        parentShardIds: [shard.ParentShardId, shard.AdjacentParentShardId].filter(
-          (id): id is string => id !== undefined,
-        ),
-        startingPosition,
-        iterator: undefined,
-        buffer: [],
-        checkpoint: undefined,
-        lastFetched: undefined,
-        closed: false,
-        finished: false,
-        headFailures: undefined,
-        lastEmptyPollTick: 0,
-        windowStartedAt: undefined,
-        loop: undefined,
-      };
+      const state = newShardState(shardId, shard, startingPosition);
       this.shards.set(shardId, state);
       added.push(state);
     }
@@ -375,19 +298,19 @@ export class KinesisEventSourcePoller {
         await this.sleep(this.pollIntervalMs, 'poll');
       }
       while (!this.isStopping && !shard.finished) {
-        const fetched = await this.fetch(shard);
+        const fetched = await this.reader.fetch(shard);
         if (this.isStopping) break;
         if (shard.buffer.length === 0) {
           if (shard.closed) shard.finished = true;
           else await this.sleep(this.pollIntervalMs, 'poll');
           continue;
         }
-        if (this.shouldWaitForMore(shard)) {
-          if (fetched === 0) await this.sleep(this.windowWaitMs(shard), 'poll');
+        if (this.reader.shouldWaitForMore(shard)) {
+          if (fetched === 0) await this.sleep(this.reader.windowWaitMs(shard), 'poll');
           continue;
         }
         shard.windowStartedAt = undefined;
-        await this.deliverHead(shard);
+        await this.delivery.deliverHead(shard);
       }
     } catch (err) {
       this.reportError(err, {
@@ -405,283 +328,17 @@ export class KinesisEventSourcePoller {
     });
   }
 
-  /** Reads the next records of the shard into its buffer; returns how many came. */
-  private async fetch(shard: ShardState): Promise<number> {
-    if (shard.closed || this.batchLength(shard) < shard.buffer.length) return 0;
-    const room = this.batchSize - shard.buffer.length;
-    if (room <= 0) return 0;
-    const tick = this.tick();
-    try {
-      shard.iterator ??= await this.shardIterator(shard);
-      const output = await this.client.send(
-        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: room }),
-      );
-      const records = output.Records ?? [];
-      for (const record of records) {
-        const eventRecord = this.toEventRecord(shard.shardId, record);
-        shard.buffer.push(eventRecord);
-        shard.lastFetched = eventRecord.kinesis.sequenceNumber;
-      }
-      shard.iterator = output.NextShardIterator;
-      if (output.NextShardIterator === undefined) shard.closed = true;
-      if (records.length === 0) shard.lastEmptyPollTick = tick;
-      return records.length;
-    } catch (err) {
-      shard.iterator = undefined;
-      if (!(err instanceof ExpiredIteratorException)) {
-        this.reportError(err, {
-          phase: 'getRecords',
-          streamName: this.streamName,
-          shardId: shard.shardId,
-        });
-        await this.sleep(this.pollIntervalMs, 'backoff');
-      }
-      return 0;
-    }
-  }
-
-  private async shardIterator(shard: ShardState): Promise<string | undefined> {
-    const after = shard.lastFetched ?? shard.checkpoint;
-    const position: { ShardIteratorType: ShardIteratorType; StartingSequenceNumber?: string } =
-      after === undefined
-        ? { ShardIteratorType: shard.startingPosition }
-        : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after };
-    const output = await this.client.send(
-      new GetShardIteratorCommand({
-        StreamName: this.streamName,
-        ShardId: shard.shardId,
-        ...position,
-      }),
-    );
-    return output.ShardIterator;
-  }
-
-  private toEventRecord(shardId: string, record: _Record): KinesisStreamRecord {
-    const sequenceNumber = record.SequenceNumber ?? '';
-    const data = record.Data ?? new Uint8Array();
-    const arrival = record.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
+  /** What the shard reader and the batch delivery take from this poller. */
+  private host(): PollerHost {
     return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: record.PartitionKey ?? '',
-        sequenceNumber,
-        data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
-        approximateArrivalTimestamp: arrival / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${shardId}:${sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: INVOKE_IDENTITY_ARN,
-      awsRegion: this.region ?? 'us-east-1',
-      eventSourceARN: this.eventSourceArn,
-    };
-  }
-
-  /** With a batching window, wait while the batch is not full and the window is open. */
-  private shouldWaitForMore(shard: ShardState): boolean {
-    if (this.batchWindowMs === 0 || shard.closed || this.headFailureCount(shard) > 0) return false;
-    if (this.batchLength(shard) < shard.buffer.length || shard.buffer.length >= this.batchSize) {
-      return false;
-    }
-    shard.windowStartedAt ??= Date.now();
-    return this.windowWaitMs(shard) > 0;
-  }
-
-  private windowWaitMs(shard: ShardState): number {
-    const elapsed = Date.now() - (shard.windowStartedAt ?? Date.now());
-    return Math.min(this.pollIntervalMs, Math.max(0, this.batchWindowMs - elapsed));
-  }
-
-  /** How many head records make the next batch: up to batchSize, within the payload limit. */
-  private batchLength(shard: ShardState): number {
-    let bytes = 0;
-    let count = 0;
-    for (const record of shard.buffer) {
-      if (count >= this.batchSize) break;
-      const size = record.kinesis.data.length + record.kinesis.partitionKey.length;
-      bytes += size + RECORD_ENVELOPE_BYTES;
-      if (count > 0 && bytes > MAX_PAYLOAD_BYTES) break;
-      count += 1;
-    }
-    return count;
-  }
-
-  // ---- delivery and retries ----
-
-  /**
-   * Delivers the next batch from the head of the buffer. A retry after a failure takes a new
-   * batch from the checkpoint, so it may include records that arrived since.
-   */
-  private async deliverHead(shard: ShardState): Promise<void> {
-    const batch = shard.buffer.slice(0, this.batchLength(shard));
-    const failuresBefore = this.headFailureCount(shard);
-    const outcome = await this.invoke(shard, batch, failuresBefore + 1);
-    if (outcome.kind === 'success') {
-      this.commit(shard, batch.length);
-      return;
-    }
-    if (outcome.kind === 'error' && this.bisectBatchOnError && batch.length > 1) {
-      await this.bisect(shard, batch.length, failuresBefore);
-      return;
-    }
-    let remaining = batch.length;
-    let failures = failuresBefore + 1;
-    if (outcome.kind === 'partial') {
-      this.commit(shard, outcome.failedIndex);
-      remaining -= outcome.failedIndex;
-      if (outcome.failedIndex > 0) failures = 1;
-    }
-    const head = shard.buffer[0];
-    if (head !== undefined) {
-      shard.headFailures = { sequenceNumber: head.kinesis.sequenceNumber, count: failures };
-    }
-    if (this.retriesExhausted(failures)) {
-      this.discard(
-        shard,
-        remaining,
-        failures,
-        outcome.kind === 'error' ? outcome.error : undefined,
-      );
-    } else {
-      await this.backOff(failures);
-    }
-  }
-
-  /**
-   * Delivers exactly the first `count` buffered records (a bisected half) until each is
-   * checkpointed or discarded. `failures` counts failed invocations for the first record.
-   */
-  private async resolveRange(shard: ShardState, count: number, failures: number): Promise<void> {
-    let remaining = count;
-    let failed = failures;
-    while (remaining > 0 && !this.isStopping) {
-      const batch = shard.buffer.slice(0, remaining);
-      const outcome = await this.invoke(shard, batch, failed + 1);
-      if (outcome.kind === 'success') {
-        this.commit(shard, remaining);
-        return;
-      }
-      if (outcome.kind === 'error' && this.bisectBatchOnError && remaining > 1) {
-        await this.bisect(shard, remaining, failed);
-        return;
-      }
-      if (outcome.kind === 'partial') {
-        this.commit(shard, outcome.failedIndex);
-        remaining -= outcome.failedIndex;
-        failed = outcome.failedIndex > 0 ? 1 : failed + 1;
-      } else {
-        failed += 1;
-      }
-      if (this.retriesExhausted(failed)) {
-        this.discard(
-          shard,
-          remaining,
-          failed,
-          outcome.kind === 'error' ? outcome.error : undefined,
-        );
-        return;
-      }
-      await this.backOff(failed);
-    }
-  }
-
-  /** Splits the first `count` buffered records, whose invocation failed, in two and resolves each. */
-  private async bisect(shard: ShardState, count: number, failures: number): Promise<void> {
-    const firstHalf = Math.ceil(count / 2);
-    await this.resolveRange(shard, firstHalf, failures);
-    // A stop in the first half leaves the buffer at the checkpoint; a restart resumes there.
-    if (this.isStopping) return;
-    await this.resolveRange(shard, count - firstHalf, failures);
-  }
-
-  private async invoke(
-    shard: ShardState,
-    batch: KinesisStreamRecord[],
-    attempt: number,
-  ): Promise<Outcome> {
-    const context: PollerErrorContext = {
-      phase: 'invoke',
       streamName: this.streamName,
-      shardId: shard.shardId,
-      batchSize: batch.length,
-      firstSequenceNumber: batch[0]?.kinesis.sequenceNumber,
-      lastSequenceNumber: batch.at(-1)?.kinesis.sequenceNumber,
-      attempt,
+      tick: () => this.tick(),
+      isStopping: () => this.isStopping,
+      sleep: (ms, kind) => this.sleep(ms, kind),
+      reportError: (err, context) => this.reportError(err, context),
+      region: () => this.region,
+      eventSourceArn: () => this.eventSourceArn,
     };
-    // Fresh copies: a handler that mutates its event must not change what a retry sees.
-    const event: KinesisStreamEvent = {
-      Records: batch.map((record) => ({ ...record, kinesis: { ...record.kinesis } })),
-    };
-    let response: unknown;
-    try {
-      response = await this.handler(event);
-    } catch (err) {
-      this.reportError(err, context);
-      return { kind: 'error', error: err };
-    }
-    const outcome = interpretResponse(batch, response);
-    if (outcome.kind === 'error') this.reportError(outcome.error, context);
-    return outcome;
-  }
-
-  private headFailureCount(shard: ShardState): number {
-    const head = shard.buffer[0];
-    const failures = shard.headFailures;
-    return head !== undefined && failures?.sequenceNumber === head.kinesis.sequenceNumber
-      ? failures.count
-      : 0;
-  }
-
-  private retriesExhausted(failures: number): boolean {
-    return this.maxRetryAttempts >= 0 && failures > this.maxRetryAttempts;
-  }
-
-  /** Moves the checkpoint past the first `count` buffered records. */
-  private commit(shard: ShardState, count: number): void {
-    const last = shard.buffer[count - 1];
-    if (last === undefined) return;
-    shard.checkpoint = last.kinesis.sequenceNumber;
-    shard.buffer.splice(0, count);
-  }
-
-  private discard(shard: ShardState, count: number, attempts: number, lastError: unknown): void {
-    const records = shard.buffer.slice(0, count);
-    const first = records[0];
-    const last = records.at(-1);
-    this.commit(shard, count);
-    if (first === undefined || last === undefined) return;
-    const details: DiscardDetails = {
-      condition: 'RetryAttemptsExhausted',
-      streamName: this.streamName,
-      shardId: shard.shardId,
-      startSequenceNumber: first.kinesis.sequenceNumber,
-      endSequenceNumber: last.kinesis.sequenceNumber,
-      batchSize: records.length,
-      attempts,
-      lastError,
-    };
-    if (this.onDiscard === undefined) {
-      console.error(
-        `[kinesis-poller] ${this.streamName}/${shard.shardId}: discarded ${records.length} record(s) ` +
-          `${details.startSequenceNumber}..${details.endSequenceNumber} after ${attempts} failed attempt(s)`,
-      );
-      return;
-    }
-    try {
-      this.onDiscard(records, details);
-    } catch (err) {
-      this.reportError(err, {
-        phase: 'onDiscard',
-        streamName: this.streamName,
-        shardId: shard.shardId,
-      });
-    }
-  }
-
-  private backOff(failures: number): Promise<void> {
-    const delay = Math.min(this.retryDelayMs * 2 ** (failures - 1), this.maxRetryDelayMs);
-    return this.sleep(delay, 'backoff');
   }
 
   private reportError(err: unknown, context: PollerErrorContext): void {
@@ -722,43 +379,6 @@ export class KinesisEventSourcePoller {
       if (kind === undefined || sleeper.kind === kind) sleeper.wake();
     }
   }
-}
-
-/** Reads a handler's response the way the mapping does with ReportBatchItemFailures. */
-function interpretResponse(batch: KinesisStreamRecord[], response: unknown): Outcome {
-  if (response === undefined || response === null || typeof response !== 'object') {
-    return { kind: 'success' };
-  }
-  const failures: unknown = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === undefined || failures === null) return { kind: 'success' };
-  if (!Array.isArray(failures)) {
-    return {
-      kind: 'error',
-      error: new InvalidBatchResponseError('batchItemFailures is not a list'),
-    };
-  }
-  if (failures.length === 0) return { kind: 'success' };
-  let lowest = Number.POSITIVE_INFINITY;
-  for (const failure of failures) {
-    const id: unknown =
-      typeof failure === 'object' && failure !== null
-        ? (failure as { itemIdentifier?: unknown }).itemIdentifier
-        : undefined;
-    const index =
-      typeof id === 'string' && id !== ''
-        ? batch.findIndex((record) => record.kinesis.sequenceNumber === id)
-        : -1;
-    if (index < 0) {
-      return {
-        kind: 'error',
-        error: new InvalidBatchResponseError(
-          `batchItemFailures names ${JSON.stringify(id)}, which is not a sequence number of the batch`,
-        ),
-      };
-    }
-    lowest = Math.min(lowest, index);
-  }
-  return { kind: 'partial', failedIndex: lowest };
 }
 
 function integerIn(name: string, value: number, min: number, max: number): number {

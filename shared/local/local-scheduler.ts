@@ -1,8 +1,5 @@
-import {
-  type PeriodEndScheduler,
-  type PeriodEndTrigger,
-  scheduleNameFor,
-} from '../ports/period-end-scheduler.js';
+import { scheduleNameFor } from '../adapters/eventbridge-schedule-name.js';
+import type { PeriodEndScheduler, PeriodEndTrigger } from '../ports/period-end-scheduler.js';
 
 /** What {@link LocalTimerScheduler} reports when a firing fails. */
 export interface LocalFireFailure {

@@ -1,33 +1,25 @@
 /**
  * The local stack: the same handlers as in AWS, on one machine with no AWS account.
- * DynamoDB Local stands in for DynamoDB, a Node HTTP server for API Gateway, and Node
- * timers for EventBridge Scheduler.
+ * DynamoDB Local stands in for DynamoDB, a Node HTTP server for API Gateway, Node timers for
+ * EventBridge Scheduler and a JSON-lines file for SQS/SNS; the composition root wires them as
+ * it wires the Lambdas.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
-import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
-import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
-import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
-import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
-import { DynamoDbPeriodEndStore } from '../adapters/dynamodb/period-end-store.js';
-import { JsonLinesFilePublisher } from '../adapters/file-publisher.js';
-import { createIngestHandler } from '../adapters/kinesis-ingest-handler.js';
+import { InMemoryIngestMetrics } from '../adapters/in-memory/ingest-metrics.js';
 import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
-import { InMemoryIngestMetrics } from '../adapters/powertools-ingest-metrics.js';
-import {
-  flushAfterIngest,
-  flushMeter,
-  type PeriodEndDeps,
-  sweepDueMeters,
-} from '../application/period-end.js';
+import { flushMeter, type PeriodEndDeps, sweepDueMeters } from '../application/period-end.js';
+import { apiHandler } from '../composition/api.js';
+import type { MeteringTable } from '../composition/clients.js';
+import { ingestHandler } from '../composition/ingest.js';
+import { periodEndDeps } from '../composition/period-end.js';
+import { publisherFor } from '../composition/publisher.js';
 import { DEFAULT_STREAMS, parseStreamsConfig } from '../config/streams.js';
-import { API_BASE_PATH, createApiHandler } from '../http/api.js';
-import { dataCorrectionRoutes } from '../http/data-correction-routes.js';
-import { streamRoutes } from '../http/stream-routes.js';
-import type { PeriodEndTrigger } from '../ports/period-end-scheduler.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
+import { API_BASE_PATH } from '../http/route-specs.js';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.js';
 import { startHttpGateway } from './http-gateway.js';
 import { createLocalKinesisClient, ensureStream, startLocalKinesis } from './kinesis-local.js';
@@ -71,141 +63,178 @@ export interface LocalStack {
 /** Starts every local service and the API; `stop()` stops all of them. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
-  // An error with its stack, properties and causes: what an operator needs to act on it.
-  const logError = (message: string, error: unknown) => log(`${message}: ${inspect(error)}`);
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse())
-      await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
-  };
+  const stops = new Stops(log);
   try {
     const streams = parseStreamsConfig(options.streams ?? DEFAULT_STREAMS);
     const recordsFile = resolve(options.recordsFile ?? DEFAULT_RECORDS_FILE);
-    const persistDir = options.persistDir ? resolve(options.persistDir) : undefined;
-    if (persistDir) mkdirSync(resolve(persistDir, 'dynamodb'), { recursive: true });
-    const [dynamo, kinesis] = await Promise.all([
-      startDynamoDbLocal({ persistDir: persistDir && resolve(persistDir, 'dynamodb') }),
-      startLocalKinesis({
-        port: options.kinesisPort,
-        persistDir: persistDir && resolve(persistDir, 'kinesis'),
-      }),
-    ]);
-    stops.push(kinesis.stop);
-    stops.push(dynamo.stop);
-    await ensureTable(dynamo.endpoint, LOCAL_TABLE_NAME);
-
-    const documentClient = createDocumentClient({ endpoint: dynamo.endpoint, ...LOCAL_AWS });
-    stops.push(async () => documentClient.destroy());
-    const meters = new DynamoDbMeterStore(documentClient, LOCAL_TABLE_NAME);
-    const meterTypes = new DynamoDbMeterTypeStore(documentClient, LOCAL_TABLE_NAME);
-    const publisher = new JsonLinesFilePublisher({ path: recordsFile });
-    // The scheduler fires the flush, and the flush registers the next period with the scheduler.
-    const periodEnd: PeriodEndDeps = {
-      store: new DynamoDbPeriodEndStore(documentClient, LOCAL_TABLE_NAME),
-      publisher,
-      scheduler: new LocalTimerScheduler({
-        onFire: async (trigger: PeriodEndTrigger) => {
-          await flushMeter(periodEnd, trigger.meterId);
-        },
-        onError: (error) => log(`scheduled reset failed: ${String(error)}`),
-      }),
-      meterType: async (id) => (await meterTypes.get(id))?.meterType,
+    const startup: Startup = {
+      options,
+      log,
+      // An error with its stack, properties and causes: what an operator needs to act on it.
+      logError: (message, error) => log(`${message}: ${inspect(error)}`),
+      stops,
       streams,
-      now: () => new Date(),
     };
-    const scheduler = periodEnd.scheduler as LocalTimerScheduler;
-    stops.push(async () => scheduler.stop());
-    const sweep = async () => {
-      const result = await sweepDueMeters(periodEnd).catch((error: unknown) => {
-        log(`sweep failed: ${String(error)}`);
-        return undefined;
-      });
-      for (const failure of result?.failed ?? [])
-        log(`sweep could not flush meter ${failure.meterId}: ${failure.error}`);
-    };
-    // Schedules live in memory: after a restart the first sweep finds every overdue meter.
-    await sweep();
-    const sweeper = setInterval(() => void sweep(), options.sweepIntervalMs ?? 15_000);
-    sweeper.unref();
-    stops.push(async () => clearInterval(sweeper));
-
-    const kinesisClient = createLocalKinesisClient(kinesis.endpoint);
-    stops.push(async () => kinesisClient.destroy());
-    for (const stream of streams) await ensureStream(kinesisClient, stream.name, stream.shardCount);
-
-    const corrections = new DynamoDbDataCorrectionStore(documentClient, LOCAL_TABLE_NAME);
-    const metrics = new InMemoryIngestMetrics();
-    const ingest = createIngestHandler({
-      store: new DynamoDbIngestStore(documentClient, LOCAL_TABLE_NAME),
-      corrections,
-      meterType: async (id) => (await meterTypes.get(id))?.meterType,
-      now: () => new Date(),
-      streams,
-      metrics,
-      logFailure: (message, { error, ...where }) =>
-        logError(`${message} ${JSON.stringify(where)}`, error),
-      afterBatch: (outcome) =>
-        flushAfterIngest(
-          periodEnd,
-          outcome.metersWithOutbox.map((meter) => meter.id),
-          (meterId, error) =>
-            log(
-              `sending the records of meter ${meterId} failed (the sweeper retries): ${String(error)}`,
-            ),
-        ),
+    const services = await startServices(startup);
+    const { periodEnd, scheduler } = await startPeriodEnd(startup, services.table, recordsFile);
+    const kinesisClient = await openStreams(startup, services.kinesisEndpoint);
+    const pollers = startIngestion(startup, services.table, periodEnd, kinesisClient);
+    const gateway = await startHttpGateway({
+      handler: apiHandler({
+        table: services.table,
+        scheduler,
+        streamWriter: new KinesisUsageStreamWriter({ client: kinesisClient }),
+        streams,
+        log: startup.logError,
+      }),
+      port: options.port,
     });
-    const pollers = streams.map(
-      (stream) =>
-        new KinesisEventSourcePoller({
-          client: kinesisClient,
-          streamName: stream.name,
-          handler: ingest,
-          batchSize: options.batchSize ?? 500,
-          batchWindowMs: options.batchWindowMs ?? 0,
-          // Like the mapping in AWS: a failing batch is retried until it goes through, never dropped.
-          maxRetryAttempts: -1,
-          onError: (error) => logError('ingest batch failed (will retry)', error),
-        }),
-    );
-    for (const poller of pollers) {
-      poller.start();
-      stops.push(() => poller.stop());
-    }
-
-    const handler = createApiHandler({
-      meterTypes,
-      meters,
-      summary: meters,
-      scheduler,
-      extraRoutes: [
-        ...dataCorrectionRoutes({
-          corrections,
-          streamWriter: new KinesisUsageStreamWriter({ client: kinesisClient }),
-          now: () => new Date(),
-          log: logError,
-        }),
-        ...streamRoutes(streams),
-      ],
-      now: () => new Date(),
-      newId: randomUUID,
-      log: logError,
-    });
-    const gateway = await startHttpGateway({ handler, port: options.port });
-    stops.push(gateway.stop);
-
+    stops.add(gateway.stop);
     return {
       apiUrl: `${gateway.url}${API_BASE_PATH}`,
-      dynamoDbEndpoint: dynamo.endpoint,
-      kinesisEndpoint: kinesis.endpoint,
+      dynamoDbEndpoint: services.dynamoDbEndpoint,
+      kinesisEndpoint: services.kinesisEndpoint,
       streamNames: streams.map((stream) => stream.name),
       recordsFile,
       idle: async () => {
         await Promise.all(pollers.map((poller) => poller.idle({ timeoutMs: 30_000 })));
       },
-      stop: stopAll,
+      stop: () => stops.stopAll(),
     };
   } catch (error) {
-    await stopAll();
+    await stops.stopAll();
     throw error;
   }
+}
+
+/** What the steps of a start share. */
+interface Startup {
+  options: LocalStackOptions;
+  log: (line: string) => void;
+  logError: (message: string, error: unknown) => void;
+  stops: Stops;
+  streams: readonly StreamConfig[];
+}
+
+/** What `stop()` undoes, the last started first; a stop that fails is logged, the rest go on. */
+class Stops {
+  readonly #stops: (() => Promise<void>)[] = [];
+  readonly #log: (line: string) => void;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  add(stop: () => Promise<void>): void {
+    this.#stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.#stops.reverse())
+      await stop().catch((error: unknown) => this.#log(`stop failed: ${String(error)}`));
+  }
+}
+
+/** DynamoDB Local with the table, and the local Kinesis (kept on disk with `persistDir`). */
+async function startServices({ options, stops }: Startup) {
+  const persistDir = options.persistDir ? resolve(options.persistDir) : undefined;
+  if (persistDir) mkdirSync(resolve(persistDir, 'dynamodb'), { recursive: true });
+  const [dynamo, kinesis] = await Promise.all([
+    startDynamoDbLocal({ persistDir: persistDir && resolve(persistDir, 'dynamodb') }),
+    startLocalKinesis({
+      port: options.kinesisPort,
+      persistDir: persistDir && resolve(persistDir, 'kinesis'),
+    }),
+  ]);
+  stops.add(kinesis.stop);
+  stops.add(dynamo.stop);
+  await ensureTable(dynamo.endpoint, LOCAL_TABLE_NAME);
+  const client = createDocumentClient({ endpoint: dynamo.endpoint, ...LOCAL_AWS });
+  stops.add(async () => client.destroy());
+  const table: MeteringTable = { client, tableName: LOCAL_TABLE_NAME };
+  return { table, dynamoDbEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint };
+}
+
+/**
+ * Period end: records to the JSON-lines file, schedules on Node timers that play the reset
+ * Lambda, and the safety-net sweeper on an interval, which runs once before the start ends.
+ */
+async function startPeriodEnd(
+  { options, log, stops, streams }: Startup,
+  table: MeteringTable,
+  recordsFile: string,
+): Promise<{ periodEnd: PeriodEndDeps; scheduler: LocalTimerScheduler }> {
+  // The scheduler fires the flush, and the flush registers the next period with the scheduler.
+  const scheduler = new LocalTimerScheduler({
+    onFire: async (trigger) => {
+      await flushMeter(periodEnd, trigger.meterId);
+    },
+    onError: (error) => log(`scheduled reset failed: ${String(error)}`),
+  });
+  const periodEnd = periodEndDeps({
+    table,
+    streams,
+    publisher: publisherFor({ kind: 'file', path: recordsFile }),
+    scheduler,
+  });
+  stops.add(async () => scheduler.stop());
+  const sweep = async () => {
+    const result = await sweepDueMeters(periodEnd).catch((error: unknown) => {
+      log(`sweep failed: ${String(error)}`);
+      return undefined;
+    });
+    for (const failure of result?.failed ?? [])
+      log(`sweep could not flush meter ${failure.meterId}: ${failure.error}`);
+  };
+  // Schedules live in memory: after a restart the first sweep finds every overdue meter.
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), options.sweepIntervalMs ?? 15_000);
+  sweeper.unref();
+  stops.add(async () => clearInterval(sweeper));
+  return { periodEnd, scheduler };
+}
+
+/** A client of the local Kinesis, with every configured stream created. */
+async function openStreams({ stops, streams }: Startup, endpoint: string): Promise<KinesisClient> {
+  const client = createLocalKinesisClient(endpoint);
+  stops.add(async () => client.destroy());
+  for (const stream of streams) await ensureStream(client, stream.name, stream.shardCount);
+  return client;
+}
+
+/** The ingest handler behind one event-source poller per stream, as the mappings in AWS. */
+function startIngestion(
+  { options, log, logError, stops, streams }: Startup,
+  table: MeteringTable,
+  periodEnd: PeriodEndDeps,
+  client: KinesisClient,
+): KinesisEventSourcePoller[] {
+  const handler = ingestHandler({
+    table,
+    streams,
+    periodEnd,
+    metrics: new InMemoryIngestMetrics(),
+    logFailure: (message, { error, ...where }) =>
+      logError(`${message} ${JSON.stringify(where)}`, error),
+    onSendFailure: (meterId, error) =>
+      log(`sending the records of meter ${meterId} failed (the sweeper retries): ${String(error)}`),
+  });
+  const pollers = streams.map(
+    (stream) =>
+      new KinesisEventSourcePoller({
+        client,
+        streamName: stream.name,
+        handler,
+        batchSize: options.batchSize ?? 500,
+        batchWindowMs: options.batchWindowMs ?? 0,
+        // Like the mapping in AWS: a failing batch is retried until it goes through, never dropped.
+        maxRetryAttempts: -1,
+        onError: (error) => logError('ingest batch failed (will retry)', error),
+      }),
+  );
+  for (const poller of pollers) {
+    poller.start();
+    stops.add(() => poller.stop());
+  }
+  return pollers;
 }

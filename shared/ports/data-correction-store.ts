@@ -1,5 +1,4 @@
 /** Data correction: where usage records that cannot be metered are kept, with the reason. */
-import { createHash } from 'node:crypto';
 import type { Page } from './metering-store.js';
 
 /** Stable reason codes (DOMAIN.md). */
@@ -50,10 +49,26 @@ export interface DataCorrectionFilter {
   reason?: CorrectionReason;
 }
 
-/** The stored data-correction entries. */
-export interface DataCorrectionStore {
+/**
+ * Ingestion's correction log: entries are stored idempotently, and a high-water mark per shard
+ * tells a retried batch which of its records may already be in data correction.
+ */
+export interface CorrectionLog {
+  /**
+   * The highest sequence number (fixed width) of a shard for which entries may have been
+   * stored; records at or below it must be checked with `existingIds` before they are metered.
+   */
+  highWaterMark(streamName: string, shardId: string): Promise<string | undefined>;
+  /** Raises the high-water mark (never lowers it); called before the entries are stored. */
+  raiseHighWaterMark(streamName: string, shardId: string, sequenceKey: string): Promise<void>;
+  /** Which of these entry ids are stored (strongly consistent). */
+  existingIds(ids: readonly string[]): Promise<Set<string>>;
   /** Stores entries idempotently: an entry already stored (same id) is left as it is. */
   putAll(entries: readonly DataCorrection[]): Promise<void>;
+}
+
+/** The API's side of data correction: inspect, delete and re-send the stored entries. */
+export interface CorrectionAdminStore {
   get(id: string): Promise<DataCorrection | undefined>;
   /** Lists entries, newest last, optionally by reason. */
   list(
@@ -72,42 +87,4 @@ export interface DataCorrectionStore {
   completeReprocess(id: string, sequenceNumber: string, now: Date): Promise<DataCorrection>;
   /** Gives up a claim after the re-send failed, so it can be tried again. */
   releaseReprocess(id: string): Promise<void>;
-  /**
-   * The highest sequence number (fixed width) of a shard for which entries may have been
-   * stored; records at or below it must be checked with `existingIds` before they are metered.
-   */
-  highWaterMark(streamName: string, shardId: string): Promise<string | undefined>;
-  /** Raises the high-water mark (never lowers it); called before the entries are stored. */
-  raiseHighWaterMark(streamName: string, shardId: string, sequenceKey: string): Promise<void>;
-  /** Which of these entry ids are stored (strongly consistent). */
-  existingIds(ids: readonly string[]): Promise<Set<string>>;
-}
-
-/** Entries keep at most this much of the original record (a DynamoDB item holds 400 KB). */
-export const MAX_CORRECTION_DATA_BYTES = 256 * 1024;
-
-/** The original bytes as an entry keeps them: base64, truncated with size and digest when large. */
-export function correctionData(
-  bytes: Uint8Array,
-): Pick<DataCorrection, 'data' | 'dataTruncated' | 'dataBytes' | 'dataSha256'> {
-  const buffer = Buffer.from(bytes);
-  if (buffer.byteLength <= MAX_CORRECTION_DATA_BYTES) return { data: buffer.toString('base64') };
-  return {
-    data: buffer.subarray(0, MAX_CORRECTION_DATA_BYTES).toString('base64'),
-    dataTruncated: true,
-    dataBytes: buffer.byteLength,
-    dataSha256: createHash('sha256').update(buffer).digest('hex'),
-  };
-}
-
-/** Deterministic id of the correction entry for a stream position. */
-export function correctionIdFor(
-  streamName: string,
-  shardId: string,
-  sequenceNumber: string,
-): string {
-  const hex = createHash('sha256')
-    .update(JSON.stringify(['data-correction/v1', streamName, shardId, sequenceNumber]))
-    .digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

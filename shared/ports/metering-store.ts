@@ -1,5 +1,6 @@
 /** Ports of the persistence the API's use cases need: meter types, meters and the summary. */
 import type { MeterDefinition, MeterType } from '../domain/meter.js';
+import type { MeterState } from '../domain/meter-usage.js';
 
 /** One page of a list and the token for the next one (absent on the last page). */
 export interface Page<T> {
@@ -34,23 +35,6 @@ export interface MeterTypeStore {
   list(filter: MeterTypeFilter, limit: number, nextToken?: string): Promise<Page<MeterType>>;
 }
 
-/** The running usage of a meter's current period, as the API shows it. */
-export interface MeterUsageView {
-  value: number | null;
-  groups: { fields: Record<string, unknown>; value: number | null; count: number }[];
-  thresholdsReached: string[];
-  meterMetaData: {
-    recordCount: number;
-    firstUsageAt: string | null;
-    lastUsageAt: string | null;
-    lateRecords: number;
-  };
-}
-
-/** A meter as the API returns it: its definition, what it inherited, and its usage. */
-export type MeterView = Omit<MeterDefinition, 'meterType'> &
-  MeterDefinition['meterType'] & { meterTypeName: string } & MeterUsageView;
-
 export interface MeterFilter {
   meterTypeId?: string;
   userId?: string;
@@ -67,16 +51,16 @@ export interface MeterStore {
   /** Stores a new meter and counts it on its type; ConflictError on a duplicate triple, NotFoundError if the type is gone. */
   create(meter: MeterDefinition): Promise<void>;
   /** Reads a live meter by id (strongly consistent). */
-  get(id: string): Promise<MeterView | undefined>;
-  /** Changes `deleteOnReset` / `customFields` of a live meter. */
-  update(id: string, changes: MeterChanges, now: Date): Promise<MeterView>;
+  get(id: string): Promise<MeterState | undefined>;
+  /** Changes `deleteOnReset` / `customFields` of a live meter; the meter afterwards. */
+  update(id: string, changes: MeterChanges, now: Date): Promise<MeterState>;
   /**
    * Takes a meter out of service: it stops taking usage and leaves the API at once, while its
    * open period is kept, due at once, to be sent as a final record by the period-end flush.
    */
   retire(id: string, now: Date): Promise<MeterDefinition>;
   /** Lists live meters in creation order. */
-  list(filter: MeterFilter, limit: number, nextToken?: string): Promise<Page<MeterView>>;
+  list(filter: MeterFilter, limit: number, nextToken?: string): Promise<Page<MeterState>>;
 }
 
 /** The numbers `GET /summary` shows. */

@@ -2,7 +2,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data-correction-store.js';
-import { ServiceUnavailableError } from '../../shared/application/errors.js';
+import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import type { DataCorrection } from '../../shared/ports/data-correction-store.js';
 
 function entry(n: number): DataCorrection {

@@ -9,14 +9,12 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { scheduleNameFor } from '../../shared/adapters/eventbridge-schedule-name.js';
 import {
   atExpression,
   EventBridgePeriodEndScheduler,
 } from '../../shared/adapters/eventbridge-scheduler.js';
-import {
-  SchedulerUnavailableError,
-  scheduleNameFor,
-} from '../../shared/ports/period-end-scheduler.js';
+import { SchedulerUnavailableError } from '../../shared/domain/errors.js';
 
 const schedulerMock = mockClient(SchedulerClient);
 const meterId = '3f1c2b8e-8d4a-4c1e-9f57-2a6b1d0e7c93';

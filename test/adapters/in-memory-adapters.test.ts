@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory-publisher.js';
-import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
-import { SchedulerUnavailableError } from '../../shared/ports/period-end-scheduler.js';
+import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
+import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
+import { SchedulerUnavailableError } from '../../shared/domain/errors.js';
 import type { PublishableRecord } from '../../shared/ports/record-publisher.js';
 
 const meterId = '3f1c2b8e-8d4a-4c1e-9f57-2a6b1d0e7c93';

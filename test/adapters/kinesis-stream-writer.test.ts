@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KinesisUsageStreamWriter } from '../../shared/adapters/kinesis-stream-writer.js';
-import { NotFoundError, ServiceUnavailableError } from '../../shared/application/errors.js';
+import { NotFoundError, ServiceUnavailableError } from '../../shared/domain/errors.js';
 import {
   createLocalKinesisClient,
   ensureStream,

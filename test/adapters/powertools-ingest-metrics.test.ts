@@ -2,7 +2,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PowertoolsIngestMetrics } from '../../shared/adapters/powertools-ingest-metrics.js';
-import type { IngestCounts } from '../../shared/application/ingest.js';
+import type { IngestCounts } from '../../shared/ports/ingest-metrics.js';
 
 const counts = (failed: number): IngestCounts => ({
   received: 10,

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data-correction-store.js';
-import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory-stream-writer.js';
+import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
 import { REPROCESS_CLAIM_STALE_AFTER_MS } from '../../shared/application/data-corrections.js';
-import { ServiceUnavailableError } from '../../shared/application/errors.js';
-import { type StreamConfig, streamConfigSchema } from '../../shared/domain/schemas.js';
-import { dataCorrectionRoutes } from '../../shared/http/data-correction-routes.js';
-import { streamRoutes } from '../../shared/http/stream-routes.js';
+import { correctionIdFor } from '../../shared/domain/data-correction.js';
+import { ServiceUnavailableError } from '../../shared/domain/errors.js';
+import { type StreamConfig, streamConfigSchema } from '../../shared/domain/stream-schemas.js';
 import {
   CORRECTION_REASONS,
-  correctionIdFor,
   type DataCorrection,
 } from '../../shared/ports/data-correction-store.js';
 import { apiUnderTest } from '../support/api.js';
@@ -70,10 +68,8 @@ async function correctionsUnderTest() {
   const streamWriter = new InMemoryUsageStreamWriter();
   const clock = { now: new Date('2025-01-11T08:00:00.000Z') };
   const api = await apiUnderTest({
-    extraRoutes: [
-      ...dataCorrectionRoutes({ corrections, streamWriter, now: () => clock.now }),
-      ...streamRoutes(streams),
-    ],
+    dataCorrections: { corrections, streamWriter, now: () => clock.now },
+    streams,
   });
   return { ...api, corrections, streamWriter, clock };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
-import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
+import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
 import { apiUnderTest, meterTypeBody } from '../support/api.js';
 
 function throttled() {

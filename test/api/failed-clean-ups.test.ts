@@ -5,11 +5,10 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data-correction-store.js';
-import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory-stream-writer.js';
+import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
 import { REPROCESS_CLAIM_STALE_AFTER_MS } from '../../shared/application/data-corrections.js';
-import { ServiceUnavailableError } from '../../shared/application/errors.js';
-import { dataCorrectionRoutes } from '../../shared/http/data-correction-routes.js';
-import { correctionIdFor } from '../../shared/ports/data-correction-store.js';
+import { correctionIdFor } from '../../shared/domain/data-correction.js';
+import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import { apiUnderTest, meterTypeBody } from '../support/api.js';
 import { freshTable } from '../support/dynamodb.js';
 
@@ -48,7 +47,7 @@ describe('failed clean-ups', () => {
     const log = (message: string, error: unknown) => logged.push({ message, error });
     const api = await apiUnderTest({
       log,
-      extraRoutes: dataCorrectionRoutes({ corrections, streamWriter, now: () => clock.now, log }),
+      dataCorrections: { corrections, streamWriter, now: () => clock.now, log },
     });
     const sequenceNumber = '49000000000000000000000000000000000000000000000000000001';
     const id = correctionIdFor('usage-events', 'shardId-000000000000', sequenceNumber);

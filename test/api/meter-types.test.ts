@@ -241,6 +241,8 @@ describe('meter types API', () => {
       (await api.call('DELETE', '/meter-types/00000000-0000-4000-8000-000000000000')).status,
     ).toBe(404);
     expect((await api.call('GET', '/nothing-here')).status).toBe(404);
-    expect((await api.call('PUT', '/meter-types')).status).toBe(405);
+    const wrongMethod = await api.call('PUT', '/meter-types');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST, GET');
   });
 });

@@ -12,24 +12,27 @@ import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
-import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory-publisher.js';
-import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
+import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
+import { InMemoryIngestMetrics } from '../../shared/adapters/in-memory/ingest-metrics.js';
+import { InMemoryIngestStore } from '../../shared/adapters/in-memory/ingest-store.js';
+import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
+import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
 import {
   createIngestHandler,
   type IngestFailureLog,
 } from '../../shared/adapters/kinesis-ingest-handler.js';
-import { InMemoryIngestMetrics } from '../../shared/adapters/powertools-ingest-metrics.js';
 import { forEachLimited } from '../../shared/application/concurrency.js';
 import { createMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
 import type { PeriodEndDeps } from '../../shared/application/period-end.js';
 import { parseStreamsConfig, type StreamsConfigInput } from '../../shared/config/streams.js';
 import { newMeter, newMeterType } from '../../shared/domain/meter.js';
-import type { StreamConfig } from '../../shared/domain/schemas.js';
-import { meterCreateSchema, meterTypeCreateSchema } from '../../shared/domain/schemas.js';
+import { meterCreateSchema } from '../../shared/domain/meter-schemas.js';
+import { meterTypeCreateSchema } from '../../shared/domain/meter-type-schemas.js';
+import { meterViewOf } from '../../shared/domain/meter-view.js';
+import type { StreamConfig } from '../../shared/domain/stream-schemas.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { ensureTable, LOCAL_AWS } from '../../shared/local/dynamodb-local.js';
-import { InMemoryDataCorrectionStore, InMemoryIngestStore } from './in-memory-stores.js';
 
 export const BENCH_STREAM = 'bench-events';
 
@@ -296,7 +299,22 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
     return ids;
   }
 
-  return { handler, meters, meterTypes, scheduler, publisher, periodEnd, createMeters };
+  // Totals are checked as the API shows them.
+  const meterViews = {
+    get: async (id: string) => {
+      const state = await meters.get(id);
+      return state && meterViewOf(state);
+    },
+  };
+  return {
+    handler,
+    meters: meterViews,
+    meterTypes,
+    scheduler,
+    publisher,
+    periodEnd,
+    createMeters,
+  };
 }
 
 /** The real ingest handler on the in-memory fakes (deep-frozen states with `guardMutation`). */

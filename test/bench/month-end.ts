@@ -1,5 +1,5 @@
 /**
- * The worked month-end model for the README: N meters whose periods end at the same instant,
+ * The worked month-end model (docs/benchmarks.md): N meters whose periods end at the same instant,
  * one EventBridge Scheduler one-time schedule per meter period, each firing one reset
  * invocation (one `flushMeter`). Pure arithmetic on the measured flush rate.
  */
@@ -91,7 +91,7 @@ export function monthEndBlock(input: MonthEndInput): string {
     table,
     '',
     `- **Measured flush cost** (section 4, DynamoDB Local on this machine): ${int(unit)} flushes/s for one flush at a time (${msPerFlush.toFixed(1)} ms each), so one Lambda concurrency unit keeps up with ${int(unit)} invocations/s and 1,000 invocations/s need about ${int(Math.ceil(1000 / unit))} concurrent executions (concurrency = rate × duration). In AWS a flush also calls SQS/SNS and CreateSchedule for the next period, which the bench replaces with in-memory stand-ins; at an assumed 80 ms per flush, 1,000/s needs about 80 concurrent executions, still well inside the default 1,000 Lambda concurrency.`,
-    '- **Spread**: set a flexible time window on the period-end schedules (`FlexibleTimeWindow: { Mode: FLEXIBLE, MaximumWindowInMinutes }`, 1–1,440 minutes; today the adapter uses `OFF`). Counting does not depend on when the reset fires: record time decides the period, and ingestion closes an overdue period on the way, so a later firing only sends the final record later. Alternatively add a per-meter jitter to `at(periodEnd + grace)`.',
+    '- **Spread**: the period-end schedules have a flexible time window, 15 minutes by default (`periodEndWindow`, `-c periodEndWindowMinutes=`, 0–1,440), and the sweeper waits as long before it takes an overdue meter over. Counting does not depend on when the reset fires: record time decides the period, and ingestion closes an overdue period on the way, so a later firing only sends the final record later.',
     '- **Raise**: the Scheduler invocations quota (for 10 million meters within an hour ≥ 2,778/s; for 100 million even a 24 h window needs ≥ 1,158/s), the schedules-per-Region quota (10 million by default; 100 million meters need 100 million live schedules), the CreateSchedule request quota (each flush creates the next schedule, so it runs at the invocation rate), and Lambda concurrency when the invocation rate × flush duration nears 1,000.',
     `- **Sweeper**: one run flushes at most \`limit\` meters (${int(input.sweepLimit)}) with ${input.sweepConcurrency} at a time: measured ${int(input.sweepFlushesPerSecond)} flushes/s, so a run takes about ${sweepRun.toFixed(1)} s locally. As a safety net it would take ${duration((1e6 / input.sweepLimit) * 60)} to clear 1 million overdue meters at one run per minute; raise its limit and concurrency, or run one sweeper per due-index partition (16), if it is ever meant to carry a month end.`,
     dynamoBullet(input.unitsPerFlush),

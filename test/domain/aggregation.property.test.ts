@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateSample,
   aggregateSamples,
-  decimalOfNumber,
   emptyAggregate,
   groupKey,
   mergeAggregates,
   type PartialAggregate,
   type UsageSample,
 } from '../../shared/domain/aggregation.js';
+import { decimalOfNumber } from '../../shared/domain/exact-decimal.js';
 import type { AggregationType, FieldValue } from '../../shared/domain/types.js';
 
 const TYPES: readonly AggregationType[] = ['sum', 'increment', 'min', 'max', 'last'];

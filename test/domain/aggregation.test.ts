@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { applyValue } from '../../shared/domain/aggregated-value.js';
 import {
   aggregateSample,
   aggregateSamples,
-  applyValue,
-  canonicalDecimal,
   emptyAggregate,
   groupKey,
   mergeAggregates,
   type UsageSample,
 } from '../../shared/domain/aggregation.js';
+import { canonicalDecimal } from '../../shared/domain/exact-decimal.js';
 import type { AggregationType } from '../../shared/domain/types.js';
 
 const sample = (

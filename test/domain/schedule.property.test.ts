@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import {
-  firstPeriod,
-  nextFiring,
-  nextPeriod,
-  parseResetSchedule,
-  validateResetSchedule,
-} from '../../shared/domain/schedule.js';
+import { firstPeriod, nextFiring, nextPeriod } from '../../shared/domain/schedule.js';
+import { parseResetSchedule, validateResetSchedule } from '../../shared/domain/schedule-parser.js';
 import type { ResetSchedule } from '../../shared/domain/types.js';
 
 const NUM_RUNS = 1000;

@@ -2,14 +2,16 @@ import { Settings } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
   firstPeriod,
-  InvalidScheduleError,
   isValidTimeZone,
   nextFiring,
   nextPeriod,
+} from '../../shared/domain/schedule.js';
+import {
+  InvalidScheduleError,
   ParsedSchedule,
   parseResetSchedule,
   validateResetSchedule,
-} from '../../shared/domain/schedule.js';
+} from '../../shared/domain/schedule-parser.js';
 import type { ResetSchedule } from '../../shared/domain/types.js';
 
 const UTC = 'Etc/UTC';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal } from '../../shared/domain/aggregation.js';
-import { streamConfigSchema } from '../../shared/domain/schemas.js';
+import { canonicalDecimal } from '../../shared/domain/exact-decimal.js';
+import { streamConfigSchema } from '../../shared/domain/stream-schemas.js';
 import { parseUsageRecord } from '../../shared/domain/usage-record.js';
 
 const stream = streamConfigSchema.parse({

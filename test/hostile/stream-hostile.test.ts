@@ -16,12 +16,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
+import { correctionIdFor } from '../../shared/domain/data-correction.js';
 import { periodTotals } from '../../shared/domain/meter-usage.js';
-import {
-  type CorrectionReason,
-  correctionIdFor,
-} from '../../shared/ports/data-correction-store.js';
-import type { MeterView } from '../../shared/ports/metering-store.js';
+import type { MeterView } from '../../shared/domain/meter-view.js';
+import type { CorrectionReason } from '../../shared/ports/data-correction-store.js';
 import { ingestUnderTest, kinesisEvent, STREAM, streamConfig } from '../support/ingest.js';
 
 type Harness = Awaited<ReturnType<typeof ingestUnderTest>>;

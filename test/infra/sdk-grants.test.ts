@@ -34,9 +34,8 @@ import type {
 import { REPO_ROOT } from '../../lib/constructs/metering-function.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { parseStreamsConfig } from '../../shared/config/streams.js';
-import type { StreamConfig } from '../../shared/domain/schemas.js';
-import { API_BASE_PATH } from '../../shared/http/api.js';
-import { ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
+import type { StreamConfig } from '../../shared/domain/stream-schemas.js';
+import { ALL_ROUTE_SPECS, API_BASE_PATH } from '../../shared/http/route-specs.js';
 import { ensureTable } from '../../shared/local/dynamodb-local.js';
 import { CfnRenderer } from '../support/cfn-renderer.js';
 import { decide, type RenderedStatement } from '../support/iam-evaluation.js';

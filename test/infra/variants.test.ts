@@ -5,8 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../shared/config/env-names.js';
-import { routeKeyOf } from '../../shared/http/api.js';
-import { ALL_ROUTE_KEYS, ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
+import { ALL_ROUTE_KEYS, ALL_ROUTE_SPECS, routeKeyOf } from '../../shared/http/route-specs.js';
 import {
   actionsOf,
   environmentOf,

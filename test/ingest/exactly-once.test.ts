@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { itemKeys } from '../../shared/adapters/dynamodb/table.js';
 import { closePeriod, type MeterState } from '../../shared/domain/meter-usage.js';
-import type { ShardUsageWrite } from '../../shared/ports/ingest-store.js';
+import type { ShardUsageWrite } from '../../shared/ports/usage-writer.js';
 import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
 
 const usage = (

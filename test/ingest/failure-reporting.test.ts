@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data-correction-store.js';
-import type { DataCorrectionStore } from '../../shared/ports/data-correction-store.js';
+import type { CorrectionLog } from '../../shared/ports/data-correction-store.js';
 import { ingestUnderTest, kinesisEvent, STREAM, type TestRecord } from '../support/ingest.js';
 
 const SHARD = 'shardId-000000000000';
@@ -16,7 +16,7 @@ const usage = (userId: string, value: number): TestRecord => ({
 const invalid = (): TestRecord => ({ data: null, raw: '{"userId":"a","value":' });
 
 /** The data-correction store, failing the next call of `method` with `error`. */
-function failingNextCall(method: keyof DataCorrectionStore, error: Error) {
+function failingNextCall(method: keyof CorrectionLog, error: Error) {
   let armed = false;
   return {
     arm: () => {

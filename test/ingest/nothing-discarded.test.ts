@@ -23,7 +23,7 @@ import {
 } from '../../shared/local/kinesis-local.js';
 import { KinesisEventSourcePoller } from '../../shared/local/kinesis-poller.js';
 import type { DataCorrection } from '../../shared/ports/data-correction-store.js';
-import type { ShardUsageWrite } from '../../shared/ports/ingest-store.js';
+import type { ShardUsageWrite } from '../../shared/ports/usage-writer.js';
 import { ingestUnderTest, streamConfig } from '../support/ingest.js';
 
 let kinesis: LocalKinesis;

@@ -7,8 +7,11 @@ import type {
 } from 'aws-lambda';
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
-import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
-import { API_BASE_PATH, type ApiDeps, createApiHandler } from '../../shared/http/api.js';
+import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
+import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
+import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
+import { type ApiDeps, createApiHandler } from '../../shared/http/api.js';
+import { API_BASE_PATH } from '../../shared/http/route-specs.js';
 import { freshTable } from './dynamodb.js';
 
 export interface ApiResponse {
@@ -24,6 +27,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
   const scheduler = new InMemoryPeriodEndScheduler();
   const clock = { now: new Date('2025-01-10T00:00:00.000Z') };
   const errors: unknown[] = [];
+  const log = (_message: string, error: unknown) => errors.push(error);
   const deps: ApiDeps = {
     meterTypes: new DynamoDbMeterTypeStore(table.client, table.tableName),
     meters,
@@ -31,7 +35,14 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
     scheduler,
     now: () => clock.now,
     newId: randomUUID,
-    log: (_message, error) => errors.push(error),
+    dataCorrections: {
+      corrections: new InMemoryDataCorrectionStore(),
+      streamWriter: new InMemoryUsageStreamWriter(),
+      now: () => clock.now,
+      log,
+    },
+    streams: [],
+    log,
     ...overrides,
   };
   const handler = createApiHandler(deps);

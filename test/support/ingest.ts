@@ -6,13 +6,14 @@ import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
-import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory-publisher.js';
-import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory-scheduler.js';
+import { InMemoryIngestMetrics } from '../../shared/adapters/in-memory/ingest-metrics.js';
+import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
+import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
 import {
   createIngestHandler,
   type IngestFailureDetails,
 } from '../../shared/adapters/kinesis-ingest-handler.js';
-import { InMemoryIngestMetrics } from '../../shared/adapters/powertools-ingest-metrics.js';
+import type { IngestStore } from '../../shared/application/ingest.js';
 import { createMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
 import {
@@ -22,7 +23,7 @@ import {
 } from '../../shared/application/period-end.js';
 import { parseStreamsConfig, type StreamsConfigInput } from '../../shared/config/streams.js';
 import type { MeterState } from '../../shared/domain/meter-usage.js';
-import type { IngestStore } from '../../shared/ports/ingest-store.js';
+import { meterViewOf } from '../../shared/domain/meter-view.js';
 import { freshTable } from './dynamodb.js';
 
 export const STREAM = 'usage-events';
@@ -175,7 +176,16 @@ export async function ingestUnderTest(
   const streams = parseStreamsConfig(config);
   const clock = { now: new Date('2025-01-15T12:00:00.000Z') };
   const meterTypes = new DynamoDbMeterTypeStore(table.client, table.tableName);
-  const meters = new DynamoDbMeterStore(table.client, table.tableName);
+  const meterStore = new DynamoDbMeterStore(table.client, table.tableName);
+  // Meters as the API shows them (GET /meters/{id}), with the store's update and retire.
+  const meters = {
+    get: async (id: string) => {
+      const state = await meterStore.get(id);
+      return state && meterViewOf(state);
+    },
+    update: meterStore.update.bind(meterStore),
+    retire: meterStore.retire.bind(meterStore),
+  };
   const store = new FaultyIngestStore(wrap(new DynamoDbIngestStore(table.client, table.tableName)));
   const corrections = wrap(new DynamoDbDataCorrectionStore(table.client, table.tableName));
   const metrics = new InMemoryIngestMetrics();
@@ -194,7 +204,7 @@ export async function ingestUnderTest(
   };
   const apiDeps = {
     meterTypes,
-    meters,
+    meters: meterStore,
     scheduler,
     now: () => clock.now,
     newId: randomUUID,

@@ -11,11 +11,12 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../../application/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type {
+  CorrectionAdminStore,
+  CorrectionLog,
   DataCorrection,
   DataCorrectionFilter,
-  DataCorrectionStore,
 } from '../../ports/data-correction-store.js';
 import type { Page } from '../../ports/metering-store.js';
 import { batchGetAll } from './batch-get.js';
@@ -72,7 +73,7 @@ function highWaterMarkKey(streamName: string, shardId: string): { pk: string; sk
 }
 
 /** DynamoDB adapter of the data-correction store. */
-export class DynamoDbDataCorrectionStore implements DataCorrectionStore {
+export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdminStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -1,5 +1,5 @@
 /** Classifies DynamoDB errors so use cases see conflicts, and clients see 503 for throttling. */
-import { ServiceUnavailableError } from '../../application/errors.js';
+import { ServiceUnavailableError } from '../../domain/errors.js';
 
 interface AwsErrorShape {
   name?: string;

@@ -5,14 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { StreamPosition } from '../../domain/event-dedup.js';
 import type { MeterState } from '../../domain/meter-usage.js';
 import type { MeteredRecord } from '../../domain/metered-record.js';
-import type {
-  DedupClaim,
-  IngestStore,
-  ShardUsageWrite,
-  StreamPosition,
-} from '../../ports/ingest-store.js';
+import type { DedupClaim, EventClaims } from '../../ports/event-claims.js';
+import type { ThresholdOutbox } from '../../ports/threshold-outbox.js';
+import type { ShardUsageWrite, UsageWriter } from '../../ports/usage-writer.js';
+import type { UserMeterReader } from '../../ports/user-meter-reader.js';
 import { isConditionFailed, rethrowStoreError } from './errors.js';
 import { type Item, meterStateOf, OUTBOX_SWEEP_DELAY_MS, replaceMeterItem } from './meter-item.js';
 import { itemKeys, keyPart } from './table.js';
@@ -38,8 +37,10 @@ function claimItem(
   };
 }
 
-/** DynamoDB adapter of the ingest store. */
-export class DynamoDbIngestStore implements IngestStore {
+/** DynamoDB adapter of ingestion's store contracts: all of them live in the meters table. */
+export class DynamoDbIngestStore
+  implements UserMeterReader, UsageWriter, ThresholdOutbox, EventClaims
+{
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -5,15 +5,14 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../../application/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { MeterDefinition } from '../../domain/meter.js';
-import { emptyPeriodUsage, type MeterState, periodTotals } from '../../domain/meter-usage.js';
+import type { MeterState } from '../../domain/meter-usage.js';
 import type {
   MeterChanges,
   MeterFilter,
   MeteringSummary,
   MeterStore,
-  MeterView,
   Page,
   SummaryStore,
 } from '../../ports/metering-store.js';
@@ -23,53 +22,6 @@ import { type Item, meterItemOf, meterStateOf, newMeterItem } from './meter-item
 import { listPartition } from './paging.js';
 import { itemKeys, LIST_PARTITIONS, TABLE_KEYS } from './table.js';
 import { STATS_SHARDS, statsKey, type TransactItem, transactWithRetry } from './transactions.js';
-
-function isoOrNull(value: number | null): string | null {
-  return value === null ? null : new Date(value).toISOString();
-}
-
-function numberOrNull(value: string | null): number | null {
-  return value === null ? null : Number(value);
-}
-
-/** The API's view of a stored meter: its definition, what it inherited, and its usage so far. */
-export function meterViewOf(item: Item): MeterView {
-  const state = item as MeterState;
-  const totals = periodTotals(state.meterType.aggregation.type, state.usage ?? emptyPeriodUsage());
-  const groups = Object.keys(totals.agg.groups)
-    .sort()
-    .map((key) => {
-      const group = totals.agg.groups[key];
-      return {
-        fields: group?.values ?? {},
-        value: numberOrNull(group?.value ?? null),
-        count: group?.count ?? 0,
-      };
-    });
-  return {
-    id: state.id,
-    meterKey: state.meterKey,
-    meterTypeId: state.meterTypeId,
-    userId: state.userId,
-    customFields: state.customFields ?? {},
-    deleteOnReset: Boolean(state.deleteOnReset),
-    ...state.meterType,
-    meterTypeName: state.meterType.name,
-    periodStart: state.periodStart,
-    periodEnd: state.periodEnd,
-    value: numberOrNull(totals.agg.value),
-    groups,
-    thresholdsReached: state.usage?.fired ?? [],
-    meterMetaData: {
-      recordCount: totals.agg.count,
-      firstUsageAt: isoOrNull(totals.agg.firstUsageAt),
-      lastUsageAt: isoOrNull(totals.agg.lastUsageAt),
-      lateRecords: totals.late,
-    },
-    createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
-  };
-}
 
 const MAX_RETIRE_ATTEMPTS = 10;
 
@@ -124,12 +76,12 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
     }
   }
 
-  async get(id: string): Promise<MeterView | undefined> {
+  async get(id: string): Promise<MeterState | undefined> {
     const item = await this.readLive(id);
-    return item ? meterViewOf(item) : undefined;
+    return item ? meterStateOf(item) : undefined;
   }
 
-  async update(id: string, changes: MeterChanges, now: Date): Promise<MeterView> {
+  async update(id: string, changes: MeterChanges, now: Date): Promise<MeterState> {
     const key = await this.liveKey(id);
     if (!key) throw new NotFoundError(`meter ${id} not found`);
     const sets = ['updatedAt = :now'];
@@ -153,7 +105,7 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return meterViewOf(output.Attributes ?? {});
+      return meterStateOf(output.Attributes ?? {});
     } catch (error) {
       if (isConditionFailed(error)) throw new NotFoundError(`meter ${id} not found`);
       rethrowStoreError(error);
@@ -218,7 +170,7 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
     }
   }
 
-  async list(filter: MeterFilter, limit: number, nextToken?: string): Promise<Page<MeterView>> {
+  async list(filter: MeterFilter, limit: number, nextToken?: string): Promise<Page<MeterState>> {
     const conditions: string[] = [];
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -238,7 +190,7 @@ export class DynamoDbMeterStore implements MeterStore, SummaryStore {
         ? { expression: conditions.join(' AND '), names, values }
         : undefined,
     });
-    return { ...page, items: page.items.map(meterViewOf) };
+    return { ...page, items: page.items.map(meterStateOf) };
   }
 
   async summary(): Promise<MeteringSummary> {

@@ -4,7 +4,7 @@
  */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../../application/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { MeterType } from '../../domain/meter.js';
 import type {
   MeterTypeFilter,

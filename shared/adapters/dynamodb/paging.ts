@@ -1,7 +1,7 @@
 /** Opaque paging over the listing index: every item exactly once, in creation order. */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../domain/validation.js';
+import { ValidationError } from '../../domain/errors.js';
 import type { Page } from '../../ports/metering-store.js';
 import { batchGetAll } from './batch-get.js';
 import { rethrowStoreError } from './errors.js';

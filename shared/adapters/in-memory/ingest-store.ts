@@ -1,28 +1,20 @@
 /**
- * In-memory fakes of the ingest ports, for measuring the CPU cost of the ingest code itself
- * (no DynamoDB round trips). They keep the semantics the DynamoDB adapters promise: conditional
- * writes on the shard position, period and version, once-per-period thresholds, event-id claims
- * with holders and expiry, and idempotent data-correction puts. With `guardMutation` stored states
- * are deep-frozen, so code that mutated what it read fails loudly; the smoke test runs the bench
- * that way, and the timed bench without it, so the guard's cost is not counted as the handler's.
+ * The ingest store in memory, with the semantics the DynamoDB adapter promises: conditional
+ * writes on the shard position, period and version, once-per-period thresholds, and event-id
+ * claims with holders and expiry. With `guardMutation` stored states are deep-frozen, so code
+ * that mutated what it read fails loudly; the bench's smoke test runs that way, the timed bench
+ * without it, so the guard's cost is not counted as the handler's.
  */
-import { meterStateOf, newMeterItem } from '../../shared/adapters/dynamodb/meter-item.js';
-import { ConflictError, NotFoundError } from '../../shared/application/errors.js';
-import type { MeterDefinition } from '../../shared/domain/meter.js';
-import type { MeterState } from '../../shared/domain/meter-usage.js';
-import type { MeteredRecord } from '../../shared/domain/metered-record.js';
-import type {
-  DataCorrection,
-  DataCorrectionFilter,
-  DataCorrectionStore,
-} from '../../shared/ports/data-correction-store.js';
-import type {
-  DedupClaim,
-  IngestStore,
-  ShardUsageWrite,
-  StreamPosition,
-} from '../../shared/ports/ingest-store.js';
-import type { Page } from '../../shared/ports/metering-store.js';
+
+import type { StreamPosition } from '../../domain/event-dedup.js';
+import type { MeterDefinition } from '../../domain/meter.js';
+import type { MeterState } from '../../domain/meter-usage.js';
+import type { MeteredRecord } from '../../domain/metered-record.js';
+import type { DedupClaim, EventClaims } from '../../ports/event-claims.js';
+import type { ThresholdOutbox } from '../../ports/threshold-outbox.js';
+import type { ShardUsageWrite, UsageWriter } from '../../ports/usage-writer.js';
+import type { UserMeterReader } from '../../ports/user-meter-reader.js';
+import { meterStateOf, newMeterItem } from '../dynamodb/meter-item.js';
 
 /** A new meter's state exactly as the DynamoDB meter store would store and read it back. */
 export function newMeterItemState(meter: MeterDefinition): MeterState {
@@ -43,7 +35,9 @@ const partitionOf = (meterKey: string, userId: string) => `${meterKey}\u0000${us
 export type CallCounts = Record<string, number>;
 
 /** The ingest store in memory. */
-export class InMemoryIngestStore implements IngestStore {
+export class InMemoryIngestStore
+  implements UserMeterReader, UsageWriter, ThresholdOutbox, EventClaims
+{
   readonly byId = new Map<string, MeterState>();
   readonly partitions = new Map<string, Set<string>>();
   readonly claims = new Map<string, { holder: StreamPosition; expiresAt: number }>();
@@ -222,87 +216,5 @@ export class InMemoryIngestStore implements IngestStore {
       old.holder.sequenceNumber === position.sequenceNumber
     )
       this.claims.delete(key);
-  }
-}
-
-/** The data-correction store in memory. */
-export class InMemoryDataCorrectionStore implements DataCorrectionStore {
-  readonly entries = new Map<string, DataCorrection & { claimedAt?: number }>();
-  puts = 0;
-
-  async putAll(batch: readonly DataCorrection[]): Promise<void> {
-    for (const entry of batch) {
-      this.puts++;
-      if (!this.entries.has(entry.id)) this.entries.set(entry.id, structuredClone(entry));
-    }
-  }
-
-  async get(id: string): Promise<DataCorrection | undefined> {
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    const { claimedAt: _claimedAt, ...rest } = entry;
-    return structuredClone(rest);
-  }
-
-  async list(
-    filter: DataCorrectionFilter,
-    limit: number,
-    nextToken?: string,
-  ): Promise<Page<DataCorrection>> {
-    const all = [...this.entries.values()]
-      .filter((e) => filter.reason === undefined || e.reason === filter.reason)
-      .sort((a, b) => (a.correctedAt < b.correctedAt ? -1 : a.correctedAt > b.correctedAt ? 1 : 0));
-    const start = nextToken ? Number(nextToken) : 0;
-    const items = all.slice(start, start + limit).map(({ claimedAt: _c, ...rest }) => rest);
-    return start + limit < all.length ? { items, nextToken: String(start + limit) } : { items };
-  }
-
-  async delete(id: string): Promise<void> {
-    if (!this.entries.delete(id)) throw new NotFoundError(`data correction ${id} not found`);
-  }
-
-  async claimReprocess(id: string, now: Date, staleAfterMs: number): Promise<DataCorrection> {
-    const entry = this.entries.get(id);
-    if (!entry) throw new NotFoundError(`data correction ${id} not found`);
-    if (entry.reprocessedAt !== undefined) throw new ConflictError(`${id} was already re-sent`);
-    if (entry.claimedAt !== undefined && now.getTime() - entry.claimedAt < staleAfterMs)
-      throw new ConflictError(`${id} is being re-sent`);
-    entry.claimedAt = now.getTime();
-    const { claimedAt: _c, ...rest } = entry;
-    return structuredClone(rest);
-  }
-
-  async completeReprocess(id: string, sequenceNumber: string, now: Date): Promise<DataCorrection> {
-    const entry = this.entries.get(id);
-    if (!entry) throw new NotFoundError(`data correction ${id} not found`);
-    entry.reprocessedAt = now.toISOString();
-    entry.reprocessSequenceNumber = sequenceNumber;
-    delete entry.claimedAt;
-    return structuredClone(entry);
-  }
-
-  async releaseReprocess(id: string): Promise<void> {
-    const entry = this.entries.get(id);
-    if (entry) delete entry.claimedAt;
-  }
-
-  readonly marks = new Map<string, string>();
-
-  async highWaterMark(streamName: string, shardId: string): Promise<string | undefined> {
-    return this.marks.get(`${streamName}\u0000${shardId}`);
-  }
-
-  async raiseHighWaterMark(
-    streamName: string,
-    shardId: string,
-    sequenceKey: string,
-  ): Promise<void> {
-    const key = `${streamName}\u0000${shardId}`;
-    const old = this.marks.get(key);
-    if (old === undefined || old < sequenceKey) this.marks.set(key, sequenceKey);
-  }
-
-  async existingIds(ids: readonly string[]): Promise<Set<string>> {
-    return new Set(ids.filter((id) => this.entries.has(id)));
   }
 }

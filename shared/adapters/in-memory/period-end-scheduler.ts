@@ -1,9 +1,6 @@
-import {
-  type PeriodEndScheduler,
-  type PeriodEndTrigger,
-  SchedulerUnavailableError,
-  scheduleNameFor,
-} from '../ports/period-end-scheduler.js';
+import { SchedulerUnavailableError } from '../../domain/errors.js';
+import type { PeriodEndScheduler, PeriodEndTrigger } from '../../ports/period-end-scheduler.js';
+import { scheduleNameFor } from '../eventbridge-schedule-name.js';
 
 /** A registered schedule as the in-memory scheduler holds it. */
 export interface ScheduledPeriodEnd {

@@ -2,7 +2,7 @@ import type {
   MeteredRecordPublisher,
   PublishableRecord,
   PublishResult,
-} from '../ports/record-publisher.js';
+} from '../../ports/record-publisher.js';
 
 /** In-memory {@link MeteredRecordPublisher} that records what it was given; the test fake. */
 export class InMemoryRecordPublisher implements MeteredRecordPublisher {

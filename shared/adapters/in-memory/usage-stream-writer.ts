@@ -1,4 +1,4 @@
-import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
+import type { UsageStreamWriter } from '../../ports/usage-stream-writer.js';
 
 /** One record an {@link InMemoryUsageStreamWriter} accepted. */
 export interface WrittenRecord {

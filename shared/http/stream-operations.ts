@@ -1,7 +1,7 @@
 /** `GET /streams`: the configured streams (meter processors), as a client needs to know them. */
-import type { StreamConfig } from '../domain/schemas.js';
-import type { Route } from './api.js';
-import { jsonResponse } from './http-errors.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
+import { jsonResponse } from './responses.js';
+import type { Operations } from './route-helpers.js';
 
 /** What the API shows of a stream: where its records go, not how they are validated or enriched. */
 export interface StreamView {
@@ -35,8 +35,10 @@ export function streamView(stream: StreamConfig): StreamView {
   };
 }
 
-/** The stream routes for the configured streams; pass them to the API as `extraRoutes`. */
-export function streamRoutes(streams: readonly StreamConfig[]): Route[] {
+/** The stream operations for the configured streams. */
+export function streamOperations(streams: readonly StreamConfig[]) {
   const body = { streams: streams.map(streamView) };
-  return [{ method: 'GET', path: '/streams', handle: async () => jsonResponse(200, body) }];
+  return {
+    listStreams: async () => jsonResponse(200, body),
+  } satisfies Partial<Operations>;
 }

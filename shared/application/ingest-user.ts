@@ -1,0 +1,214 @@
+/**
+ * Ingestion of one user's records of a batch (DESIGN.md 2.1, 2.2, 2.4, 2.5), one attempt at a
+ * time: read the user's meters once; route and place every record (`decide`); de-duplicate by
+ * event id; admit against capacity and item size; write each meter's share together with its
+ * position for the shard; push the thresholds the writes reached. On a conflict (a meter changed
+ * between read and write: a reset, a delete, a concurrent capacity-checked write) the attempt
+ * starts over from a fresh read; records already applied are skipped by their sequence numbers.
+ */
+import type { StreamPosition } from '../domain/event-dedup.js';
+import { type Decision, decide } from '../domain/ingest-decision.js';
+import type { MeterState } from '../domain/meter-usage.js';
+import { admitRecords } from '../domain/record-admission.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
+import { hasThresholds } from '../domain/thresholds.js';
+import { UserRouting } from '../domain/user-routing.js';
+import type { CorrectionReason, DataCorrection } from '../ports/data-correction-store.js';
+import type { EventClaims } from '../ports/event-claims.js';
+import type { IngestCounts } from '../ports/ingest-metrics.js';
+import type { ThresholdOutbox } from '../ports/threshold-outbox.js';
+import type { UsageWriter } from '../ports/usage-writer.js';
+import type { UserMeterReader } from '../ports/user-meter-reader.js';
+import type { Entry } from './ingest-decode.js';
+import { deduplicate, releaseClaimsOfCorrected } from './ingest-dedup.js';
+import {
+  fireThresholds,
+  type MeterTypeLookup,
+  type PreparedMeter,
+  prepareMeter,
+  type WriteResult,
+  writeMeter,
+} from './ingest-write.js';
+
+const MAX_ATTEMPTS = 6;
+
+/** What metering one user's records needs. */
+export interface UserMeteringDeps {
+  store: UserMeterReader & UsageWriter & ThresholdOutbox & EventClaims;
+  meterType: MeterTypeLookup;
+}
+
+/** A record of the user that goes to data correction, and why. */
+export interface UserCorrection {
+  entry: Entry;
+  reason: CorrectionReason;
+  message: string;
+  extra: Partial<DataCorrection>;
+}
+
+/** What became of one user's records, besides the counts. */
+export interface UserOutcome {
+  corrections: readonly UserCorrection[];
+  /** Meters that put records into their outbox (partial pushes, periods closed on the way). */
+  withOutbox: readonly MeterState[];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Meters the records of one user (in sequence order, all of one shard); throws when meters keep changing. */
+export async function meterUserRecords(
+  deps: UserMeteringDeps,
+  stream: StreamConfig,
+  entries: readonly Entry[],
+  now: Date,
+  counts: IngestCounts,
+): Promise<UserOutcome> {
+  const first = entries[0];
+  if (!first) return { corrections: NONE, withOutbox: NONE };
+  const userId = first.record.userId;
+  const shardId = first.position.shardId;
+  // Records a meter took in an attempt that then met a conflict (made on the first conflict).
+  let metered: Set<string> | undefined;
+  // De-duplication claims this invocation holds, by sequence number (with de-duplication on).
+  const claims = stream.deduplication.enabled ? new Map<string, StreamPosition>() : undefined;
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const prepared = await readMeters(deps, stream, userId, now);
+    const meters = prepared.map((p) => p.state);
+    const routing = new UserRouting(stream, meters);
+    const decisions = decideAll(stream, entries, routing, metered);
+    if (claims) await deduplicate(deps.store, stream, entries, decisions, claims, now, counts);
+    admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
+    const written = await writeMeters(deps.store, prepared, shardId, entries, decisions, now);
+    if (written.includes('conflict')) {
+      metered = rememberApplied(metered ?? new Set(), entries, decisions, meters, written);
+      continue;
+    }
+    const corrections = settle(userId, entries, decisions, counts);
+    if (claims && claims.size > 0) {
+      await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
+    }
+    const withOutbox = await pushThresholds(deps.store, stream, written, now, counts);
+    return { corrections, withOutbox };
+  }
+  throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
+}
+
+/** The user's meters, each ready to take this batch (see `prepareMeter`). */
+async function readMeters(
+  deps: UserMeteringDeps,
+  stream: StreamConfig,
+  userId: string,
+  now: Date,
+): Promise<PreparedMeter[]> {
+  const loaded = await deps.store.loadMeters(stream.meterKey, userId);
+  const preparing = loaded.map((meter) => prepareMeter(deps.meterType, meter, now, stream));
+  // Only meters closed on the way wait for their type; the rest are ready at once.
+  return preparing.some((p) => p instanceof Promise)
+    ? Promise.all(preparing)
+    : (preparing as PreparedMeter[]);
+}
+
+/** The decision of every record, against the meters as read in this attempt. */
+function decideAll(
+  stream: StreamConfig,
+  entries: readonly Entry[],
+  routing: UserRouting,
+  metered: ReadonlySet<string> | undefined,
+): Decision[] {
+  const decisions: Decision[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as Entry;
+    const wasMetered = metered?.has(entry.position.sequenceNumber) ?? false;
+    decisions[i] = decide(stream, entry.record, routing, wasMetered);
+  }
+  return decisions;
+}
+
+/** Writes every meter's share of the batch (all at once). */
+async function writeMeters(
+  writer: UsageWriter,
+  prepared: readonly PreparedMeter[],
+  shardId: string,
+  entries: readonly Entry[],
+  decisions: readonly Decision[],
+  now: Date,
+): Promise<WriteResult[]> {
+  if (prepared.length === 1) {
+    return [
+      await writeMeter(writer, prepared[0] as PreparedMeter, shardId, entries, decisions, now),
+    ];
+  }
+  return Promise.all(
+    prepared.map((meter) => writeMeter(writer, meter, shardId, entries, decisions, now)),
+  );
+}
+
+/** Remembers records a meter took, so a retry after a conflict never sends them to correction. */
+function rememberApplied(
+  metered: Set<string>,
+  entries: readonly Entry[],
+  decisions: readonly Decision[],
+  meters: readonly MeterState[],
+  written: readonly WriteResult[],
+): Set<string> {
+  written.forEach((result, m) => {
+    const meter = meters[m];
+    if (result === 'conflict' || !result.wrote || !meter) return;
+    entries.forEach((entry, i) => {
+      const decision = decisions[i];
+      if (decision?.kind === 'apply' && decision.targets.some((t) => t.meter.id === meter.id)) {
+        metered.add(entry.position.sequenceNumber);
+      }
+    });
+  });
+  return metered;
+}
+
+/** Counts the metered records; the ones that go to data correction, with the user. */
+function settle(
+  userId: string,
+  entries: readonly Entry[],
+  decisions: readonly Decision[],
+  counts: IngestCounts,
+): readonly UserCorrection[] {
+  let corrections: UserCorrection[] | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const decision = decisions[i];
+    if (decision?.kind === 'apply') counts.metered++;
+    else if (decision?.kind === 'correct') {
+      corrections ??= [];
+      corrections.push({
+        entry: entries[i] as Entry,
+        reason: decision.reason,
+        message: decision.message,
+        extra: decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId },
+      });
+    }
+  }
+  return corrections ?? NONE;
+}
+
+/** Counts the meters written and pushes their reached thresholds; the meters with an outbox. */
+async function pushThresholds(
+  outbox: ThresholdOutbox,
+  stream: StreamConfig,
+  written: readonly WriteResult[],
+  now: Date,
+  counts: IngestCounts,
+): Promise<readonly MeterState[]> {
+  let withOutbox: MeterState[] | undefined;
+  for (const result of written) {
+    if (result === 'conflict' || !result.state) continue;
+    if (result.wrote) counts.metersUpdated++;
+    const fired = hasThresholds(result.state.meterType)
+      ? await fireThresholds(outbox, result.state, now, stream)
+      : 0;
+    counts.thresholdsFired += fired;
+    if (fired > 0 || Object.keys(result.state.outbox).length > 0) {
+      withOutbox ??= [];
+      withOutbox.push(result.state);
+    }
+  }
+  return withOutbox ?? NONE;
+}

@@ -1,0 +1,75 @@
+/**
+ * The API's dependencies: meter types, meters, the summary and data correction in the table,
+ * the period-end schedules, the streams to re-send corrected records to.
+ */
+import { randomUUID } from 'node:crypto';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
+import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
+import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
+import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
+import { ENV } from '../config/env-names.js';
+import type { readApiConfig } from '../config/runtime-config.js';
+import { parseStreamsConfig } from '../config/streams.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
+import { createApiHandler } from '../http/api.js';
+import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
+import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
+import { awsTable, eventBridgeScheduler, type MeteringTable, type TraceClient } from './clients.js';
+
+/** Where the API logs every 5xx and every failed clean-up, with its cause. */
+export type ApiLog = (message: string, error: unknown) => void;
+
+/** What the API handler is built from, wherever it runs. */
+export interface ApiParts {
+  table: MeteringTable;
+  scheduler: PeriodEndScheduler;
+  /** Puts corrected records back on their stream. */
+  streamWriter: UsageStreamWriter;
+  streams: readonly StreamConfig[];
+  log: ApiLog;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** The API handler (API Gateway HTTP API events in, responses out) from its parts. */
+export function apiHandler(parts: ApiParts) {
+  const { client, tableName } = parts.table;
+  const meters = new DynamoDbMeterStore(client, tableName);
+  const now = parts.now ?? (() => new Date());
+  return createApiHandler({
+    meterTypes: new DynamoDbMeterTypeStore(client, tableName),
+    meters,
+    summary: meters,
+    scheduler: parts.scheduler,
+    now,
+    newId: parts.newId ?? randomUUID,
+    dataCorrections: {
+      corrections: new DynamoDbDataCorrectionStore(client, tableName),
+      streamWriter: parts.streamWriter,
+      now,
+      log: parts.log,
+    },
+    streams: parts.streams,
+    log: parts.log,
+  });
+}
+
+/** The API Lambda's handler: DynamoDB, EventBridge Scheduler and Kinesis, every client traced. */
+export function awsApiHandler(
+  config: ReturnType<typeof readApiConfig>,
+  kinesisNames: Readonly<Record<string, string>>,
+  hooks: { traceClient: TraceClient; log: ApiLog },
+) {
+  const { traceClient } = hooks;
+  return apiHandler({
+    table: awsTable(config[ENV.tableName], traceClient),
+    scheduler: eventBridgeScheduler(config, config[ENV.resetFunctionArn], traceClient),
+    streamWriter: new KinesisUsageStreamWriter({
+      client: traceClient(new KinesisClient({})),
+      streamNames: kinesisNames,
+    }),
+    streams: parseStreamsConfig(config[ENV.streamsConfig]),
+    log: hooks.log,
+  });
+}

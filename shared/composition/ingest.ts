@@ -1,0 +1,83 @@
+/**
+ * The ingest handler's dependencies: the meters and the correction log in the table, the
+ * stream settings, and the period-end dependencies that send partial pushes promptly.
+ */
+import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
+import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
+import { createIngestHandler, type IngestFailureLog } from '../adapters/kinesis-ingest-handler.js';
+import type { IngestOutcome } from '../application/ingest.js';
+import { flushAfterIngest, type PeriodEndDeps } from '../application/period-end.js';
+import { ENV } from '../config/env-names.js';
+import { parseStreamsConfig } from '../config/streams.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
+import type { IngestMetrics } from '../ports/ingest-metrics.js';
+import { awsTable, type MeteringTable, meterTypeLookup, type TraceClient } from './clients.js';
+import { awsPeriodEndDeps, type PeriodEndConfig, resetFunctionArnOf } from './period-end.js';
+
+/** Where ingestion reports, wherever it runs: metrics, failures, failed prompt sends. */
+export interface IngestReporting {
+  metrics: IngestMetrics;
+  /** Infrastructure failures that hold a shard back, with their cause. */
+  logFailure: IngestFailureLog;
+  /** A prompt send that failed after a batch; its records wait in the outbox for the sweeper. */
+  onSendFailure: (meterId: string, error: unknown) => void;
+  /** How many prompt sends of a batch failed (0 included), once per batch. */
+  countSendFailures?: (failures: number) => void;
+}
+
+/** What the ingest handler is built from, wherever it runs. */
+export interface IngestParts extends IngestReporting {
+  table: MeteringTable;
+  streams: readonly StreamConfig[];
+  /** The Kinesis name of each configured stream, where CloudFormation named them. */
+  kinesisNames?: Readonly<Record<string, string>>;
+  periodEnd: PeriodEndDeps;
+  now?: () => Date;
+}
+
+/** The ingest handler (a Kinesis event in, batch item failures out) from its parts. */
+export function ingestHandler(parts: IngestParts) {
+  const { client, tableName } = parts.table;
+  return createIngestHandler({
+    store: new DynamoDbIngestStore(client, tableName),
+    corrections: new DynamoDbDataCorrectionStore(client, tableName),
+    meterType: meterTypeLookup(parts.table),
+    now: parts.now ?? (() => new Date()),
+    streams: parts.streams,
+    kinesisNames: parts.kinesisNames,
+    metrics: parts.metrics,
+    logFailure: parts.logFailure,
+    afterBatch: (outcome) => sendPromptly(parts, outcome),
+  });
+}
+
+// Partial pushes go out at once; what fails here stays in the outbox for the sweeper.
+async function sendPromptly(parts: IngestParts, outcome: IngestOutcome): Promise<void> {
+  let failures = 0;
+  await flushAfterIngest(
+    parts.periodEnd,
+    outcome.metersWithOutbox.map((meter) => meter.id),
+    (meterId, error) => {
+      failures++;
+      parts.onSendFailure(meterId, error);
+    },
+  );
+  parts.countSendFailures?.(failures);
+}
+
+/** The ingest Lambda's handler: every AWS client traced, one document client for all stores. */
+export function awsIngestHandler(
+  config: PeriodEndConfig,
+  kinesisNames: Readonly<Record<string, string>>,
+  reporting: IngestReporting & { traceClient: TraceClient },
+) {
+  const resetFunctionArn = resetFunctionArnOf(config);
+  const streams = parseStreamsConfig(config[ENV.streamsConfig]);
+  const table = awsTable(config[ENV.tableName], reporting.traceClient);
+  const periodEnd = awsPeriodEndDeps(config, {
+    traceClient: reporting.traceClient,
+    resetFunctionArn,
+    table,
+  });
+  return ingestHandler({ ...reporting, table, streams, kinesisNames, periodEnd });
+}

@@ -1,0 +1,189 @@
+/**
+ * zod schemas of meter types: the bodies of `POST` and `PATCH /meter-types`, and the settings a
+ * stored meter type must satisfy. Limits and defaults come from DOMAIN.md.
+ */
+import { z } from 'zod';
+import { isValidTimeZone } from './schedule.js';
+import { validateResetSchedule } from './schedule-parser.js';
+import { identifier, isoTimestamp, storableNumber, text } from './schema-primitives.js';
+
+export const aggregationTypes = ['sum', 'increment', 'min', 'max', 'last'] as const;
+
+export const aggregationSchema = z.strictObject({
+  type: z.enum(aggregationTypes, {
+    error: `must be one of ${aggregationTypes.join(', ')}`,
+  }),
+});
+
+const cronField = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(100, { error: 'must be at most 100 characters' });
+
+/** The cron-like reset schedule; the grammar and "can it ever fire" are checked by the domain. */
+export const resetScheduleSchema = z
+  .strictObject({
+    minute: cronField,
+    hour: cronField,
+    day: cronField,
+    month: cronField,
+    weekday: cronField,
+  })
+  .superRefine((schedule, ctx) => {
+    for (const problem of validateResetSchedule(schedule)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: problem.message,
+        path: problem.field ? [problem.field] : [],
+      });
+    }
+  });
+
+export const timezoneSchema = z
+  .string({ error: 'must be a string' })
+  .max(64, { error: 'must be at most 64 characters' })
+  .refine(isValidTimeZone, { error: 'must be an IANA time zone name, e.g. Europe/Stockholm' });
+
+export const thresholdSchema = z.union(
+  [
+    z.strictObject({ name: identifier(80), value: storableNumber }),
+    z.strictObject({
+      name: identifier(80),
+      percent: storableNumber.refine((p) => p > 0 && p <= 1000, {
+        error: 'must be greater than 0 and at most 1000',
+      }),
+    }),
+  ],
+  { error: 'must be { name, value } or { name, percent }' },
+);
+
+export const capacityPolicies = ['notify', 'reject'] as const;
+
+const meterTypeFields = {
+  name: identifier(80),
+  description: text(200).optional(),
+  externalRef: identifier(100).optional(),
+  category: identifier(80).default('DEFAULT'),
+  unit: identifier(40),
+  aggregation: aggregationSchema,
+  resetSchedule: resetScheduleSchema,
+  timezone: timezoneSchema.default('Etc/UTC'),
+  activeFrom: isoTimestamp.optional(),
+  activeTo: isoTimestamp.optional(),
+  capacity: storableNumber.refine((c) => c > 0, { error: 'must be greater than 0' }).optional(),
+  capacityPolicy: z
+    .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
+    .default('notify'),
+  thresholds: z
+    .array(thresholdSchema, { error: 'must be an array' })
+    .max(10, { error: 'must have at most 10 thresholds' })
+    .default([]),
+  gracePeriodSeconds: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(0, { error: 'must be at least 0' })
+    .max(86_400, { error: 'must be at most 86400 (one day)' })
+    .default(0),
+};
+
+type MeterTypeShape = {
+  activeFrom?: string | undefined;
+  activeTo?: string | undefined;
+  capacity?: number | undefined;
+  thresholds: { name: string }[];
+};
+
+/** Rules that span fields: the active window's order, threshold names, percent needs capacity. */
+function checkMeterTypeInvariants(value: MeterTypeShape, ctx: z.RefinementCtx): void {
+  if (
+    value.activeFrom &&
+    value.activeTo &&
+    Date.parse(value.activeFrom) >= Date.parse(value.activeTo)
+  ) {
+    ctx.addIssue({ code: 'custom', path: ['activeTo'], message: 'must be after activeFrom' });
+  }
+  const seen = new Set<string>();
+  value.thresholds.forEach((threshold, index) => {
+    if (seen.has(threshold.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['thresholds', index, 'name'],
+        message: `duplicate threshold name '${threshold.name}'`,
+      });
+    }
+    seen.add(threshold.name);
+    if ('percent' in threshold && value.capacity === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['thresholds', index, 'percent'],
+        message: 'a percent threshold needs the meter type to have a capacity',
+      });
+    }
+  });
+}
+
+/** Body of `POST /meter-types`, with the defaults of DOMAIN.md applied. */
+export const meterTypeCreateSchema = z
+  .strictObject(meterTypeFields)
+  .superRefine(checkMeterTypeInvariants);
+export type MeterTypeCreate = z.infer<typeof meterTypeCreateSchema>;
+
+const IMMUTABLE_METER_TYPE_FIELDS = ['name', 'aggregation'] as const;
+
+/**
+ * Body of `PATCH /meter-types/{id}`: every field but `name` and `aggregation` may change;
+ * `null` clears an optional field. Cross-field rules are checked on the merged result.
+ */
+export const meterTypeUpdateSchema = z
+  .object({
+    description: text(200).nullable().optional(),
+    externalRef: identifier(100).nullable().optional(),
+    category: identifier(80).optional(),
+    unit: identifier(40).optional(),
+    resetSchedule: resetScheduleSchema.optional(),
+    timezone: timezoneSchema.optional(),
+    activeFrom: isoTimestamp.nullable().optional(),
+    activeTo: isoTimestamp.nullable().optional(),
+    capacity: meterTypeFields.capacity.unwrap().nullable().optional(),
+    capacityPolicy: z
+      .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
+      .optional(),
+    thresholds: z
+      .array(thresholdSchema, { error: 'must be an array' })
+      .max(10, { error: 'must have at most 10 thresholds' })
+      .optional(),
+    gracePeriodSeconds: meterTypeFields.gracePeriodSeconds.unwrap().optional(),
+  })
+  .catchall(z.unknown())
+  .superRefine((body, ctx) => {
+    const allowed = new Set(Object.keys(meterTypeUpdateShapeKeys));
+    for (const key of Object.keys(body)) {
+      if ((IMMUTABLE_METER_TYPE_FIELDS as readonly string[]).includes(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be changed after creation' });
+      } else if (!allowed.has(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'unknown field' });
+      }
+    }
+    if (Object.keys(body).length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'must change at least one field' });
+    }
+  });
+export type MeterTypeUpdate = z.infer<typeof meterTypeUpdateSchema>;
+
+const meterTypeUpdateShapeKeys = {
+  description: 1,
+  externalRef: 1,
+  category: 1,
+  unit: 1,
+  resetSchedule: 1,
+  timezone: 1,
+  activeFrom: 1,
+  activeTo: 1,
+  capacity: 1,
+  capacityPolicy: 1,
+  thresholds: 1,
+  gracePeriodSeconds: 1,
+} as const;
+
+/** A meter type's settings as stored after a create or a merged update; checks every invariant. */
+export const meterTypeSettingsSchema = meterTypeCreateSchema;

@@ -1,0 +1,69 @@
+/**
+ * A meter as the API shows it: its definition, what it inherited from its type, and the running
+ * usage of its open period, totalled over the shards.
+ */
+import type { MeterDefinition } from './meter.js';
+import { emptyPeriodUsage, type MeterState, periodTotals } from './meter-usage.js';
+
+/** The running usage of a meter's current period, as the API shows it. */
+export interface MeterUsageView {
+  value: number | null;
+  groups: { fields: Record<string, unknown>; value: number | null; count: number }[];
+  thresholdsReached: string[];
+  meterMetaData: {
+    recordCount: number;
+    firstUsageAt: string | null;
+    lastUsageAt: string | null;
+    lateRecords: number;
+  };
+}
+
+/** A meter as the API returns it: its definition, what it inherited, and its usage. */
+export type MeterView = Omit<MeterDefinition, 'meterType'> &
+  MeterDefinition['meterType'] & { meterTypeName: string } & MeterUsageView;
+
+function isoOrNull(value: number | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
+}
+
+function numberOrNull(value: string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+/** The API's view of a meter: its definition, what it inherited, and its usage so far. */
+export function meterViewOf(state: MeterState): MeterView {
+  const totals = periodTotals(state.meterType.aggregation.type, state.usage ?? emptyPeriodUsage());
+  const groups = Object.keys(totals.agg.groups)
+    .sort()
+    .map((key) => {
+      const group = totals.agg.groups[key];
+      return {
+        fields: group?.values ?? {},
+        value: numberOrNull(group?.value ?? null),
+        count: group?.count ?? 0,
+      };
+    });
+  return {
+    id: state.id,
+    meterKey: state.meterKey,
+    meterTypeId: state.meterTypeId,
+    userId: state.userId,
+    customFields: state.customFields ?? {},
+    deleteOnReset: Boolean(state.deleteOnReset),
+    ...state.meterType,
+    meterTypeName: state.meterType.name,
+    periodStart: state.periodStart,
+    periodEnd: state.periodEnd,
+    value: numberOrNull(totals.agg.value),
+    groups,
+    thresholdsReached: state.usage?.fired ?? [],
+    meterMetaData: {
+      recordCount: totals.agg.count,
+      firstUsageAt: isoOrNull(totals.agg.firstUsageAt),
+      lastUsageAt: isoOrNull(totals.agg.lastUsageAt),
+      lateRecords: totals.late,
+    },
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+  };
+}

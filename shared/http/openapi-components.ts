@@ -1,0 +1,200 @@
+/**
+ * Component schemas of the OpenAPI document: request schemas in zod's input view (defaults
+ * optional), responses in its output view (always present). Shared building blocks are
+ * registered in both and must agree.
+ */
+import { z } from 'zod';
+import {
+  customFieldsSchema,
+  meterCreateSchema,
+  meterUpdateSchema,
+} from '../domain/meter-schemas.js';
+import {
+  aggregationSchema,
+  meterTypeCreateSchema,
+  meterTypeUpdateSchema,
+  resetScheduleSchema,
+  thresholdSchema,
+} from '../domain/meter-type-schemas.js';
+import { usageRecordSchema } from '../domain/stream-schemas.js';
+import {
+  dataCorrectionList,
+  dataCorrectionResponse,
+  errorResponseSchema,
+  meteredRecordSchema,
+  meterList,
+  meterResponse,
+  meterTypeList,
+  meterTypeResponse,
+  streamResponse,
+  summaryResponse,
+} from './openapi-schemas.js';
+
+/** A JSON value, as the document holds it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A JSON object. */
+export type JsonObject = { [key: string]: Json };
+
+type Meta = { id: string; description?: string };
+
+const sharedComponents: [z.ZodType, Meta][] = [
+  [aggregationSchema, { id: 'Aggregation', description: 'cannot change after creation' }],
+  [
+    resetScheduleSchema,
+    {
+      id: 'ResetSchedule',
+      description:
+        "Cron fields, evaluated in the meter type's time zone: `*`, `5`, lists `1,15`, ranges `1-5`, steps `*/15`, `L` (last day of the month) in `day`; weekday 0 or 7 is Sunday. A schedule that can never fire is refused.",
+    },
+  ],
+  [
+    thresholdSchema,
+    {
+      id: 'Threshold',
+      description:
+        "An absolute `value`, or a `percent` (greater than 0, at most 1000) of the meter type's capacity. Names are unique within a meter type.",
+    },
+  ],
+  [
+    customFieldsSchema,
+    {
+      id: 'CustomFields',
+      description:
+        'Free-form JSON the meter carries into its metered records: at most 4096 bytes, nested at most 8 levels.',
+    },
+  ],
+];
+
+const requestComponents: [z.ZodType, Meta][] = [
+  [
+    meterTypeCreateSchema,
+    {
+      id: 'MeterTypeCreate',
+      description:
+        'Body of POST /meter-types. `activeFrom` must be before `activeTo`; a percent threshold needs a `capacity` (greater than 0).',
+    },
+  ],
+  [
+    meterTypeUpdateSchema,
+    {
+      id: 'MeterTypeUpdate',
+      description:
+        'Body of PATCH /meter-types/{id}: at least one field; `name` and `aggregation` cannot change; `null` clears an optional field. The merged result must satisfy the rules of MeterTypeCreate.',
+    },
+  ],
+  [
+    meterCreateSchema,
+    {
+      id: 'MeterCreate',
+      description:
+        'Body of POST /meters: exactly one of `meterTypeId` and `meterTypeExternalRef`. The triple (meterKey, meter type, userId) is unique.',
+    },
+  ],
+  [
+    meterUpdateSchema,
+    {
+      id: 'MeterUpdate',
+      description: 'Body of PATCH /meters/{id}: `deleteOnReset` and/or `customFields`.',
+    },
+  ],
+  [
+    usageRecordSchema,
+    {
+      id: 'UsageRecord',
+      description:
+        'Not an HTTP body: a usage record as producers put it on a Kinesis stream (UTF-8 JSON), with the default field names. Other fields feed guiding rules, group-by and carry fields. Without `timestamp`, the Kinesis arrival time is the usage time; records with an `eventId` are de-duplicated when the stream says so.',
+    },
+  ],
+];
+
+const responseComponents: [z.ZodType, Meta][] = [
+  [meterTypeResponse, { id: 'MeterType' }],
+  [meterTypeList, { id: 'MeterTypeList' }],
+  [meterResponse, { id: 'Meter' }],
+  [meterList, { id: 'MeterList' }],
+  [summaryResponse, { id: 'Summary' }],
+  [dataCorrectionResponse, { id: 'DataCorrection' }],
+  [dataCorrectionList, { id: 'DataCorrectionList' }],
+  [streamResponse, { id: 'Stream' }],
+  [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
+  [errorResponseSchema, { id: 'Error' }],
+  [
+    meteredRecordSchema,
+    {
+      id: 'MeteredRecord',
+      description:
+        'Not an HTTP response: the record sent to SQS or SNS at period end (`final`) or when a threshold is reached (`partial`). `recordId` is stable, so a consumer can drop redeliveries.',
+    },
+  ],
+];
+
+/** A reference to a component schema. */
+export const componentRef = (name: string): JsonObject => ({
+  $ref: `#/components/schemas/${name}`,
+});
+
+/** Tidies what zod emits into what an OpenAPI component needs. */
+function overrideFor(io: 'input' | 'output') {
+  return (ctx: { zodSchema: z.core.$ZodTypes; jsonSchema: z.core.JSONSchema.BaseSchema }) => {
+    const schema = ctx.jsonSchema;
+    // `format` says it; zod's long regexes would only add noise.
+    if (schema.format === 'date-time' || schema.format === 'uuid' || schema.format === 'base64') {
+      delete schema.pattern;
+    }
+    // `integer` says it; zod adds the safe-integer range to every `.int()`.
+    if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
+    if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+    // The update schema takes any key so it can name the immutable ones; its refinement
+    // refuses every key it does not list.
+    if (ctx.zodSchema === meterTypeUpdateSchema) {
+      schema.additionalProperties = false;
+      schema.minProperties = 1;
+    }
+    if (io === 'output') {
+      // A default says what a request may omit; in a response every such field is present.
+      delete schema.default;
+      // Responses may gain fields: a client must ignore what it does not know.
+      const def = ctx.zodSchema._zod.def;
+      if (def.type === 'object' && def.catchall === undefined) {
+        delete schema.additionalProperties;
+      }
+    }
+  };
+}
+
+function generate(
+  io: 'input' | 'output',
+  entries: [z.ZodType, Meta][],
+): Record<string, JsonObject> {
+  const registry = z.registry<Meta>();
+  for (const [schema, meta] of [...sharedComponents, ...entries]) registry.add(schema, meta);
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io,
+    uri: (name) => `#/components/schemas/${name}`,
+    override: overrideFor(io),
+  });
+  const out: Record<string, JsonObject> = {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as JsonObject;
+    out[name] = rest;
+  }
+  return out;
+}
+
+/** The document's component schemas, sorted by name; shared ones must agree in both views. */
+export function buildComponentSchemas(): Record<string, JsonObject> {
+  const requests = generate('input', requestComponents);
+  const responses = generate('output', responseComponents);
+  for (const [, { id: name }] of sharedComponents) {
+    if (JSON.stringify(requests[name]) !== JSON.stringify(responses[name])) {
+      throw new Error(`component ${name} differs between requests and responses`);
+    }
+  }
+  const merged = { ...requests, ...responses };
+  return Object.fromEntries(
+    Object.keys(merged)
+      .sort()
+      .map((name) => [name, merged[name] ?? {}]),
+  );
+}

@@ -1,0 +1,188 @@
+/** The OpenAPI document's word on each operation: summary, body, answers and their meaning. */
+import type { z } from 'zod';
+import { correctionListQuery } from './data-correction-operations.js';
+import { meterListQuery, meterTypeListQuery } from './meter-operations.js';
+import type { OperationId } from './route-specs.js';
+
+/** What the document says of one operation besides its route. */
+export interface OperationDoc {
+  tag: string;
+  summary: string;
+  description?: string;
+  query?: z.ZodObject;
+  /** Component name of the JSON body. */
+  body?: string;
+  /** Component name of the 200/201 body. */
+  returns?: string;
+  created?: boolean;
+  noContent?: boolean;
+  /** Error codes with what they mean for this operation. */
+  errors?: Partial<Record<400 | 404 | 409, string>>;
+  /** 413 and 415: the route reads a JSON body. */
+  readsBody?: boolean;
+  /** 503 with Retry-After: the route reads DynamoDB or the scheduler. */
+  mayBeBusy?: boolean;
+}
+
+/** The document's tags, in the order it lists them. */
+export const TAGS = {
+  meterTypes: 'meter types',
+  meters: 'meters',
+  corrections: 'data corrections',
+  streams: 'streams',
+  service: 'service',
+};
+
+/** One entry per operation of the route table; a missing one does not compile. */
+export const OPERATIONS: Record<OperationId, OperationDoc> = {
+  createMeterType: {
+    tag: TAGS.meterTypes,
+    summary: 'Create a meter type',
+    body: 'MeterTypeCreate',
+    returns: 'MeterType',
+    created: true,
+    errors: {
+      400: 'the body is invalid',
+      409: 'a meter type with this `name` or `externalRef` exists',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  listMeterTypes: {
+    tag: TAGS.meterTypes,
+    summary: 'List meter types in creation order',
+    query: meterTypeListQuery,
+    returns: 'MeterTypeList',
+    errors: { 400: 'a query parameter is invalid' },
+    mayBeBusy: true,
+  },
+  getMeterType: {
+    tag: TAGS.meterTypes,
+    summary: 'Read a meter type',
+    returns: 'MeterType',
+    errors: { 404: 'no such meter type' },
+    mayBeBusy: true,
+  },
+  updateMeterType: {
+    tag: TAGS.meterTypes,
+    summary: 'Change a meter type',
+    description:
+      'Any field but `name` and `aggregation`; `null` clears an optional field. A change to `resetSchedule` or `timezone` reaches existing meters from their next period on.',
+    body: 'MeterTypeUpdate',
+    returns: 'MeterType',
+    errors: {
+      400: 'the body is invalid, or the merged meter type would be',
+      404: 'no such meter type',
+      409: 'the new `externalRef` is taken, or the meter type changed meanwhile',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  deleteMeterType: {
+    tag: TAGS.meterTypes,
+    summary: 'Delete a meter type that has no meters',
+    noContent: true,
+    errors: { 404: 'no such meter type', 409: 'the meter type still has meters' },
+    mayBeBusy: true,
+  },
+  createMeter: {
+    tag: TAGS.meters,
+    summary: "Create a meter: one customer's bucket for one meter type",
+    description:
+      "Its first period starts now and ends at the next firing of its type's reset schedule.",
+    body: 'MeterCreate',
+    returns: 'Meter',
+    created: true,
+    errors: {
+      400: 'the body is invalid',
+      404: 'no meter type has this id or externalRef',
+      409: 'a meter with the same meterKey, meter type and userId exists',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  listMeters: {
+    tag: TAGS.meters,
+    summary: 'List meters in creation order',
+    query: meterListQuery,
+    returns: 'MeterList',
+    errors: { 400: 'a query parameter is invalid' },
+    mayBeBusy: true,
+  },
+  getMeter: {
+    tag: TAGS.meters,
+    summary: 'Read a meter with what it inherited, its current period and usage',
+    returns: 'Meter',
+    errors: { 404: 'no such meter' },
+    mayBeBusy: true,
+  },
+  updateMeter: {
+    tag: TAGS.meters,
+    summary: 'Change `deleteOnReset` and/or `customFields` of a meter',
+    body: 'MeterUpdate',
+    returns: 'Meter',
+    errors: { 400: 'the body is invalid', 404: 'no such meter' },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  deleteMeter: {
+    tag: TAGS.meters,
+    summary: 'Delete a meter',
+    description:
+      'It takes no more usage and leaves the API at once; usage it already counted is sent downstream as a final record.',
+    noContent: true,
+    errors: { 404: 'no such meter' },
+    mayBeBusy: true,
+  },
+  getSummary: {
+    tag: TAGS.service,
+    summary: 'Numbers of meter types, categories and meters',
+    returns: 'Summary',
+    mayBeBusy: true,
+  },
+  getOpenApiDocument: {
+    tag: TAGS.service,
+    summary: 'This document',
+  },
+  listDataCorrections: {
+    tag: TAGS.corrections,
+    summary: 'List records that could not be metered, oldest first',
+    query: correctionListQuery,
+    returns: 'DataCorrectionList',
+    errors: { 400: 'a query parameter is invalid' },
+    mayBeBusy: true,
+  },
+  getDataCorrection: {
+    tag: TAGS.corrections,
+    summary: 'Read a data-correction entry',
+    returns: 'DataCorrection',
+    errors: { 404: 'no such entry' },
+    mayBeBusy: true,
+  },
+  reprocessDataCorrection: {
+    tag: TAGS.corrections,
+    summary: 'Put the record back on its stream, at most once',
+    description:
+      'Re-sends the original bytes with the same partition key, once the cause is fixed (e.g. the missing meter now exists). No body is needed; one that is sent must still be JSON and is ignored.',
+    returns: 'DataCorrection',
+    errors: {
+      400: 'a body was sent and is not valid JSON',
+      404: 'no such entry',
+      409: 'the entry was already re-sent, or is being re-sent',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  deleteDataCorrection: {
+    tag: TAGS.corrections,
+    summary: 'Delete a data-correction entry',
+    noContent: true,
+    errors: { 404: 'no such entry' },
+    mayBeBusy: true,
+  },
+  listStreams: {
+    tag: TAGS.streams,
+    summary: 'The configured streams: their meter keys, fields and guiding rules',
+    returns: 'StreamList',
+  },
+};
