@@ -10,16 +10,19 @@ import type { MeterType } from '../domain/meter.js';
 import { periodEndFireAt } from '../domain/meter.js';
 import type { CarryFields, MeterState } from '../domain/meter-usage.js';
 import { closableAt, closePeriod } from '../domain/meter-usage.js';
-import type { MeteredRecord } from '../domain/metered-record.js';
+import { canonicalMeteredRecord, type MeteredRecord } from '../domain/metered-record.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
 import type { PeriodEndStore } from '../ports/period-end-store.js';
+import type { RecordHistoryWriter } from '../ports/record-history.js';
 import type { MeteredRecordPublisher } from '../ports/record-publisher.js';
 import { forEachLimited } from './concurrency.js';
 
 export interface PeriodEndDeps {
   store: PeriodEndStore;
   publisher: MeteredRecordPublisher;
+  /** Where every record is kept before it is sent (DESIGN.md 2.8). */
+  history: RecordHistoryWriter;
   scheduler: PeriodEndScheduler;
   /** The meter type's current settings: a schedule or time-zone change applies from the next period. */
   meterType: (id: string) => Promise<MeterType | undefined>;
@@ -59,7 +62,8 @@ function sendingOrder(a: MeteredRecord, b: MeteredRecord): number {
  * 2. While its period end plus grace has passed: close the period (due thresholds, then the
  *    final record, into the outbox) and open the next with the type's current schedule, in one
  *    version-conditioned write; on a conflict read again.
- * 3. Send everything in the outbox; remove what was sent.
+ * 3. Keep everything in the outbox in the history (one batch write, idempotent), then send
+ *    it; remove what was sent. A crash after keeping re-keeps the same bytes and sends again.
  * 4. Register the end of the open period with the scheduler (idempotent).
  * 5. A meter deleted through the API, or with deleteOnReset, is removed once all is sent.
  * Throws PublishFailedError when something could not be sent (it stays in the outbox).
@@ -87,10 +91,12 @@ export async function flushMeter(deps: PeriodEndDeps, meterId: string): Promise<
     }
   }
 
-  const records = Object.values(meter.outbox).sort(sendingOrder);
+  // Canonical, so the history and the destination get the same bytes on every retry.
+  const records = Object.values(meter.outbox).map(canonicalMeteredRecord).sort(sendingOrder);
   let sent = 0;
   let failed: { recordId: string; error: string }[] = [];
   if (records.length > 0) {
+    await deps.history.keep(records);
     const result = await deps.publisher.publish(records);
     sent = result.sent.length;
     failed = result.failed;

@@ -3,10 +3,12 @@
  * meters' outboxes in the table, the destination, the schedules.
  */
 import { DynamoDbPeriodEndStore } from '../adapters/dynamodb/period-end-store.js';
+import { DynamoDbRecordHistory } from '../adapters/dynamodb/record-history.js';
 import type { PeriodEndDeps } from '../application/period-end.js';
 import { ENV } from '../config/env-names.js';
 import type { readPeriodEndConfig } from '../config/runtime-config.js';
 import { parseStreamsConfig } from '../config/streams.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../domain/record-history.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
 import type { MeteredRecordPublisher } from '../ports/record-publisher.js';
@@ -27,6 +29,8 @@ export interface PeriodEndParts {
   scheduler: PeriodEndScheduler;
   /** The schedules' flexible window: how long the sweeper leaves an overdue meter to them. */
   sweepDelayMs?: number;
+  /** How long kept records stay after their period end. @default 400 days */
+  historyRetentionDays?: number;
   now?: () => Date;
 }
 
@@ -35,6 +39,11 @@ export function periodEndDeps(parts: PeriodEndParts): PeriodEndDeps {
   return {
     store: new DynamoDbPeriodEndStore(parts.table.client, parts.table.tableName),
     publisher: parts.publisher,
+    history: new DynamoDbRecordHistory(
+      parts.table.client,
+      parts.table.tableName,
+      parts.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS,
+    ),
     scheduler: parts.scheduler,
     meterType: meterTypeLookup(parts.table),
     streams: parts.streams,
@@ -67,6 +76,7 @@ export function awsPeriodEndDeps(
     scheduler: eventBridgeScheduler(config, options.resetFunctionArn, traceClient),
     streams: parseStreamsConfig(config[ENV.streamsConfig]),
     sweepDelayMs: config[ENV.scheduleFlexibleWindowMinutes] * 60_000,
+    historyRetentionDays: config[ENV.historyRetentionDays],
   });
 }
 

@@ -14,4 +14,5 @@ export const ENV = {
   destinationKind: 'DESTINATION_KIND',
   destinationArn: 'DESTINATION_ARN',
   destinationQueueUrl: 'DESTINATION_QUEUE_URL',
+  historyRetentionDays: 'HISTORY_RETENTION_DAYS',
 } as const;

@@ -3,6 +3,7 @@
  * one is missing. The names come from ENV, which the CDK code uses too.
  */
 import { z } from 'zod';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../domain/record-history.js';
 import { ENV } from './env-names.js';
 
 /** Where metered records go: an SQS queue, an SNS topic, or (locally) a JSON-lines file. */
@@ -56,6 +57,14 @@ const flexibleWindowMinutes = z.coerce
   .max(1440)
   .default(0);
 
+/** HISTORY_RETENTION_DAYS: how long metered records are kept after their period end (1 to 3650 days). */
+const historyRetentionDays = z.coerce
+  .number({ error: 'must be a whole number of days' })
+  .int({ error: 'must be a whole number of days' })
+  .min(1)
+  .max(3650)
+  .default(DEFAULT_HISTORY_RETENTION_DAYS);
+
 /** Settings of the API Lambda. */
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env) {
   return readEnvironment(
@@ -105,6 +114,7 @@ export function readPeriodEndConfig(env: NodeJS.ProcessEnv = process.env) {
         [ENV.schedulerRoleArn]: required,
         [ENV.scheduleDeadLetterQueueArn]: z.string().optional(),
         [ENV.scheduleFlexibleWindowMinutes]: flexibleWindowMinutes,
+        [ENV.historyRetentionDays]: historyRetentionDays,
       },
       env,
     ),

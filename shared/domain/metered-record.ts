@@ -169,3 +169,56 @@ function toJsonNumber(value: string | null): number {
 function toIso(epochMillis: number): string {
   return new Date(epochMillis).toISOString();
 }
+
+/** A JSON value with the keys of every object sorted, so equal values print equal bytes. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/**
+ * The record with its fields in the declared order and free-form maps key-sorted. A record read
+ * back from storage (whose maps come in any order) then prints the same JSON as when it was
+ * built, so what is kept in history and what is sent are the same bytes on every retry.
+ */
+export function canonicalMeteredRecord(record: MeteredRecord): MeteredRecord {
+  const meta = record.meterMetaData;
+  return {
+    recordId: record.recordId,
+    recordType: record.recordType,
+    ...(record.threshold !== undefined ? { threshold: record.threshold } : {}),
+    id: record.id,
+    userId: record.userId,
+    meterTypeId: record.meterTypeId,
+    meterTypeName: record.meterTypeName,
+    timezone: record.timezone,
+    meterKey: record.meterKey,
+    value: record.value,
+    unit: record.unit,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    periodStart: record.periodStart,
+    periodEnd: record.periodEnd,
+    groups: record.groups.map((group) => ({
+      fields: sortedKeys(group.fields) as Record<string, FieldValue>,
+      value: group.value,
+      count: group.count,
+    })),
+    carryFirst: sortedKeys(record.carryFirst) as Record<string, FieldValue>,
+    carryLast: sortedKeys(record.carryLast) as Record<string, FieldValue>,
+    deleteOnReset: record.deleteOnReset,
+    customFields: sortedKeys(record.customFields) as Record<string, unknown>,
+    meterMetaData: {
+      recordCount: meta.recordCount,
+      firstUsageAt: meta.firstUsageAt,
+      lastUsageAt: meta.lastUsageAt,
+      lateRecords: meta.lateRecords,
+      aggregation: meta.aggregation,
+    },
+  };
+}

@@ -12,6 +12,7 @@ import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
+import { DynamoDbRecordHistory } from '../../shared/adapters/dynamodb/record-history.js';
 import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
 import { InMemoryIngestMetrics } from '../../shared/adapters/in-memory/ingest-metrics.js';
 import { InMemoryIngestStore } from '../../shared/adapters/in-memory/ingest-store.js';
@@ -264,9 +265,11 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
     metrics: new InMemoryIngestMetrics(),
     logFailure,
   });
+  const history = new DynamoDbRecordHistory(client, tableName, 400);
   const periodEnd: PeriodEndDeps = {
     store: new DynamoDbPeriodEndStore(client, tableName),
     publisher,
+    history,
     scheduler,
     meterType,
     streams,

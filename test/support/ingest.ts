@@ -6,6 +6,7 @@ import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
+import { DynamoDbRecordHistory } from '../../shared/adapters/dynamodb/record-history.js';
 import { InMemoryIngestMetrics } from '../../shared/adapters/in-memory/ingest-metrics.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
 import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
@@ -194,9 +195,11 @@ export async function ingestUnderTest(
   const scheduler = new InMemoryPeriodEndScheduler();
   const publisher = new InMemoryRecordPublisher();
   const periodEndStore = new DynamoDbPeriodEndStore(table.client, table.tableName);
+  const history = new DynamoDbRecordHistory(table.client, table.tableName, 400);
   const periodEnd: PeriodEndDeps = {
     store: wrap(periodEndStore),
     publisher,
+    history: wrap(history),
     scheduler,
     meterType: async (id) => (await meterTypes.get(id))?.meterType,
     streams,
@@ -268,6 +271,7 @@ export async function ingestUnderTest(
     apiDeps,
     scheduler,
     publisher,
+    history,
     periodEnd,
     periodEndStore,
     flush: (meterId: string) => flushMeter(periodEnd, meterId),

@@ -15,7 +15,19 @@ export const TABLE_KEYS = {
   dueIndex: 'gsi2',
   duePartitionKey: 'gsi2pk',
   dueSortKey: 'gsi2sk',
-  /** Epoch seconds after which DynamoDB may delete the item (de-duplication claims). */
+  /** History of metered records by user, newest period end first (the sort key: `periodEnd#recordId`). */
+  historyByUserIndex: 'gsi3',
+  historyByUserPartitionKey: 'gsi3pk',
+  historyByUserSortKey: 'gsi3sk',
+  /** History of metered records by meter id (the meter may be deleted), newest first. */
+  historyByMeterIndex: 'gsi4',
+  historyByMeterPartitionKey: 'gsi4pk',
+  historyByMeterSortKey: 'gsi4sk',
+  /** History of metered records by meter type, newest first. */
+  historyByTypeIndex: 'gsi5',
+  historyByTypePartitionKey: 'gsi5pk',
+  historyByTypeSortKey: 'gsi5sk',
+  /** Epoch seconds after which DynamoDB may delete the item (de-duplication claims, history). */
   timeToLive: 'expiresAt',
 } as const;
 
@@ -42,6 +54,8 @@ export const itemKeys = {
   }),
   meterId: (id: string) => ({ pk: `MID#${id}`, sk: 'MID' }),
   retiredMeter: (id: string) => ({ pk: `RETIRED#${id}`, sk: 'M' }),
+  /** A metered record as it was sent, keyed by its recordId (history). */
+  meteredRecord: (recordId: string) => ({ pk: `REC#${recordId}`, sk: 'REC' }),
 } as const;
 
 /**
@@ -61,6 +75,19 @@ export const LIST_INDEX_ATTRIBUTES = [
 
 /** Attributes the due index carries besides the keys: enough to find the meter. */
 export const DUE_INDEX_ATTRIBUTES = ['id'] as const;
+
+/**
+ * Attributes the history indexes carry besides the keys: the record's JSON (so a page of history
+ * is one Query, with no read behind it) and the attributes the other filters test.
+ */
+export const HISTORY_INDEX_ATTRIBUTES = [
+  'record',
+  'userId',
+  'meterId',
+  'meterKey',
+  'meterTypeId',
+  'recordType',
+] as const;
 
 /** The 16 partitions of the due index (by the first hex digit of a meter id). */
 export const DUE_PARTITIONS = Array.from({ length: 16 }, (_, i) => `DUE#${i.toString(16)}`);
@@ -85,6 +112,12 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       s(TABLE_KEYS.listSortKey),
       s(TABLE_KEYS.duePartitionKey),
       s(TABLE_KEYS.dueSortKey),
+      s(TABLE_KEYS.historyByUserPartitionKey),
+      s(TABLE_KEYS.historyByUserSortKey),
+      s(TABLE_KEYS.historyByMeterPartitionKey),
+      s(TABLE_KEYS.historyByMeterSortKey),
+      s(TABLE_KEYS.historyByTypePartitionKey),
+      s(TABLE_KEYS.historyByTypeSortKey),
     ],
     KeySchema: [
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -107,6 +140,35 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         ],
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DUE_INDEX_ATTRIBUTES] },
       },
+      historyIndex(
+        TABLE_KEYS.historyByUserIndex,
+        TABLE_KEYS.historyByUserPartitionKey,
+        TABLE_KEYS.historyByUserSortKey,
+      ),
+      historyIndex(
+        TABLE_KEYS.historyByMeterIndex,
+        TABLE_KEYS.historyByMeterPartitionKey,
+        TABLE_KEYS.historyByMeterSortKey,
+      ),
+      historyIndex(
+        TABLE_KEYS.historyByTypeIndex,
+        TABLE_KEYS.historyByTypePartitionKey,
+        TABLE_KEYS.historyByTypeSortKey,
+      ),
     ],
+  };
+}
+
+function historyIndex(indexName: string, partitionKey: string, sortKey: string) {
+  return {
+    IndexName: indexName,
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: {
+      ProjectionType: 'INCLUDE' as const,
+      NonKeyAttributes: [...HISTORY_INDEX_ATTRIBUTES],
+    },
   };
 }
