@@ -52,6 +52,7 @@ export const appContextSchema = z
     apiConcurrency: z.coerce.number().int().min(0).optional(),
     resetConcurrency: z.coerce.number().int().min(0).optional(),
     periodEndWindowMinutes: z.coerce.number().int().min(0).max(1440).optional(),
+    historyRetentionDays: z.coerce.number().int().min(1).max(3650).optional(),
     customerManagedKey: flag.default(false),
   })
   .superRefine((context, ctx) => {
@@ -154,6 +155,9 @@ export function stackPropsFromContext(context: AppContext): UsageMeteringStackPr
       ...(context.periodEndWindowMinutes === undefined
         ? {}
         : { periodEndWindow: Duration.minutes(context.periodEndWindowMinutes) }),
+      ...(context.historyRetentionDays === undefined
+        ? {}
+        : { historyRetention: Duration.days(context.historyRetentionDays) }),
     },
   };
 }

@@ -87,6 +87,11 @@ export interface UsageMeteringProps {
    * quota. Duration.minutes(0) fires each at its exact time. @default 15 minutes
    */
   readonly periodEndWindow?: Duration;
+  /**
+   * How long the history keeps every metered record after its period end (`GET
+   * /metered-records`; DynamoDB TTL deletes it within days after). @default Duration.days(400)
+   */
+  readonly historyRetention?: Duration;
 }
 
 /** Reserved concurrency per Lambda; see {@link UsageMeteringProps.concurrency}. */
@@ -142,6 +147,7 @@ export class UsageMetering extends Construct {
       queueRetention: props.retention?.queues,
       flexibleWindow: props.periodEndWindow,
       resetConcurrency: props.concurrency?.reset,
+      historyRetention: props.historyRetention,
       ...common,
     });
     this.ingestion = new Ingestion(this, 'Ingestion', {
@@ -157,6 +163,7 @@ export class UsageMetering extends Construct {
       table: this.table,
       streams: this.streams,
       periodEnd: this.periodEnd,
+      destination: this.destination,
       authorization: props.apiAuthorization,
       throttle: props.apiThrottle,
       reservedConcurrency: props.concurrency?.api,

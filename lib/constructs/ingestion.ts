@@ -25,6 +25,7 @@ import type { UsageStreams } from './usage-streams.js';
 export const INGEST_ITEM_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
@@ -76,6 +77,7 @@ export class Ingestion extends Construct {
         ...props.streams.environment,
         ...props.periodEnd.schedulingEnvironment(),
         ...props.destination.environment,
+        ...props.periodEnd.historyEnvironment,
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

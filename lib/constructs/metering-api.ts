@@ -26,6 +26,7 @@ import { ALL_ROUTE_SPECS, API_BASE_PATH } from '../../shared/http/route-specs.js
 import { MeteringFunction } from './metering-function.js';
 import type { ItemAction, MeteringTable } from './metering-table.js';
 import type { PeriodEnd } from './period-end.js';
+import type { RecordDestination } from './record-destination.js';
 import type { UsageStreams } from './usage-streams.js';
 
 /** Who may call the API. */
@@ -68,6 +69,8 @@ export interface MeteringApiProps {
   readonly table: MeteringTable;
   readonly streams: UsageStreams;
   readonly periodEnd: PeriodEnd;
+  /** Where `POST /metered-records/{recordId}/resend` sends a kept record again. */
+  readonly destination: RecordDestination;
   /** @default AWS IAM */
   readonly authorization?: ApiAuthorization;
   /**
@@ -120,13 +123,15 @@ export class MeteringApi extends Construct {
     super(scope, id);
     this.handler = new MeteringFunction(this, 'Handler', {
       entry: 'api',
-      description: 'Usage-metering HTTP API: meter types, meters, data corrections, streams',
+      description:
+        'Usage-metering HTTP API: meter types, meters, data corrections, streams, metered records',
       timeout: Duration.seconds(15),
       environment: {
         [ENV.tableName]: props.table.tableName,
         [ENV.streamsConfig]: props.streams.configJson,
         ...props.streams.environment,
         ...props.periodEnd.schedulingEnvironment(),
+        ...props.destination.environment,
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -135,12 +140,7 @@ export class MeteringApi extends Construct {
       noDeadLetterQueueReason:
         'Invoked synchronously by API Gateway, which returns its errors to the caller; a dead-letter queue applies to asynchronous invocations only.',
     });
-    props.table.grantItemActions(this.handler, API_ITEM_ACTIONS);
-    // Lists of meter types, meters and corrections read the list index only.
-    props.table.grantQuery(this.handler, { indexes: [TABLE_KEYS.listIndex] });
-    props.periodEnd.grantScheduling(this.handler, { cancel: true });
-    // Re-sending a data correction puts the record back on its stream.
-    props.streams.grantPutRecord(this.handler);
+    this.#grant(props);
 
     this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Usage metering',
@@ -168,6 +168,26 @@ export class MeteringApi extends Construct {
       value: this.url,
       description: 'Base URL of the usage-metering API',
     });
+  }
+
+  // What the API Lambda may do: items, the list and history indexes, schedules, streams, the destination.
+  #grant(props: MeteringApiProps): void {
+    props.table.grantItemActions(this.handler, API_ITEM_ACTIONS);
+    // Lists of meter types, meters and corrections read the list index only.
+    // The history is read through its three indexes (never a Scan).
+    props.table.grantQuery(this.handler, {
+      indexes: [
+        TABLE_KEYS.listIndex,
+        TABLE_KEYS.historyByUserIndex,
+        TABLE_KEYS.historyByMeterIndex,
+        TABLE_KEYS.historyByTypeIndex,
+      ],
+    });
+    // Re-sending a kept metered record publishes it again.
+    props.destination.grantPublish(this.handler);
+    props.periodEnd.grantScheduling(this.handler, { cancel: true });
+    // Re-sending a data correction puts the record back on its stream.
+    props.streams.grantPutRecord(this.handler);
   }
 
   /** One API Gateway route per row of the route table, each with the authorizer it needs. */

@@ -23,6 +23,7 @@ export interface MeteringTableProps {
 export type ItemAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:BatchGetItem'
+  | 'dynamodb:BatchWriteItem'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'

@@ -13,6 +13,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../shared/domain/record-history.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { MeteringFunction } from './metering-function.js';
 import type { ItemAction, MeteringTable } from './metering-table.js';
@@ -26,12 +27,14 @@ const SWEEP_RETRY_REASON =
   'A sweep carries no data: its event only says "look now". A failed sweep is retried by the next one a minute later, and repeated failures raise the sweep-failures and sweeper-errors alarms.';
 
 /**
- * What flushing a meter does in the table (DynamoDbPeriodEndStore, DynamoDbMeterTypeStore):
- * read the id pointer and the meter, replace the meter (Put), clear its outbox (Update), and
- * delete it on reset in a transaction (Delete + Update of the counters).
+ * What flushing a meter does in the table (DynamoDbPeriodEndStore, DynamoDbMeterTypeStore,
+ * DynamoDbRecordHistory): read the id pointer and the meter, replace the meter (Put), keep the
+ * outbox's records in the history (BatchWrite of Puts), clear the outbox (Update), and delete
+ * the meter on reset in a transaction (Delete + Update of the counters).
  */
 export const PERIOD_END_ITEM_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',
+  'dynamodb:BatchWriteItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
@@ -62,6 +65,11 @@ export interface PeriodEndProps {
    * burst cannot take the room of ingestion and the API. 0 reserves none. @default 20
    */
   readonly resetConcurrency?: number;
+  /**
+   * How long the history keeps each metered record after its period end (DynamoDB TTL on
+   * `expiresAt`, which deletes within days after). @default 400 days
+   */
+  readonly historyRetention?: Duration;
 }
 
 /** The longest flexible time window EventBridge Scheduler accepts. */
@@ -76,8 +84,20 @@ function validFlexibleWindow(window: Duration): Duration {
   return window;
 }
 
+function validHistoryRetention(retention: Duration | undefined): Duration {
+  const days = retention?.toDays() ?? DEFAULT_HISTORY_RETENTION_DAYS;
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new Error(
+      `UsageMetering: the history retention must be a whole number of days from 1 to 3650, not ${days}`,
+    );
+  }
+  return Duration.days(days);
+}
+
 /** The schedule group, the scheduler's role, the reset and sweeper Lambdas and their queues. */
 export class PeriodEnd extends Construct {
+  /** HISTORY_RETENTION_DAYS for every Lambda that flushes meters (reset, sweeper, ingest). */
+  readonly historyEnvironment: Readonly<Record<string, string>>;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   /** The role EventBridge Scheduler assumes to invoke the reset Lambda. */
   readonly schedulerRole: iam.Role;
@@ -115,12 +135,16 @@ export class PeriodEnd extends Construct {
       'ResetFailures',
       'reset invocations that failed after Lambda retried them; the sweeper retries too',
     );
+    this.historyEnvironment = {
+      [ENV.historyRetentionDays]: String(validHistoryRetention(props.historyRetention).toDays()),
+    };
     const environment = {
       [ENV.tableName]: props.table.tableName,
       [ENV.streamsConfig]: props.streams.configJson,
       [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
       [ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetters.queue.queueArn,
       [ENV.scheduleFlexibleWindowMinutes]: String(this.flexibleWindow.toMinutes()),
+      ...this.historyEnvironment,
       ...props.destination.environment,
     };
     this.reset = this.#createReset(props, environment);

@@ -7,15 +7,20 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
 import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
+import { DynamoDbRecordHistory } from '../adapters/dynamodb/record-history.js';
 import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
 import { ENV } from '../config/env-names.js';
 import type { readApiConfig } from '../config/runtime-config.js';
+import { readDestination } from '../config/runtime-config.js';
 import { parseStreamsConfig } from '../config/streams.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../domain/record-history.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import { createApiHandler } from '../http/api.js';
 import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
+import type { MeteredRecordPublisher } from '../ports/record-publisher.js';
 import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
 import { awsTable, eventBridgeScheduler, type MeteringTable, type TraceClient } from './clients.js';
+import { publisherFor } from './publisher.js';
 
 /** Where the API logs every 5xx and every failed clean-up, with its cause. */
 export type ApiLog = (message: string, error: unknown) => void;
@@ -27,6 +32,8 @@ export interface ApiParts {
   /** Puts corrected records back on their stream. */
   streamWriter: UsageStreamWriter;
   streams: readonly StreamConfig[];
+  /** Where `POST /metered-records/{recordId}/resend` sends: the flush's destination. */
+  publisher: MeteredRecordPublisher;
   log: ApiLog;
   now?: () => Date;
   newId?: () => string;
@@ -51,6 +58,11 @@ export function apiHandler(parts: ApiParts) {
       log: parts.log,
     },
     streams: parts.streams,
+    // The API only reads the history, so the retention it would write with does not matter.
+    meteredRecords: {
+      history: new DynamoDbRecordHistory(client, tableName, DEFAULT_HISTORY_RETENTION_DAYS),
+      publisher: parts.publisher,
+    },
     log: parts.log,
   });
 }
@@ -70,6 +82,7 @@ export function awsApiHandler(
       streamNames: kinesisNames,
     }),
     streams: parseStreamsConfig(config[ENV.streamsConfig]),
+    publisher: publisherFor(readDestination(), traceClient),
     log: hooks.log,
   });
 }

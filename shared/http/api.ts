@@ -7,11 +7,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { DataCorrectionDeps } from '../application/data-corrections.js';
 import type { MeterTypeDeps } from '../application/meter-types.js';
+import type { MeteredRecordDeps } from '../application/metered-records.js';
 import type { MeterDeps } from '../application/meters.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { SummaryStore } from '../ports/metering-store.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
 import { meterOperations, meterTypeOperations } from './meter-operations.js';
+import { meteredRecordOperations } from './metered-record-operations.js';
 import openApiDocument from './openapi.json' with { type: 'json' };
 import { errorResponse, jsonResponse, type RouteResult } from './responses.js';
 import type { Operations } from './route-helpers.js';
@@ -24,6 +26,8 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   summary: SummaryStore;
   /** What the data-correction operations need (`/corrections`). */
   dataCorrections: DataCorrectionDeps;
+  /** What the history operations need (`/metered-records`). */
+  meteredRecords: MeteredRecordDeps;
   /** The configured streams `GET /streams` shows. */
   streams: readonly StreamConfig[];
   /** Where every 5xx is logged with its cause; console.error if absent. */
@@ -40,6 +44,7 @@ export function bindOperations(deps: ApiDeps): Operations {
     getOpenApiDocument: async () => jsonResponse(200, openApiDocument),
     ...dataCorrectionOperations(deps.dataCorrections),
     ...streamOperations(deps.streams),
+    ...meteredRecordOperations(deps.meteredRecords),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   dataCorrectionList,
   dataCorrectionResponse,
   errorResponseSchema,
+  meteredRecordList,
   meteredRecordSchema,
   meterList,
   meterResponse,
@@ -123,9 +124,10 @@ const responseComponents: [z.ZodType, Meta][] = [
     {
       id: 'MeteredRecord',
       description:
-        'Not an HTTP response: the record sent to SQS or SNS at period end (`final`) or when a threshold is reached (`partial`). `recordId` is stable, so a consumer can drop redeliveries.',
+        'The record sent to SQS or SNS at period end (`final`) or when a threshold is reached (`partial`). `recordId` is stable, so a consumer can drop redeliveries. The history (`/metered-records`) answers each record with exactly the JSON that was sent.',
     },
   ],
+  [meteredRecordList, { id: 'MeteredRecordList' }],
 ];
 
 /** A reference to a component schema. */

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { correctionListQuery } from './data-correction-operations.js';
 import { meterListQuery, meterTypeListQuery } from './meter-operations.js';
+import { meteredRecordListQuery, meterRecordListQuery } from './metered-record-operations.js';
 import type { OperationId } from './route-specs.js';
 
 /** What the document says of one operation besides its route. */
@@ -22,6 +23,8 @@ export interface OperationDoc {
   readsBody?: boolean;
   /** 503 with Retry-After: the route reads DynamoDB or the scheduler. */
   mayBeBusy?: boolean;
+  /** The 200 answer may also be CSV or NDJSON (by `accept`), its next token in a header. */
+  exports?: boolean;
 }
 
 /** The document's tags, in the order it lists them. */
@@ -30,6 +33,7 @@ export const TAGS = {
   meters: 'meters',
   corrections: 'data corrections',
   streams: 'streams',
+  history: 'metered records',
   service: 'service',
 };
 
@@ -184,5 +188,45 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     tag: TAGS.streams,
     summary: 'The configured streams: their meter keys, fields and guiding rules',
     returns: 'StreamList',
+  },
+  listMeteredRecords: {
+    tag: TAGS.history,
+    summary: 'List the metered records that were sent, newest period end first',
+    description:
+      'Give `userId`, `meterId` or `meterTypeId` (each is an index); `meterKey`, `recordType` and `from`/`to` (on `periodEnd`, both inclusive) narrow it. Each record is the JSON that was sent. With `accept: text/csv` or `accept: application/x-ndjson` the page comes as CSV (columns in docs/history.md, nested fields as JSON cells) or one record per line, and the next page token in the `x-next-token` header. A page holds at most `limit` records and about 4 MiB.',
+    query: meteredRecordListQuery,
+    returns: 'MeteredRecordList',
+    errors: {
+      400: 'a query parameter is invalid, or none of userId, meterId, meterTypeId is given',
+    },
+    mayBeBusy: true,
+    exports: true,
+  },
+  getMeteredRecord: {
+    tag: TAGS.history,
+    summary: 'Read a metered record as it was sent',
+    returns: 'MeteredRecord',
+    errors: { 404: 'no record with this recordId was sent (or its retention ended)' },
+    mayBeBusy: true,
+  },
+  resendMeteredRecord: {
+    tag: TAGS.history,
+    summary: 'Send a metered record again to the destination, with the same recordId',
+    description:
+      'For a consumer that lost it: the same JSON, the same recordId (the de-duplication id on FIFO destinations). No body is needed; one that is sent must still be JSON and is ignored.',
+    returns: 'MeteredRecord',
+    errors: { 400: 'a body was sent and is not valid JSON', 404: 'no such record' },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  listMeterRecords: {
+    tag: TAGS.history,
+    summary: "A meter's metered records, newest first, also after the meter was deleted",
+    description: 'As `GET /metered-records?meterId=…`, with the same formats.',
+    query: meterRecordListQuery,
+    returns: 'MeteredRecordList',
+    errors: { 400: 'a query parameter is invalid', 404: 'the id is not a meter id' },
+    mayBeBusy: true,
+    exports: true,
   },
 };

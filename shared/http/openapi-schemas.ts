@@ -167,6 +167,11 @@ export const dataCorrectionList = z.object({
   nextToken,
 });
 
+export const meteredRecordList = z.object({
+  meteredRecords: z.array(meteredRecordSchema),
+  nextToken,
+});
+
 /** Fails to compile when a response schema and the type the handler returns drift apart. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Proven<T extends true> = T;

@@ -19,7 +19,7 @@ import { ALL_ROUTE_SPECS, API_BASE_PATH, type RouteSpec } from './route-specs.js
 export const LOCAL_SERVER_URL = `http://127.0.0.1:3000${API_BASE_PATH}`;
 
 const QUERY_NOTES: Record<string, string> = {
-  limit: 'page size, 1–100',
+  limit: 'page size',
   nextToken: 'the `nextToken` of the previous page',
 };
 
@@ -55,6 +55,27 @@ const securityOf = (route: RouteSpec): Json[] => [
   ...scopesFor(route.access).map((scope) => ({ jwt: [scope] })),
 ];
 
+/** The CSV and NDJSON forms of a page of metered records, and the header with the next token. */
+function exportAnswers(): JsonObject {
+  return {
+    headers: {
+      'x-next-token': {
+        description: 'CSV and NDJSON only: the next page token; absent on the last page',
+        schema: { type: 'string' },
+      },
+    },
+    content: {
+      ...jsonContent(componentRef('MeteredRecordList')),
+      'text/csv': {
+        schema: { type: 'string', description: 'a header row, then one row per record' },
+      },
+      'application/x-ndjson': {
+        schema: { type: 'string', description: 'one MeteredRecord JSON per line' },
+      },
+    },
+  };
+}
+
 /** The success and error answers of an operation. */
 function responsesOf(doc: OperationDoc): JsonObject {
   const responses: JsonObject = {};
@@ -71,6 +92,7 @@ function responsesOf(doc: OperationDoc): JsonObject {
       description: 'OK',
       content: jsonContent(doc.returns ? componentRef(doc.returns) : { type: 'object' }),
     };
+    if (doc.exports) Object.assign(responses['200'] as JsonObject, exportAnswers());
   }
   const errors: Record<string, string> = { ...doc.errors };
   if (doc.readsBody) {

@@ -9,6 +9,8 @@ export interface ApiRequest {
   params: Record<string, string>;
   query: Record<string, string | undefined>;
   body: unknown;
+  /** The `accept` header, for the routes that can answer in more than one format. */
+  accept?: string;
 }
 
 /** Serves one route, its dependencies bound beforehand. */

@@ -53,6 +53,21 @@ const ROUTES = [
     operation: 'deleteDataCorrection',
   },
   { method: 'GET', path: '/streams', access: 'read', operation: 'listStreams' },
+  { method: 'GET', path: '/metered-records', access: 'read', operation: 'listMeteredRecords' },
+  {
+    method: 'GET',
+    path: '/metered-records/{recordId}',
+    access: 'read',
+    operation: 'getMeteredRecord',
+  },
+  // Admin: a consumer that is not idempotent on recordId would bill again.
+  {
+    method: 'POST',
+    path: '/metered-records/{recordId}/resend',
+    access: 'admin',
+    operation: 'resendMeteredRecord',
+  },
+  { method: 'GET', path: '/meters/{id}/records', access: 'read', operation: 'listMeterRecords' },
 ] as const satisfies readonly RouteSpec[];
 
 /** The name of an operation of the API, e.g. `getMeter`. */

@@ -47,7 +47,11 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
     const query = Object.fromEntries(
       Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined),
     );
-    return { route: match.route, request: { params: match.params, query, body } };
+    const accept = headerOf(event, 'accept');
+    return {
+      route: match.route,
+      request: { params: match.params, query, body, ...(accept ? { accept } : {}) },
+    };
   };
 }
 

@@ -85,6 +85,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         scheduler,
         streamWriter: new KinesisUsageStreamWriter({ client: kinesisClient }),
         streams,
+        // A re-sent record is appended to the same JSON-lines file as the flush's.
+        publisher: periodEnd.publisher,
         log: startup.logError,
       }),
       port: options.port,

@@ -89,6 +89,26 @@ describe('limits', () => {
     );
   });
 
+  it('keeps metered records 400 days by default, as long as asked, on every flushing Lambda', () => {
+    const retentionOf = (stack: UsageMeteringStack) =>
+      [
+        stack.metering.periodEnd.reset,
+        stack.metering.periodEnd.sweeper,
+        stack.metering.ingestion.ingest,
+      ].map(
+        (fn) =>
+          resources(stack, 'AWS::Lambda::Function').find(
+            (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === fn.entry,
+          )?.Properties.Environment.Variables[ENV.historyRetentionDays],
+      );
+    expect(retentionOf(build({}).stack)).toEqual(['400', '400', '400']);
+    const asked = build({ metering: { historyRetention: Duration.days(730) } }).stack;
+    expect(retentionOf(asked)).toEqual(['730', '730', '730']);
+    expect(() => build({ metering: { historyRetention: Duration.days(0) } })).toThrow(
+      /history retention/,
+    );
+  });
+
   it('reserves no concurrency where 0 is asked for', () => {
     const { stack } = build({ metering: { concurrency: { ingest: 0, api: 0, reset: 0 } } });
     const reserved = resources(stack, 'AWS::Lambda::Function').map(
@@ -210,6 +230,17 @@ describe('app context', () => {
     );
   });
 
+  it('reads the history retention in days', () => {
+    const props = stackPropsFromContext(readAppContext(context({ historyRetentionDays: '90' })));
+    expect(props.metering?.historyRetention?.toDays()).toBe(90);
+    expect(stackPropsFromContext(readAppContext(context({}))).metering?.historyRetention).toBe(
+      undefined,
+    );
+    expect(() => readAppContext(context({ historyRetentionDays: '0' }))).toThrow(
+      /-c historyRetentionDays/,
+    );
+  });
+
   it('refuses unknown keys and malformed e-mail addresses, and leaves the CDK its own', () => {
     expect(() => readAppContext(context({ alarmEmails: 'ops@example.com' }))).toThrow(
       /-c alarmEmails: unknown/,
@@ -259,9 +290,10 @@ describe('routes', () => {
     );
   });
 
-  it('gives each route the level its method implies, and admin to re-sending corrections', () => {
+  it('gives each route the level its method implies, and admin to re-sending corrections and metered records', () => {
     const declared: Record<string, AccessLevel> = {
       'POST /corrections/{id}/reprocess': 'admin',
+      'POST /metered-records/{recordId}/resend': 'admin',
     };
     const implied = { GET: 'read', POST: 'write', PATCH: 'write', DELETE: 'admin' } as const;
     for (const route of ALL_ROUTE_SPECS) {
@@ -299,6 +331,18 @@ describe('runtime settings', () => {
     expect(() => readStreamNames({ [ENV.streamNames]: '{"usage-events":5}' })).toThrow(
       /STREAM_NAMES must map/,
     );
+  });
+
+  it('reads the history retention in whole days, 400 when absent, and refuses others', () => {
+    expect(readPeriodEndConfig(base)[ENV.historyRetentionDays]).toBe(400);
+    expect(
+      readPeriodEndConfig({ ...base, [ENV.historyRetentionDays]: '30' })[ENV.historyRetentionDays],
+    ).toBe(30);
+    for (const bad of ['0', '3651', '1.5', 'forever']) {
+      expect(() => readPeriodEndConfig({ ...base, [ENV.historyRetentionDays]: bad })).toThrow(
+        /HISTORY_RETENTION_DAYS/,
+      );
+    }
   });
 
   it('reads the flexible window in whole minutes, 0 when absent, and refuses others', () => {

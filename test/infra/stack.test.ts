@@ -100,6 +100,21 @@ describe('resources', () => {
       AttributeName: TABLE_KEYS.timeToLive,
       Enabled: true,
     });
+    // The history's indexes carry the record's JSON and the filter attributes, nothing else.
+    const history = p.GlobalSecondaryIndexes.filter((index: { IndexName: string }) =>
+      [
+        TABLE_KEYS.historyByUserIndex,
+        TABLE_KEYS.historyByMeterIndex,
+        TABLE_KEYS.historyByTypeIndex,
+      ].includes(index.IndexName as never),
+    );
+    expect(history).toHaveLength(3);
+    for (const index of history) {
+      expect(index.Projection).toEqual({
+        ProjectionType: 'INCLUDE',
+        NonKeyAttributes: ['record', 'userId', 'meterId', 'meterKey', 'meterTypeId', 'recordType'],
+      });
+    }
     expect(p.DeletionProtectionEnabled).toBe(true);
     expect(table.DeletionPolicy).toBe('Retain');
   });
@@ -270,12 +285,14 @@ describe('IAM', () => {
         'kinesis:PutRecord',
         'scheduler:CreateSchedule',
         'scheduler:DeleteSchedule',
+        'sqs:SendMessage',
       ].sort(),
     );
     expect(sorted('ingest')).toEqual(
       [
         ...COMMON,
         'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
         ...FLUSH,
         'dynamodb:Query',
         'iam:PassRole',
@@ -285,11 +302,19 @@ describe('IAM', () => {
       ].sort(),
     );
     expect(sorted('reset')).toEqual(
-      [...COMMON, ...FLUSH, 'iam:PassRole', 'scheduler:CreateSchedule', 'sqs:SendMessage'].sort(),
+      [
+        ...COMMON,
+        'dynamodb:BatchWriteItem',
+        ...FLUSH,
+        'iam:PassRole',
+        'scheduler:CreateSchedule',
+        'sqs:SendMessage',
+      ].sort(),
     );
     expect(sorted('sweeper')).toEqual(
       [
         ...COMMON,
+        'dynamodb:BatchWriteItem',
         ...FLUSH,
         'dynamodb:Query',
         'iam:PassRole',
@@ -306,17 +331,27 @@ describe('IAM', () => {
         expect(resources).toEqual([tableArn()]);
       }
     }
-    expect(grantsOf('api').get('dynamodb:Query')).toEqual([indexArn(TABLE_KEYS.listIndex)]);
+    // The history is read through its indexes only: no function may Scan.
+    expect(grantsOf('api').get('dynamodb:Query')).toEqual([
+      indexArn(TABLE_KEYS.listIndex),
+      indexArn(TABLE_KEYS.historyByUserIndex),
+      indexArn(TABLE_KEYS.historyByMeterIndex),
+      indexArn(TABLE_KEYS.historyByTypeIndex),
+    ]);
+    for (const entry of ['api', 'ingest', 'reset', 'sweeper']) {
+      expect(grantsOf(entry).has('dynamodb:Scan'), entry).toBe(false);
+    }
     expect(grantsOf('ingest').get('dynamodb:Query')).toEqual([tableArn()]);
     expect(grantsOf('sweeper').get('dynamodb:Query')).toEqual([indexArn(TABLE_KEYS.dueIndex)]);
   });
 
-  it('lets only the publishing functions send records, to the destination only', () => {
+  it('lets only the publishing functions (and the API, re-sending) send records, to the destination only', () => {
     const destination = queueArn(metering().destination.queue);
     for (const entry of ['ingest', 'reset', 'sweeper']) {
       expect(grantsOf(entry).get('sqs:SendMessage')).toContainEqual(destination);
     }
-    expect(grantsOf('api').has('sqs:SendMessage')).toBe(false);
+    // The API re-sends kept metered records, to the destination only.
+    expect(grantsOf('api').get('sqs:SendMessage')).toEqual([destination]);
     expect(grantsOf('api').has('sns:Publish')).toBe(false);
     // Besides the destination: the reset's own dead letters; ingest sends nothing else.
     expect(grantsOf('ingest').get('sqs:SendMessage')).toEqual([destination]);

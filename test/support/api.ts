@@ -9,6 +9,8 @@ import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.j
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
+import { InMemoryRecordHistory } from '../../shared/adapters/in-memory/record-history.js';
+import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
 import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
 import { type ApiDeps, createApiHandler } from '../../shared/http/api.js';
 import { API_BASE_PATH } from '../../shared/http/route-specs.js';
@@ -18,6 +20,8 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
   body: any;
+  /** The body as sent. */
+  raw: string;
 }
 
 /** A client for the API handler running against a fresh DynamoDB Local table. */
@@ -42,6 +46,10 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       log,
     },
     streams: [],
+    meteredRecords: {
+      history: new InMemoryRecordHistory(),
+      publisher: new InMemoryRecordPublisher(),
+    },
     log,
     ...overrides,
   };
@@ -51,7 +59,12 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
     method: string,
     path: string,
     body?: unknown,
-    options: { contentType?: string; rawBody?: string; query?: Record<string, string> } = {},
+    options: {
+      contentType?: string;
+      rawBody?: string;
+      query?: Record<string, string>;
+      accept?: string;
+    } = {},
   ): Promise<ApiResponse> {
     const rawBody = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
     const event = {
@@ -59,8 +72,12 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       routeKey: '$default',
       rawPath: `${API_BASE_PATH}${path}`,
       rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-      headers:
-        rawBody === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' },
+      headers: {
+        ...(rawBody === undefined
+          ? {}
+          : { 'content-type': options.contentType ?? 'application/json' }),
+        ...(options.accept ? { accept: options.accept } : {}),
+      },
       queryStringParameters: options.query,
       requestContext: {
         http: { method, path: `${API_BASE_PATH}${path}` },
@@ -70,10 +87,13 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEventV2;
     const result = (await handler(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
+    const headers = (result.headers ?? {}) as Record<string, string>;
+    const json = (headers['content-type'] ?? 'application/json').startsWith('application/json');
     return {
       status: result.statusCode ?? 200,
-      headers: (result.headers ?? {}) as Record<string, string>,
-      body: result.body ? JSON.parse(result.body) : undefined,
+      headers,
+      body: result.body && json ? JSON.parse(result.body) : result.body,
+      raw: result.body ?? '',
     };
   }
 

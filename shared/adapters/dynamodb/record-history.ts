@@ -25,6 +25,12 @@ type Item = Record<string, NativeAttributeValue>;
 
 const MAX_ITEMS_PER_BATCH = 25;
 const MAX_ATTEMPTS = 9;
+/**
+ * The most record JSON one page carries, so a page (in any format, CSV adds little) stays under
+ * Lambda's 6 MB response and API Gateway's 10 MB payload; a page cut short ends at its last
+ * record and its token continues right after it.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** The index a filter is served by, and the partition it queries. */
 interface IndexChoice {
@@ -162,6 +168,28 @@ function decodeHistoryToken(token: string, index: IndexChoice): Item {
   return key as Item;
 }
 
+/** The leading items whose record JSON fits MAX_PAGE_BYTES (at least one). */
+function withinPageBytes(items: readonly Item[]): Item[] {
+  let bytes = 0;
+  const kept: Item[] = [];
+  for (const item of items) {
+    bytes += Buffer.byteLength(String(item.record));
+    if (bytes > MAX_PAGE_BYTES && kept.length > 0) break;
+    kept.push(item);
+  }
+  return kept;
+}
+
+/** The index key of an item, as DynamoDB's LastEvaluatedKey would give it. */
+function indexKeyOf(item: Item, index: IndexChoice): Item {
+  return {
+    [TABLE_KEYS.partitionKey]: item[TABLE_KEYS.partitionKey],
+    [TABLE_KEYS.sortKey]: item[TABLE_KEYS.sortKey],
+    [index.partitionKey]: item[index.partitionKey],
+    [index.sortKey]: item[index.sortKey],
+  };
+}
+
 /** DynamoDB adapter of the record history. */
 export class DynamoDbRecordHistory implements RecordHistory {
   constructor(
@@ -233,7 +261,9 @@ export class DynamoDbRecordHistory implements RecordHistory {
       items.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (startKey && items.length < limit);
-    const page = items.map(keptOf);
+    const kept = withinPageBytes(items);
+    if (kept.length < items.length) startKey = indexKeyOf(kept[kept.length - 1] as Item, index);
+    const page = kept.map(keptOf);
     return startKey ? { items: page, nextToken: encodeToken(startKey) } : { items: page };
   }
 }
