@@ -18,6 +18,7 @@ import Big from 'big.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMeter } from '../../shared/application/meters.js';
 import type { MeteredRecord } from '../../shared/domain/metered-record.js';
+import type { KeptRecord } from '../../shared/domain/record-history.js';
 import type { DataCorrection } from '../../shared/ports/data-correction-store.js';
 import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
 
@@ -314,9 +315,42 @@ async function runSeed(seed: number): Promise<void> {
       }
     }
   }
+  await checkHistory(t, seed, meters);
   totals.seeds++;
   totals.records += sent.length;
   totals.faults += chaos.faults;
+}
+
+/**
+ * History (DESIGN.md 2.8): every record sent is kept exactly once per recordId, with the bytes
+ * that were sent (every copy of a re-sent record too), so each closed period has one kept final.
+ */
+async function checkHistory(
+  t: Awaited<ReturnType<typeof ingestUnderTest>>,
+  seed: number,
+  meters: readonly { id: string }[],
+): Promise<void> {
+  for (const meter of meters) {
+    const kept: KeptRecord[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await t.history.list({ meterId: meter.id }, 1000, nextToken);
+      kept.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const ids = kept.map((k) => k.record.recordId);
+    expect(new Set(ids).size, `seed ${seed}: one kept copy per recordId`).toBe(ids.length);
+    const sent = t.publisher.records.filter((r) => r.id === meter.id);
+    expect([...ids].sort(), `seed ${seed}: kept = sent for meter ${meter.id}`).toEqual(
+      [...new Set(sent.map((r) => r.recordId))].sort(),
+    );
+    const json = new Map(kept.map((k) => [k.record.recordId, k.json]));
+    for (const record of sent) {
+      expect(JSON.stringify(record), `seed ${seed}: kept bytes = sent bytes`).toBe(
+        json.get(record.recordId),
+      );
+    }
+  }
 }
 
 /** Delivers a batch as the Lambda event source mapping would: resume, bisect, retry. */

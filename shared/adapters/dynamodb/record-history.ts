@@ -114,7 +114,8 @@ export function indexFor(filter: RecordHistoryFilter): IndexChoice {
 
 /** The key condition and the filter expression of a history Query. */
 function queryExpressions(filter: RecordHistoryFilter, index: IndexChoice) {
-  const names: Record<string, string> = { '#pk': index.partitionKey, '#sk': index.sortKey };
+  const names: Record<string, string> = { '#pk': index.partitionKey };
+  if (filter.from !== undefined || filter.to !== undefined) names['#sk'] = index.sortKey;
   const values: Record<string, unknown> = { ':pk': index.partition };
   let keyCondition = '#pk = :pk';
   // The sort key is `periodEnd#recordId`; '#~' sorts after every `#<recordId>` of a periodEnd.
