@@ -4,6 +4,7 @@
  * month-end model's arithmetic.
  */
 import { describe, expect, inject, it } from 'vitest';
+import { measureHistoryRead } from './history-bench.js';
 import { measureThroughput, measureWrites } from './ingest-bench.js';
 import { monthEndRows } from './month-end.js';
 
@@ -26,6 +27,11 @@ describe('bench (smoke)', () => {
     expect(plain?.ours.writes).toBe(10);
     expect(dedup?.ours.writes).toBe(10 + 20);
     expect([plain?.naive.writes, dedup?.naive.writes]).toEqual([20, 40]);
+  });
+
+  it("reads one user's 12 months over 10 meters back in one Query page", async () => {
+    const read = await measureHistoryRead(inject('dynamoDbEndpoint'));
+    expect([read.records, read.queries, read.pages]).toEqual([120, 1, 1]);
   });
 
   it('models the month end at 1,000 invocations per second', () => {

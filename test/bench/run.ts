@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
 import { bundleRows, measureBundles } from './bundle-bench.js';
 import { type FlushResult, flushRows, measureFlushes } from './flush-bench.js';
+import { historyRows, measureHistoryRead } from './history-bench.js';
 import {
   hotMeterRows,
   measureHotMeter,
@@ -108,6 +109,8 @@ async function main() {
         progress('4. flushes per second');
         flushes = await measureFlushes(endpoint, sizes.flush);
         rows.push(...flushRows(flushes));
+        progress('4. history: writes per flush, a year of one user read back');
+        rows.push(...historyRows(flushes, await measureHistoryRead(endpoint)));
       }
     } finally {
       await stopDynamo();

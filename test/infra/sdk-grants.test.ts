@@ -484,6 +484,18 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   expect(sweep.due).toBeGreaterThanOrEqual(2);
   expect(sweep.flushed).toBe(sweep.due);
 
+  // --- History: what the reset and the sweeper kept, read through its indexes and re-sent. ----
+  const kept = await api('GET', '/metered-records', {
+    query: { userId: `carol-${tag}`, recordType: 'final' },
+    status: 200,
+  });
+  const recordId = kept.body?.meteredRecords?.[0]?.recordId as string | undefined;
+  if (!recordId) throw new Error(`no kept record of carol: ${JSON.stringify(kept.body)}`);
+  await api('GET', '/metered-records', { query: { meterTypeId: type.id }, status: 200 });
+  await api('GET', '/metered-records/{recordId}', { params: { recordId }, status: 200 });
+  await api('POST', '/metered-records/{recordId}/resend', { params: { recordId }, status: 200 });
+  await api('GET', '/meters/{id}/records', { params: { id: dave.id }, status: 200 });
+
   return { routesDriven };
 }
 
@@ -569,17 +581,31 @@ function expectedOperations(destination: 'sqs' | 'sns'): Record<MeteringEntryPoi
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
       'kinesis:PutRecord',
+      publish,
     ],
     ingest: [
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
       'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       publish,
       'scheduler:CreateSchedule',
     ],
-    reset: ['dynamodb:GetItem', 'dynamodb:TransactWriteItems', publish, 'scheduler:CreateSchedule'],
-    sweeper: ['dynamodb:Query', 'dynamodb:GetItem', publish, 'scheduler:CreateSchedule'],
+    reset: [
+      'dynamodb:GetItem',
+      'dynamodb:TransactWriteItems',
+      'dynamodb:BatchWriteItem',
+      publish,
+      'scheduler:CreateSchedule',
+    ],
+    sweeper: [
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:BatchWriteItem',
+      publish,
+      'scheduler:CreateSchedule',
+    ],
   };
 }
 
@@ -655,6 +681,8 @@ describe.each(VARIANTS)('with an $destination destination', ({ variant, destinat
     expect(kinds('ingest')).toEqual(['final', 'partial']);
     expect(kinds('reset')).toEqual(['final']);
     expect(kinds('sweeper')).toEqual(['final']);
+    // The API re-sends one kept final record.
+    expect(kinds('api')).toEqual(['final']);
   });
 
   it.each(ENTRIES)('%s: every SDK call is allowed by its role', (entry) => {
