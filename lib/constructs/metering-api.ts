@@ -174,8 +174,9 @@ export class MeteringApi extends Construct {
   #grant(props: MeteringApiProps): void {
     props.table.grantItemActions(this.handler, API_ITEM_ACTIONS);
     // Lists of meter types, meters and corrections read the list index only.
-    // The history is read through its three indexes (never a Scan).
+    // The history is read through its three indexes, a user's meters by key (never a Scan).
     props.table.grantQuery(this.handler, {
+      table: true,
       indexes: [
         TABLE_KEYS.listIndex,
         TABLE_KEYS.historyByUserIndex,

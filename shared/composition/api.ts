@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
+import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
 import { DynamoDbRecordHistory } from '../adapters/dynamodb/record-history.js';
@@ -62,6 +63,8 @@ export function apiHandler(parts: ApiParts) {
     meteredRecords: {
       history: new DynamoDbRecordHistory(client, tableName, DEFAULT_HISTORY_RETENTION_DAYS),
       publisher: parts.publisher,
+      meters: new DynamoDbIngestStore(client, tableName),
+      streams: parts.streams,
     },
     log: parts.log,
   });

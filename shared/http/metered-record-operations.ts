@@ -8,13 +8,14 @@ import {
   listMeteredRecords,
   type MeteredRecordDeps,
   resendMeteredRecord,
+  userUsage,
 } from '../application/metered-records.js';
 import { ValidationError } from '../domain/errors.js';
 import { historyCsv, type KeptRecord } from '../domain/record-history.js';
 import { identifier, isoTimestamp } from '../domain/schema-primitives.js';
 import { parseOrThrow } from '../domain/validation.js';
-import type { RouteResult } from './responses.js';
-import { idParam, type Operations } from './route-helpers.js';
+import { jsonResponse, type RouteResult } from './responses.js';
+import { idParam, type Operations, param } from './route-helpers.js';
 
 /** The header that carries the next page's token in CSV and NDJSON answers. */
 export const NEXT_TOKEN_HEADER = 'x-next-token';
@@ -62,6 +63,8 @@ export const meterRecordListQuery = z
     path: ['to'],
     error: 'must not be before from',
   });
+
+const userPath = z.strictObject({ userId: identifier(256) });
 
 type Format = 'json' | 'csv' | 'ndjson';
 
@@ -128,6 +131,10 @@ export function meteredRecordOperations(deps: MeteredRecordDeps) {
       return pageResponse(page, formatOf(req.accept));
     },
     getMeteredRecord: async (req) => recordResponse(await getMeteredRecord(deps, recordId(req))),
+    getUserUsage: async (req) => {
+      const { userId } = parseOrThrow(userPath, { userId: param(req, 'userId') });
+      return jsonResponse(200, await userUsage(deps, userId));
+    },
     // No body is needed; one that is sent is ignored (the router still refuses one that is not JSON).
     resendMeteredRecord: async (req) =>
       recordResponse(await resendMeteredRecord(deps, recordId(req))),

@@ -29,6 +29,7 @@ import {
   meterTypeResponse,
   streamResponse,
   summaryResponse,
+  userUsageResponse,
 } from './openapi-schemas.js';
 
 /** A JSON value, as the document holds it. */
@@ -128,6 +129,7 @@ const responseComponents: [z.ZodType, Meta][] = [
     },
   ],
   [meteredRecordList, { id: 'MeteredRecordList' }],
+  [userUsageResponse, { id: 'UserUsage' }],
 ];
 
 /** A reference to a component schema. */

@@ -229,4 +229,13 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     mayBeBusy: true,
     exports: true,
   },
+  getUserUsage: {
+    tag: TAGS.history,
+    summary: "A user's usage: every live meter with its open period and its last final record",
+    description:
+      "Each meter as `GET /meters/{id}` shows it (current period, value, groups, thresholds reached), plus `lastFinalRecord` (`null` before its first period closed). Meters are looked up under the configured streams' meter keys.",
+    returns: 'UserUsage',
+    errors: { 400: 'the user id is invalid' },
+    mayBeBusy: true,
+  },
 };

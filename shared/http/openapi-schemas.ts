@@ -172,6 +172,11 @@ export const meteredRecordList = z.object({
   nextToken,
 });
 
+export const userUsageResponse = z.object({
+  userId: z.string(),
+  meters: z.array(meterResponse.extend({ lastFinalRecord: meteredRecordSchema.nullable() })),
+});
+
 /** Fails to compile when a response schema and the type the handler returns drift apart. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Proven<T extends true> = T;

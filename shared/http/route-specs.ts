@@ -68,6 +68,7 @@ const ROUTES = [
     operation: 'resendMeteredRecord',
   },
   { method: 'GET', path: '/meters/{id}/records', access: 'read', operation: 'listMeterRecords' },
+  { method: 'GET', path: '/users/{userId}/usage', access: 'read', operation: 'getUserUsage' },
 ] as const satisfies readonly RouteSpec[];
 
 /** The name of an operation of the API, e.g. `getMeter`. */

@@ -495,6 +495,7 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   await api('GET', '/metered-records/{recordId}', { params: { recordId }, status: 200 });
   await api('POST', '/metered-records/{recordId}/resend', { params: { recordId }, status: 200 });
   await api('GET', '/meters/{id}/records', { params: { id: dave.id }, status: 200 });
+  await api('GET', '/users/{userId}/usage', { params: { userId: `carol-${tag}` }, status: 200 });
 
   return { routesDriven };
 }

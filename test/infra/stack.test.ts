@@ -333,6 +333,7 @@ describe('IAM', () => {
     }
     // The history is read through its indexes only: no function may Scan.
     expect(grantsOf('api').get('dynamodb:Query')).toEqual([
+      tableArn(),
       indexArn(TABLE_KEYS.listIndex),
       indexArn(TABLE_KEYS.historyByUserIndex),
       indexArn(TABLE_KEYS.historyByMeterIndex),

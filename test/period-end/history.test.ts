@@ -39,7 +39,14 @@ async function threeHours(t: Awaited<ReturnType<typeof ingestUnderTest>>, userId
 
 /** The API's history operations over the same table the flush kept records in. */
 async function historyApi(t: Awaited<ReturnType<typeof ingestUnderTest>>) {
-  return apiUnderTest({ meteredRecords: { history: t.history, publisher: t.publisher } });
+  return apiUnderTest({
+    meteredRecords: {
+      history: t.history,
+      publisher: t.publisher,
+      meters: t.store,
+      streams: t.streams,
+    },
+  });
 }
 
 const sentJson = (t: Awaited<ReturnType<typeof ingestUnderTest>>) =>
@@ -232,6 +239,32 @@ describe('history of metered records', () => {
     });
     expect(rest.raw.split('\r\n').filter(Boolean)).toHaveLength(2);
     expect(rest.headers['x-next-token']).toBeUndefined();
+  });
+
+  it("shows a user's meters with their open period and last final record in one call", async () => {
+    const t = await ingestUnderTest();
+    const { meter } = await threeHours(t);
+    const fresh = await t.meterFor('alice', {}, new Date('2025-01-15T13:05:00Z'));
+    t.clock.now = new Date('2025-01-15T13:30:00Z');
+    await t.handler(kinesisEvent([usage('alice', 11, '2025-01-15T13:20:00Z')]));
+    const api = await historyApi(t);
+    const answer = await api.call('GET', '/users/alice/usage');
+    expect(answer.status).toBe(200);
+    expect(answer.body.userId).toBe('alice');
+    const [hourly, monthly] = answer.body.meters;
+    expect(hourly).toMatchObject({
+      id: meter.id,
+      periodStart: '2025-01-15T13:00:00.000Z',
+      value: 11,
+      thresholdsReached: ['ten'],
+    });
+    const lastFinal = t.publisher.records.filter((r) => r.recordType === 'final').at(-1);
+    expect(JSON.stringify(hourly.lastFinalRecord)).toBe(JSON.stringify(lastFinal));
+    expect(monthly).toMatchObject({ id: fresh.meter.id, value: 11, lastFinalRecord: null });
+    expect((await api.call('GET', '/users/nobody/usage')).body).toEqual({
+      userId: 'nobody',
+      meters: [],
+    });
   });
 
   it('re-sends a kept record with the same recordId and bytes, also after its meter was deleted', async () => {
