@@ -95,7 +95,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
     return {
       status: result.statusCode ?? 200,
       headers,
-      body: result.body && json ? JSON.parse(result.body) : result.body,
+      body: !result.body ? undefined : json ? JSON.parse(result.body) : result.body,
       raw: result.body ?? '',
     };
   }
