@@ -26,6 +26,7 @@ import {
   meterResponse,
   meterTypeList,
   meterTypeResponse,
+  meterTypeWithWarningsResponse,
   streamResponse,
   summaryResponse,
 } from './openapi-schemas.js';
@@ -109,6 +110,7 @@ const requestComponents: [z.ZodType, Meta][] = [
 
 const responseComponents: [z.ZodType, Meta][] = [
   [meterTypeResponse, { id: 'MeterType' }],
+  [meterTypeWithWarningsResponse, { id: 'MeterTypeWithWarnings' }],
   [meterTypeList, { id: 'MeterTypeList' }],
   [meterResponse, { id: 'Meter' }],
   [meterList, { id: 'MeterList' }],

@@ -38,8 +38,10 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
   createMeterType: {
     tag: TAGS.meterTypes,
     summary: 'Create a meter type',
+    description:
+      'Succeeds with `warnings` when no guiding rule of any stream routes to its category (its meters would get no usage).',
     body: 'MeterTypeCreate',
-    returns: 'MeterType',
+    returns: 'MeterTypeWithWarnings',
     created: true,
     errors: {
       400: 'the body is invalid',
@@ -67,9 +69,9 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     tag: TAGS.meterTypes,
     summary: 'Change a meter type',
     description:
-      'Any field but `name` and `aggregation`; `null` clears an optional field. A change to `resetSchedule` or `timezone` reaches existing meters from their next period on.',
+      'Any field but `name` and `aggregation`; `null` clears an optional field. A change to `resetSchedule` or `timezone` reaches existing meters from their next period on. Succeeds with `warnings` when no guiding rule of any stream routes to its category.',
     body: 'MeterTypeUpdate',
-    returns: 'MeterType',
+    returns: 'MeterTypeWithWarnings',
     errors: {
       400: 'the body is invalid, or the merged meter type would be',
       404: 'no such meter type',
@@ -95,7 +97,7 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     created: true,
     errors: {
       400: 'the body is invalid',
-      404: 'no meter type has this id or externalRef',
+      404: 'no stream has this `meterKey`, or no meter type has this id or externalRef',
       409: 'a meter with the same meterKey, meter type and userId exists',
     },
     readsBody: true,

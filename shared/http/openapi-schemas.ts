@@ -3,6 +3,7 @@
  * to the type the handler returns, so the document cannot drift from the code.
  */
 import { z } from 'zod';
+import type { MeterTypeWithWarnings } from '../application/meter-types.js';
 import type { ErrorBody } from '../domain/errors.js';
 import type { MeterType } from '../domain/meter.js';
 import { customFieldsSchema } from '../domain/meter-schemas.js';
@@ -26,6 +27,20 @@ export const meterTypeResponse = z.object({
   numberOfMeters: z.number().int().min(0),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
+});
+
+/** A remark on a request that succeeded but will likely not do what the caller meant. */
+export const warningSchema = z.object({
+  code: z.string().describe('stable, e.g. UNROUTED_CATEGORY'),
+  message: z.string(),
+});
+
+/** A meter type as a create or update returns it: with `warnings`, left out when there are none. */
+export const meterTypeWithWarningsResponse = meterTypeResponse.extend({
+  warnings: z
+    .array(warningSchema)
+    .optional()
+    .describe('e.g. that no guiding rule of any stream routes to its category'),
 });
 
 /** A meter as the API returns it: its definition, what it inherited from its type, its usage. */
@@ -172,6 +187,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Proven<T extends true> = T;
 export type ResponseSchemasMatchTheirTypes = [
   Proven<Same<z.output<typeof meterTypeResponse>, MeterType>>,
+  Proven<Same<z.output<typeof meterTypeWithWarningsResponse>, MeterTypeWithWarnings>>,
   Proven<Same<z.output<typeof meterResponse>, MeterView>>,
   Proven<Same<z.output<typeof dataCorrectionResponse>, DataCorrection>>,
   Proven<Same<z.output<typeof streamResponse>, StreamView>>,
