@@ -136,8 +136,9 @@ export class MeteringApi extends Construct {
         'Invoked synchronously by API Gateway, which returns its errors to the caller; a dead-letter queue applies to asynchronous invocations only.',
     });
     props.table.grantItemActions(this.handler, API_ITEM_ACTIONS);
-    // Lists of meter types, meters and corrections read the list index only.
-    props.table.grantQuery(this.handler, { indexes: [TABLE_KEYS.listIndex] });
+    // Lists of meter types, meters and corrections read the list index; a stream's dry run
+    // reads a user's meters from the table itself, as ingestion does.
+    props.table.grantQuery(this.handler, { table: true, indexes: [TABLE_KEYS.listIndex] });
     props.periodEnd.grantScheduling(this.handler, { cancel: true });
     // Re-sending a data correction puts the record back on its stream.
     props.streams.grantPutRecord(this.handler);

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
+import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
 import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
@@ -51,6 +52,7 @@ export function apiHandler(parts: ApiParts) {
       log: parts.log,
     },
     streams: parts.streams,
+    userMeters: new DynamoDbIngestStore(client, tableName),
     log: parts.log,
   });
 }

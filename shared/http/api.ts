@@ -10,6 +10,7 @@ import type { MeterTypeDeps } from '../application/meter-types.js';
 import type { MeterDeps } from '../application/meters.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { SummaryStore } from '../ports/metering-store.js';
+import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
 import { meterOperations, meterTypeOperations } from './meter-operations.js';
 import openApiDocument from './openapi.json' with { type: 'json' };
@@ -26,6 +27,8 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   dataCorrections: DataCorrectionDeps;
   /** The configured streams `GET /streams` shows. */
   streams: readonly StreamConfig[];
+  /** Reads a user's meters as ingestion does, for dry runs of a stream. */
+  userMeters: UserMeterReader;
   /** Where every 5xx is logged with its cause; console.error if absent. */
   log?: (message: string, error: unknown) => void;
 }
@@ -39,7 +42,11 @@ export function bindOperations(deps: ApiDeps): Operations {
     // The committed document (`npm run openapi`), bundled with the handler.
     getOpenApiDocument: async () => jsonResponse(200, openApiDocument),
     ...dataCorrectionOperations(deps.dataCorrections),
-    ...streamOperations(deps.streams),
+    ...streamOperations(deps.streams, {
+      userMeters: deps.userMeters,
+      meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
+      now: deps.now,
+    }),
   };
 }
 

@@ -16,7 +16,7 @@ import {
   resetScheduleSchema,
   thresholdSchema,
 } from '../domain/meter-type-schemas.js';
-import { usageRecordSchema } from '../domain/stream-schemas.js';
+import { streamConfigSchema, usageRecordSchema } from '../domain/stream-schemas.js';
 import {
   dataCorrectionList,
   dataCorrectionResponse,
@@ -27,9 +27,10 @@ import {
   meterTypeList,
   meterTypeResponse,
   meterTypeWithWarningsResponse,
-  streamResponse,
   summaryResponse,
 } from './openapi-schemas.js';
+import { dryRunResponse, streamResponse } from './openapi-stream-schemas.js';
+import { dryRunBodySchema } from './stream-operations.js';
 
 /** A JSON value, as the document holds it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -99,6 +100,22 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    streamConfigSchema,
+    {
+      id: 'StreamConfiguration',
+      description:
+        'A meter processor: field names, validation, enrichment, guiding rules, carry fields, de-duplication, late policy.',
+    },
+  ],
+  [
+    dryRunBodySchema,
+    {
+      id: 'StreamDryRun',
+      description:
+        'Body of POST /streams/{name}/dry-run: one usage record or an array of up to 100, and optionally a configuration to try instead of the deployed one.',
+    },
+  ],
+  [
     usageRecordSchema,
     {
       id: 'UsageRecord',
@@ -119,6 +136,7 @@ const responseComponents: [z.ZodType, Meta][] = [
   [dataCorrectionList, { id: 'DataCorrectionList' }],
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
+  [dryRunResponse, { id: 'StreamDryRunResult' }],
   [errorResponseSchema, { id: 'Error' }],
   [
     meteredRecordSchema,

@@ -187,4 +187,26 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     summary: 'The configured streams: their meter keys, fields and guiding rules',
     returns: 'StreamList',
   },
+  getStream: {
+    tag: TAGS.streams,
+    summary: "A stream's meter processor in full",
+    description:
+      'Field names, validation, enrichment, guiding rules (with their operator and conditions), carry fields, de-duplication and late policy, defaults applied.',
+    returns: 'Stream',
+    errors: { 404: 'no such stream' },
+  },
+  dryRunStream: {
+    tag: TAGS.streams,
+    summary: 'What ingestion would do with some records; writes and counts nothing',
+    description:
+      "For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the deployed one.",
+    body: 'StreamDryRun',
+    returns: 'StreamDryRunResult',
+    errors: {
+      400: 'the body is invalid, or `configuration` is invalid or names another stream',
+      404: 'no such stream',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
 };

@@ -11,10 +11,8 @@ import { aggregationTypes, meterTypeCreateSchema } from '../domain/meter-type-sc
 import type { MeterView } from '../domain/meter-view.js';
 import type { MeteredRecord } from '../domain/metered-record.js';
 import { isoTimestamp } from '../domain/schema-primitives.js';
-import { lateRecordPolicies, streamConfigSchema } from '../domain/stream-schemas.js';
 import { CORRECTION_REASONS, type DataCorrection } from '../ports/data-correction-store.js';
 import type { MeteringSummary } from '../ports/metering-store.js';
-import type { StreamView } from './stream-operations.js';
 
 const id = z.uuid();
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -105,21 +103,6 @@ export const dataCorrectionResponse = z.object({
   reprocessSequenceNumber: z.string().optional(),
 });
 
-/** What the API shows of a stream: where its records go. */
-export const streamResponse = z.object({
-  name: z.string(),
-  meterKey: z.string(),
-  description: z.string().optional(),
-  fields: streamConfigSchema.shape.fields,
-  guidingRules: z.array(
-    z.object({ name: z.string(), category: z.string(), groupBy: z.array(z.string()) }),
-  ),
-  carryFirst: z.array(z.string()),
-  carryLast: z.array(z.string()),
-  deduplication: streamConfigSchema.shape.deduplication,
-  lateRecordPolicy: z.enum(lateRecordPolicies),
-});
-
 /** `GET /summary`. */
 export const summaryResponse = z.object({
   meterTypes: z.number().int().min(0),
@@ -190,7 +173,6 @@ export type ResponseSchemasMatchTheirTypes = [
   Proven<Same<z.output<typeof meterTypeWithWarningsResponse>, MeterTypeWithWarnings>>,
   Proven<Same<z.output<typeof meterResponse>, MeterView>>,
   Proven<Same<z.output<typeof dataCorrectionResponse>, DataCorrection>>,
-  Proven<Same<z.output<typeof streamResponse>, StreamView>>,
   Proven<Same<z.output<typeof summaryResponse>, MeteringSummary>>,
   Proven<Same<z.output<typeof meteredRecordSchema>, MeteredRecord>>,
   Proven<Same<z.output<typeof errorResponseSchema>, ErrorBody>>,

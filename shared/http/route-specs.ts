@@ -53,6 +53,14 @@ const ROUTES = [
     operation: 'deleteDataCorrection',
   },
   { method: 'GET', path: '/streams', access: 'read', operation: 'listStreams' },
+  { method: 'GET', path: '/streams/{name}', access: 'read', operation: 'getStream' },
+  // Read, though a POST: a dry run writes nothing and shows what GET /meters already shows.
+  {
+    method: 'POST',
+    path: '/streams/{name}/dry-run',
+    access: 'read',
+    operation: 'dryRunStream',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 /** The name of an operation of the API, e.g. `getMeter`. */

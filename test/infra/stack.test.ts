@@ -306,7 +306,11 @@ describe('IAM', () => {
         expect(resources).toEqual([tableArn()]);
       }
     }
-    expect(grantsOf('api').get('dynamodb:Query')).toEqual([indexArn(TABLE_KEYS.listIndex)]);
+    // The table for dry runs of a stream (a user's meters, as ingestion reads them).
+    expect(grantsOf('api').get('dynamodb:Query')).toEqual([
+      tableArn(),
+      indexArn(TABLE_KEYS.listIndex),
+    ]);
     expect(grantsOf('ingest').get('dynamodb:Query')).toEqual([tableArn()]);
     expect(grantsOf('sweeper').get('dynamodb:Query')).toEqual([indexArn(TABLE_KEYS.dueIndex)]);
   });
@@ -584,8 +588,14 @@ describe('API', () => {
       });
     });
     const v1 = '/usage-metering/v1';
-    const gets = ALL_ROUTE_SPECS.filter((route) => route.method === 'GET');
-    expect(read).toEqual(gets.map((route) => `GET ${v1}${route.path.replace(/\{\w+\}/g, '*')}`));
+    // Every GET, and the dry run of a stream (a POST that writes nothing).
+    const reads = ALL_ROUTE_SPECS.filter((route) => route.access === 'read');
+    expect(reads.filter((route) => route.method !== 'GET').map((route) => route.path)).toEqual([
+      '/streams/{name}/dry-run',
+    ]);
+    expect(read).toEqual(
+      reads.map((route) => `${route.method} ${v1}${route.path.replace(/\{\w+\}/g, '*')}`),
+    );
     expect([...(write ?? [])].sort()).toEqual(
       [
         ...(read ?? []),

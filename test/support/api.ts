@@ -5,6 +5,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
@@ -92,6 +93,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       log,
     },
     streams: testStreams(),
+    userMeters: new DynamoDbIngestStore(table.client, table.tableName),
     log,
     ...overrides,
   };
