@@ -6,7 +6,8 @@
  *    an overdue period is closed in memory);
  * 3. route and place each record (`decide`), then admit the user's records against capacity
  *    and item size in the order given (`admitRecords`);
- * 4. describe every outcome (`decidedResult`), with each guiding rule's verdict.
+ * 4. describe every outcome (`decidedResult`), with each guiding rule's verdict;
+ * 5. warn of rules that route to a category no meter type has.
  * Not run: de-duplication by `eventId` (it depends on records seen before, which a dry run
  * does not claim), and the records count nowhere.
  */
@@ -14,15 +15,18 @@ import { type DryRunResult, decidedResult, unreadableResult } from '../domain/dr
 import { explainRules } from '../domain/guiding.js';
 import { type Decision, decide } from '../domain/ingest-decision.js';
 import { admitRecords } from '../domain/record-admission.js';
+import { ruleCategoryWarnings, type Warning } from '../domain/stream-reach.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import { parseUsageRecord, type UsageRecord } from '../domain/usage-record.js';
 import { UserRouting } from '../domain/user-routing.js';
+import type { CategoryCensus } from '../ports/category-census.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { type MeterTypeLookup, type PreparedMeter, prepareMeter } from './ingest-write.js';
 
-/** What a dry run needs: the users' meters and their types, and the clock. */
+/** What a dry run needs: the users' meters and their types, the categories in use, the clock. */
 export interface DryRunDeps {
   userMeters: UserMeterReader;
+  categories: CategoryCensus;
   meterType: MeterTypeLookup;
   now: () => Date;
 }
@@ -38,12 +42,18 @@ interface Readable {
 
 const encoder = new TextEncoder();
 
+/** A dry run's answer: one result per record, in the order given, and warnings on the rules. */
+export interface DryRun {
+  results: DryRunResult[];
+  warnings: Warning[];
+}
+
 /** What ingestion would do with each record, in the order given; writes nothing. */
 export async function dryRunStream(
   deps: DryRunDeps,
   stream: StreamConfig,
   records: readonly unknown[],
-): Promise<DryRunResult[]> {
+): Promise<DryRun> {
   const now = deps.now();
   const results: DryRunResult[] = new Array(records.length);
   const byUser = new Map<string, Readable[]>();
@@ -63,7 +73,8 @@ export async function dryRunStream(
       results[result.index] = result;
     }
   }
-  return results;
+  const inUse = await deps.categories.categoriesInUse(stream.guidingRules.map((r) => r.category));
+  return { results, warnings: ruleCategoryWarnings(stream.guidingRules, inUse) };
 }
 
 /** The outcomes of one user's records, against that user's meters as they are now. */

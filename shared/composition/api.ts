@@ -38,8 +38,10 @@ export function apiHandler(parts: ApiParts) {
   const { client, tableName } = parts.table;
   const meters = new DynamoDbMeterStore(client, tableName);
   const now = parts.now ?? (() => new Date());
+  const meterTypes = new DynamoDbMeterTypeStore(client, tableName);
   return createApiHandler({
-    meterTypes: new DynamoDbMeterTypeStore(client, tableName),
+    meterTypes,
+    categories: meterTypes,
     meters,
     summary: meters,
     scheduler: parts.scheduler,

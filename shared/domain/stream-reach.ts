@@ -43,3 +43,16 @@ export function withWarnings<T extends object>(
 ): T & { warnings?: Warning[] } {
   return warnings.length === 0 ? value : { ...value, warnings: [...warnings] };
 }
+
+/** The warnings a stream configuration deserves: each rule routing to a category no meter type has. */
+export function ruleCategoryWarnings(
+  rules: readonly { name: string; category: string }[],
+  categoriesInUse: ReadonlySet<string>,
+): Warning[] {
+  return rules
+    .filter((rule) => !categoriesInUse.has(rule.category))
+    .map((rule) => ({
+      code: 'CATEGORY_WITHOUT_METER_TYPE',
+      message: `rule '${rule.name}' routes to category '${rule.category}', which no meter type has: records it matches go to the next rule, or to data correction`,
+    }));
+}

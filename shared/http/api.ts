@@ -9,6 +9,7 @@ import type { DataCorrectionDeps } from '../application/data-corrections.js';
 import type { MeterTypeDeps } from '../application/meter-types.js';
 import type { MeterDeps } from '../application/meters.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
+import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
@@ -29,6 +30,8 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   streams: readonly StreamConfig[];
   /** Reads a user's meters as ingestion does, for dry runs of a stream. */
   userMeters: UserMeterReader;
+  /** Which categories meter types have, for the warnings of dry runs. */
+  categories: CategoryCensus;
   /** Where every 5xx is logged with its cause; console.error if absent. */
   log?: (message: string, error: unknown) => void;
 }
@@ -44,6 +47,7 @@ export function bindOperations(deps: ApiDeps): Operations {
     ...dataCorrectionOperations(deps.dataCorrections),
     ...streamOperations(deps.streams, {
       userMeters: deps.userMeters,
+      categories: deps.categories,
       meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
       now: deps.now,
     }),

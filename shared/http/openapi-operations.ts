@@ -199,7 +199,7 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     tag: TAGS.streams,
     summary: 'What ingestion would do with some records; writes and counts nothing',
     description:
-      "For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the deployed one.",
+      "For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the deployed one. `warnings` names each rule that routes to a category no meter type has.",
     body: 'StreamDryRun',
     returns: 'StreamDryRunResult',
     errors: {

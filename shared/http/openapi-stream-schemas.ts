@@ -75,6 +75,10 @@ export const dryRunResponse = z.object({
     .enum(['deployed', 'request'])
     .describe("which configuration was tried: the stream's own, or the body's"),
   results: z.array(dryRunResultSchema).describe('one per record, in the order given'),
+  warnings: z
+    .array(z.object({ code: z.string(), message: z.string() }))
+    .optional()
+    .describe('e.g. a rule that routes to a category no meter type has; absent when none'),
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

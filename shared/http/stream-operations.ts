@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { type DryRunDeps, dryRunStream } from '../application/stream-dry-run.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { withWarnings } from '../domain/stream-reach.js';
 import { type StreamConfig, streamConfigSchema } from '../domain/stream-schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { jsonResponse } from './responses.js';
@@ -77,12 +78,18 @@ export function streamOperations(streams: readonly StreamConfig[], dryRun: DryRu
       const input = parseOrThrow(dryRunBodySchema, req.body);
       const tried = triedConfiguration(stream, input.configuration);
       const records = Array.isArray(input.records) ? input.records : [input.records];
-      const results = await dryRunStream(dryRun, tried, records);
-      return jsonResponse(200, {
-        stream: stream.name,
-        configuration: input.configuration === undefined ? 'deployed' : 'request',
-        results,
-      });
+      const { results, warnings } = await dryRunStream(dryRun, tried, records);
+      return jsonResponse(
+        200,
+        withWarnings(
+          {
+            stream: stream.name,
+            configuration: input.configuration === undefined ? 'deployed' : 'request',
+            results,
+          },
+          warnings,
+        ),
+      );
     },
   } satisfies Partial<Operations>;
 }

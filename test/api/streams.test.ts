@@ -93,6 +93,7 @@ describe('POST /streams/{name}/dry-run', () => {
     expect(dryRunResponse.parse(response.body)).toEqual(response.body);
     const [voiceRecord, sms, bob, noUser, noService, future] = response.body.results;
     expect(response.body).toMatchObject({ stream: 'calls-stream', configuration: 'deployed' });
+    expect(response.body).not.toHaveProperty('warnings');
     expect(voiceRecord).toEqual({
       index: 0,
       outcome: 'metered',
@@ -256,6 +257,27 @@ describe('POST /streams/{name}/dry-run', () => {
       response.body.results.map((r: { rules: { matches: boolean }[] }) => r.rules[0]?.matches),
     ).toEqual([true, false, false, false]);
     expect(response.body.results[0].meters).toMatchObject([{ id: voice.id }]);
+  });
+
+  it('warns of a rule that routes to a category no meter type has', async () => {
+    const { dryRun } = await setUp();
+    const configuration = {
+      ...callsInput,
+      guidingRules: [
+        { name: 'fax', category: 'FAX' },
+        { name: 'everything-else', category: 'DEFAULT' },
+      ],
+    };
+    const response = await dryRun({
+      records: { userId: 'alice', value: 1, service: 'x' },
+      configuration,
+    });
+    expect(response.status).toBe(200);
+    expect(dryRunResponse.parse(response.body)).toEqual(response.body);
+    expect(response.body.warnings).toEqual([
+      { code: 'CATEGORY_WITHOUT_METER_TYPE', message: expect.stringContaining("rule 'fax'") },
+    ]);
+    expect(response.body.results[0]).toMatchObject({ rule: 'everything-else' });
   });
 
   it('refuses an invalid configuration, or one of another stream, naming the field (400)', async () => {

@@ -155,13 +155,17 @@ describe('ingestion: aggregation, routing and data correction', () => {
     const dryRun = await dryRunStream(
       {
         userMeters: t.store,
+        categories: t.meterTypes,
         meterType: async (id) => (await t.meterTypes.get(id))?.meterType,
         now: () => t.clock.now,
       },
       t.streams[0] as StreamConfig,
       data,
     );
-    expect(dryRun.map((r) => r.correction?.reason ?? r.meters.map((m) => m.category))).toEqual([
+    expect(dryRun.warnings).toEqual([]);
+    expect(
+      dryRun.results.map((r) => r.correction?.reason ?? r.meters.map((m) => m.category)),
+    ).toEqual([
       ['ROAMING'],
       ['PAID'],
       'NO_MATCHING_RULE',

@@ -79,8 +79,10 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
   const clock = { now: new Date('2025-01-10T00:00:00.000Z') };
   const errors: unknown[] = [];
   const log = (_message: string, error: unknown) => errors.push(error);
+  const meterTypes = new DynamoDbMeterTypeStore(table.client, table.tableName);
   const deps: ApiDeps = {
-    meterTypes: new DynamoDbMeterTypeStore(table.client, table.tableName),
+    meterTypes,
+    categories: meterTypes,
     meters,
     summary: meters,
     scheduler,
