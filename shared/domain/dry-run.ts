@@ -88,7 +88,7 @@ export function decidedResult(
     const correction = meterIds ? { reason, message, meterIds } : { reason, message };
     return { ...base, outcome: 'data-correction', ...routed, meters: [], correction };
   }
-  // Dry runs never remember earlier attempts, so this is not reached; say so rather than guess.
+  // Not reached: a dry run has no earlier attempt, so `decide` is never told a record was taken.
   return { ...base, outcome: 'metered', ...routed, meters: [] };
 }
 
