@@ -139,6 +139,8 @@ export class MeteringApi extends Construct {
       reservedConcurrency: props.reservedConcurrency ?? 50,
       noDeadLetterQueueReason:
         'Invoked synchronously by API Gateway, which returns its errors to the caller; a dead-letter queue applies to asynchronous invocations only.',
+      // GET /openapi.json reads it beside the handler (shared/http/api.ts).
+      files: ['shared/http/openapi.json'],
     });
     this.#grant(props);
 
@@ -173,8 +175,8 @@ export class MeteringApi extends Construct {
   // What the API Lambda may do: items, the list and history indexes, schedules, streams, the destination.
   #grant(props: MeteringApiProps): void {
     props.table.grantItemActions(this.handler, API_ITEM_ACTIONS);
-    // Lists of meter types, meters and corrections read the list index only.
-    // The history is read through its three indexes, a user's meters by key (never a Scan).
+    // Lists of meter types, meters and corrections read the list index; the history its three
+    // indexes; a user's usage and a stream's dry run a user's meters by key (never a Scan).
     props.table.grantQuery(this.handler, {
       table: true,
       indexes: [

@@ -10,6 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
+  type ICommandHooks,
   LogLevel,
   NodejsFunction,
   OutputFormat,
@@ -48,6 +49,16 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'lib', 'bundling', 'zod-lean.ts');
+
+/** Bundling hooks that copy repository files next to the bundle (local bundling, no Docker). */
+function copying(files: readonly string[]): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) =>
+      files.map((file) => `cp "${path.join(inputDir, file)}" "${outputDir}/"`),
+  };
+}
 
 /** How every Lambda is bundled: esbuild, locally, ESM for Node 22, everything included. */
 const BUNDLING: BundlingOptions = {
@@ -100,6 +111,11 @@ export interface MeteringFunctionProps {
    * Gateway, an event source mapping), or its failed invocation leaves nothing to replay.
    */
   readonly noDeadLetterQueueReason?: string;
+  /**
+   * Files of the repository the code reads beside itself at run time (`new URL('./x',
+   * import.meta.url)`), copied next to index.mjs. @default none
+   */
+  readonly files?: readonly string[];
 }
 
 /**
@@ -144,7 +160,9 @@ export class MeteringFunction extends Construct implements iam.IGrantable {
         : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
+      bundling: props.files?.length
+        ? { ...BUNDLING, commandHooks: copying(props.files) }
+        : BUNDLING,
     });
     this.addEnvironment(RUNTIME_ENV.nodeOptions, '--enable-source-maps');
     this.addEnvironment(RUNTIME_ENV.serviceName, props.entry);

@@ -4,6 +4,8 @@ import { NotFoundError } from '../domain/errors.js';
 import type { MeterType } from '../domain/meter.js';
 import { newMeterType, updatedMeterType } from '../domain/meter.js';
 import { meterTypeCreateSchema, meterTypeUpdateSchema } from '../domain/meter-type-schemas.js';
+import { categoryWarnings, type Warning, withWarnings } from '../domain/stream-reach.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { MeterTypeFilter, MeterTypeStore, Page } from '../ports/metering-store.js';
 
@@ -12,17 +14,26 @@ export interface MeterTypeDeps {
   meterTypes: MeterTypeStore;
   now: () => Date;
   newId: () => string;
+  /** The streams whose guiding rules decide whether a category is reachable. */
+  streams: readonly StreamConfig[];
 }
+
+/** A meter type as a create or update answers it, with warnings when there are any. */
+export type MeterTypeWithWarnings = MeterType & { warnings?: Warning[] };
 
 /**
  * Creates a meter type.
  * 1. Validate the body (defaults applied). 2. Store it with its unique name and externalRef.
+ * 3. Warn when no guiding rule of any stream routes to its category.
  */
-export async function createMeterType(deps: MeterTypeDeps, body: unknown): Promise<MeterType> {
+export async function createMeterType(
+  deps: MeterTypeDeps,
+  body: unknown,
+): Promise<MeterTypeWithWarnings> {
   const input = parseOrThrow(meterTypeCreateSchema, body);
   const meterType = newMeterType(deps.newId(), input, deps.now());
   await deps.meterTypes.create(meterType);
-  return meterType;
+  return withWarnings(meterType, categoryWarnings(deps.streams, meterType.category));
 }
 
 /** Reads one meter type, or throws NotFoundError. */
@@ -35,20 +46,21 @@ export async function getMeterType(deps: MeterTypeDeps, id: string): Promise<Met
 /**
  * Changes a meter type.
  * 1. Validate the patch (`name` and `aggregation` are refused). 2. Read the current type.
- * 3. Merge and validate the whole. 4. Replace it if nobody changed it meanwhile.
+ * 3. Merge and validate the whole. 4. Replace it if nobody changed it meanwhile. 5. Warn when
+ * no guiding rule of any stream routes to its category.
  * Existing meters see schedule and time-zone changes from their next period.
  */
 export async function updateMeterType(
   deps: MeterTypeDeps,
   id: string,
   body: unknown,
-): Promise<MeterType> {
+): Promise<MeterTypeWithWarnings> {
   const update = parseOrThrow(meterTypeUpdateSchema, body);
   const stored = await deps.meterTypes.get(id);
   if (!stored) throw new NotFoundError(`meter type ${id} not found`);
   const next = updatedMeterType(stored.meterType, update, deps.now());
   await deps.meterTypes.replace(stored, next);
-  return next;
+  return withWarnings(next, categoryWarnings(deps.streams, next.category));
 }
 
 /** Deletes a meter type that has no meters. */

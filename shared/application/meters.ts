@@ -5,6 +5,8 @@ import type { MeterDefinition } from '../domain/meter.js';
 import { newMeter, periodEndFireAt } from '../domain/meter.js';
 import { meterCreateSchema, meterUpdateSchema } from '../domain/meter-schemas.js';
 import { type MeterView, meterViewOf } from '../domain/meter-view.js';
+import { streamOfMeterKey } from '../domain/stream-reach.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { MeterFilter, MeterStore, MeterTypeStore, Page } from '../ports/metering-store.js';
 import type { PeriodEndScheduler } from '../ports/period-end-scheduler.js';
@@ -16,13 +18,16 @@ export interface MeterDeps {
   scheduler: PeriodEndScheduler;
   now: () => Date;
   newId: () => string;
+  /** The streams: a meter needs one whose meter key it is created under. */
+  streams: readonly StreamConfig[];
   /** Where an error a use case handles itself is logged with its cause; console.error if absent. */
   log?: (message: string, error: unknown) => void;
 }
 
 /**
  * Creates a meter for a customer.
- * 1. Validate the body. 2. Resolve the meter type (by id or externalRef).
+ * 1. Validate the body; a meter key no stream has is not found (the meter could never be
+ * metered). 2. Resolve the meter type (by id or externalRef).
  * 3. Compute the first period in the type's time zone. 4. Register the period end with the
  * scheduler first (idempotent), so a stored meter always has one. 5. Store the meter; if
  * that fails, withdraw the schedule (a failed withdrawal is logged; the store's error is what
@@ -30,6 +35,9 @@ export interface MeterDeps {
  */
 export async function createMeter(deps: MeterDeps, body: unknown): Promise<MeterView> {
   const input = parseOrThrow(meterCreateSchema, body);
+  if (!streamOfMeterKey(deps.streams, input.meterKey)) {
+    throw new NotFoundError(`no stream has meter key '${input.meterKey}'`);
+  }
   const typeId = input.meterTypeId ?? (await resolveExternalRef(deps, input.meterTypeExternalRef));
   const stored = await deps.meterTypes.get(typeId);
   if (!stored) throw new NotFoundError(`meter type ${typeId} not found`);

@@ -45,8 +45,11 @@ export function apiHandler(parts: ApiParts) {
   const { client, tableName } = parts.table;
   const meters = new DynamoDbMeterStore(client, tableName);
   const now = parts.now ?? (() => new Date());
+  const meterTypes = new DynamoDbMeterTypeStore(client, tableName);
+  const userMeters = new DynamoDbIngestStore(client, tableName);
   return createApiHandler({
-    meterTypes: new DynamoDbMeterTypeStore(client, tableName),
+    meterTypes,
+    categories: meterTypes,
     meters,
     summary: meters,
     scheduler: parts.scheduler,
@@ -63,9 +66,10 @@ export function apiHandler(parts: ApiParts) {
     meteredRecords: {
       history: new DynamoDbRecordHistory(client, tableName, DEFAULT_HISTORY_RETENTION_DAYS),
       publisher: parts.publisher,
-      meters: new DynamoDbIngestStore(client, tableName),
+      meters: userMeters,
       streams: parts.streams,
     },
+    userMeters,
     log: parts.log,
   });
 }

@@ -6,11 +6,34 @@
 import { isStorableNumber, jsonDepth } from './schema-primitives.js';
 import type { FieldValue } from './types.js';
 
-/** One typed, case-sensitive equality test on a record field. */
+/** How a condition compares: `eq` (the default) and `ne`, `in`, `exists`, `prefix`, `gt`…`lte`. */
+export type ConditionOperator =
+  | 'eq'
+  | 'ne'
+  | 'in'
+  | 'exists'
+  | 'prefix'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte';
+
+/** A scalar a condition compares with. */
+export type ConditionValue = string | number | boolean;
+
+/**
+ * One typed, case-sensitive test on a record field. A field of another type than `type` (or a
+ * missing one) matches no operator but `exists`, which asks only that the field is there (and
+ * not null), of `type` when one is named.
+ */
 export interface GuidingCondition {
   field: string;
-  type: 'string' | 'number' | 'boolean';
-  value: string | number | boolean;
+  /** Default `eq`. */
+  op?: ConditionOperator;
+  /** Required but for `exists`. */
+  type?: 'string' | 'number' | 'boolean';
+  /** A scalar of `type`; for `in`, an array of them; absent for `exists`. */
+  value?: ConditionValue | ConditionValue[];
 }
 
 /** A guiding rule: conditions joined by one operator, routing to a category. */
@@ -60,6 +83,32 @@ export function ruleMatches(rule: GuidingRule, record: Record<string, unknown>):
     if (conditionMatches(condition, record) === any) return any;
   }
   return !any;
+}
+
+/** How one guiding rule judged a record: whether it matched, and whether the user has a meter under it. */
+export interface RuleVerdict {
+  name: string;
+  category: string;
+  matches: boolean;
+  /** Whether the user has a meter (that still takes usage) in the rule's category. */
+  hasMeter: boolean;
+}
+
+/**
+ * Every rule's verdict on a record, in order, with the same `ruleMatches` routing uses: the
+ * record goes to the first rule that matches and has a meter (none: why not, rule by rule).
+ */
+export function explainRules(
+  rules: readonly GuidingRule[],
+  record: Record<string, unknown>,
+  categoriesWithMeters: ReadonlySet<string>,
+): RuleVerdict[] {
+  return rules.map((rule) => ({
+    name: rule.name,
+    category: rule.category,
+    matches: ruleMatches(rule, record),
+    hasMeter: categoriesWithMeters.has(rule.category),
+  }));
 }
 
 /** Routes a record to the meters of the first matching rule whose category the user has. */
@@ -185,6 +234,32 @@ export function groupValuesOf(rule: GuidingRule, record: Record<string, unknown>
 
 function conditionMatches(condition: GuidingCondition, record: Record<string, unknown>): boolean {
   const actual = readField(record, condition.field);
-  // typeof first: a number field never equals the string condition '5', and vice versa.
-  return typeof actual === condition.type && actual === condition.value;
+  const op = condition.op ?? 'eq';
+  if (op === 'exists') {
+    if (actual === undefined || actual === null) return false;
+    return condition.type === undefined || typeof actual === condition.type;
+  }
+  // typeof first: a number field never equals the string condition '5', and vice versa, and a
+  // missing field matches nothing (not even `ne`).
+  if (typeof actual !== condition.type) return false;
+  const value = condition.value;
+  switch (op) {
+    case 'eq':
+      return actual === value;
+    case 'ne':
+      return actual !== value;
+    case 'in':
+      return Array.isArray(value) && value.includes(actual as ConditionValue);
+    case 'prefix':
+      return typeof value === 'string' && (actual as string).startsWith(value);
+    default:
+      return typeof value === 'number' && compareNumbers(op, actual as number, value);
+  }
+}
+
+function compareNumbers(op: 'gt' | 'gte' | 'lt' | 'lte', actual: number, value: number): boolean {
+  if (op === 'gt') return actual > value;
+  if (op === 'gte') return actual >= value;
+  if (op === 'lt') return actual < value;
+  return actual <= value;
 }

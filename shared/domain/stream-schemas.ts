@@ -64,15 +64,74 @@ const fieldValueSchema = z.union([z.string(), finiteNumber, z.boolean(), z.null(
   error: 'must be a string, number, boolean or null',
 });
 
+/** How a condition compares a record field with its value (DOMAIN.md "Guiding rules", ours). */
+export const conditionOperators = [
+  'eq',
+  'ne',
+  'in',
+  'exists',
+  'prefix',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+] as const;
+
+const conditionScalar = z.union([z.string(), finiteNumber, z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
+
+/** What an operator needs of a condition's type and value, or what is wrong with them. */
+function conditionProblem(c: {
+  op: (typeof conditionOperators)[number];
+  type?: string;
+  value?: unknown;
+}): { path: 'type' | 'value'; message: string } | undefined {
+  if (c.op === 'exists') {
+    return c.value === undefined
+      ? undefined
+      : { path: 'value', message: 'must be absent for exists' };
+  }
+  if (c.type === undefined) return { path: 'type', message: `is required for ${c.op}` };
+  if (c.value === undefined) return { path: 'value', message: `is required for ${c.op}` };
+  if (c.op === 'prefix' && c.type !== 'string') {
+    return { path: 'type', message: 'must be string for prefix' };
+  }
+  if (['gt', 'gte', 'lt', 'lte'].includes(c.op) && c.type !== 'number') {
+    return { path: 'type', message: `must be number for ${c.op}` };
+  }
+  if (c.op === 'in') {
+    return Array.isArray(c.value) && c.value.every((v) => typeof v === c.type)
+      ? undefined
+      : { path: 'value', message: `must be an array of ${c.type} values for in` };
+  }
+  return typeof c.value === c.type
+    ? undefined
+    : { path: 'value', message: 'must have the type the condition names' };
+}
+
+/**
+ * One typed test on a record field: `op` (default `eq`), `type` and `value` (`in`: an array of
+ * values of that type; `exists`: no value, `type` optional).
+ */
 export const guidingConditionSchema = z
   .strictObject({
     field: fieldPath,
-    type: z.enum(['string', 'number', 'boolean'], { error: 'must be string, number or boolean' }),
-    value: z.union([z.string(), finiteNumber, z.boolean()]),
+    op: z
+      .enum(conditionOperators, { error: `must be one of ${conditionOperators.join(', ')}` })
+      .default('eq'),
+    type: z
+      .enum(['string', 'number', 'boolean'], { error: 'must be string, number or boolean' })
+      .optional(),
+    value: z
+      .union([conditionScalar, z.array(conditionScalar).min(1).max(100)], {
+        error: 'must be a string, number or boolean, or an array of 1 to 100 of them',
+      })
+      .optional(),
   })
-  .refine((c) => typeof c.value === c.type, {
-    path: ['value'],
-    error: 'must have the type the condition names',
+  .superRefine((condition, ctx) => {
+    const problem = conditionProblem(condition);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
   });
 
 export const guidingRuleSchema = z.strictObject({

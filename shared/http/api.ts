@@ -3,6 +3,7 @@
  * dependencies, each a thin adapter from an API Gateway HTTP API (payload 2.0) event to a use
  * case. The same handler runs in Lambda and locally.
  */
+import { readFile } from 'node:fs/promises';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { DataCorrectionDeps } from '../application/data-corrections.js';
@@ -10,11 +11,12 @@ import type { MeterTypeDeps } from '../application/meter-types.js';
 import type { MeteredRecordDeps } from '../application/metered-records.js';
 import type { MeterDeps } from '../application/meters.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
+import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
+import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
 import { meterOperations, meterTypeOperations } from './meter-operations.js';
 import { meteredRecordOperations } from './metered-record-operations.js';
-import openApiDocument from './openapi.json' with { type: 'json' };
 import { errorResponse, jsonResponse, type RouteResult } from './responses.js';
 import type { Operations } from './route-helpers.js';
 import { ALL_ROUTE_SPECS } from './route-specs.js';
@@ -22,6 +24,19 @@ import { createRouter } from './router.js';
 import { streamOperations } from './stream-operations.js';
 
 /** Everything the API's operations need. */
+
+let openApi: Promise<unknown> | undefined;
+
+/**
+ * The committed document (`npm run openapi`), read beside this module on the first request
+ * (the Lambda bundle carries it as a file next to index.mjs): it is large, and most
+ * containers never serve it, so it stays out of the code parsed at every cold start.
+ */
+function openApiDocument(): Promise<unknown> {
+  openApi ??= readFile(new URL('./openapi.json', import.meta.url), 'utf8').then(JSON.parse);
+  return openApi;
+}
+
 export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   summary: SummaryStore;
   /** What the data-correction operations need (`/corrections`). */
@@ -30,6 +45,10 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   meteredRecords: MeteredRecordDeps;
   /** The configured streams `GET /streams` shows. */
   streams: readonly StreamConfig[];
+  /** Reads a user's meters as ingestion does, for dry runs of a stream. */
+  userMeters: UserMeterReader;
+  /** Which categories meter types have, for the warnings of dry runs. */
+  categories: CategoryCensus;
   /** Where every 5xx is logged with its cause; console.error if absent. */
   log?: (message: string, error: unknown) => void;
 }
@@ -40,11 +59,15 @@ export function bindOperations(deps: ApiDeps): Operations {
     ...meterTypeOperations(deps),
     ...meterOperations(deps),
     getSummary: async () => jsonResponse(200, await deps.summary.summary()),
-    // The committed document (`npm run openapi`), bundled with the handler.
-    getOpenApiDocument: async () => jsonResponse(200, openApiDocument),
+    getOpenApiDocument: async () => jsonResponse(200, await openApiDocument()),
     ...dataCorrectionOperations(deps.dataCorrections),
-    ...streamOperations(deps.streams),
     ...meteredRecordOperations(deps.meteredRecords),
+    ...streamOperations(deps.streams, {
+      userMeters: deps.userMeters,
+      categories: deps.categories,
+      meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
+      now: deps.now,
+    }),
   };
 }
 

@@ -16,7 +16,7 @@ import {
   resetScheduleSchema,
   thresholdSchema,
 } from '../domain/meter-type-schemas.js';
-import { usageRecordSchema } from '../domain/stream-schemas.js';
+import { streamConfigSchema, usageRecordSchema } from '../domain/stream-schemas.js';
 import {
   dataCorrectionList,
   dataCorrectionResponse,
@@ -27,10 +27,12 @@ import {
   meterResponse,
   meterTypeList,
   meterTypeResponse,
-  streamResponse,
+  meterTypeWithWarningsResponse,
   summaryResponse,
   userUsageResponse,
 } from './openapi-schemas.js';
+import { dryRunResponse, streamResponse } from './openapi-stream-schemas.js';
+import { dryRunBodySchema } from './stream-operations.js';
 
 /** A JSON value, as the document holds it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -100,6 +102,22 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    streamConfigSchema,
+    {
+      id: 'StreamConfiguration',
+      description:
+        'A meter processor: field names, validation, enrichment, guiding rules, carry fields, de-duplication, late policy.',
+    },
+  ],
+  [
+    dryRunBodySchema,
+    {
+      id: 'StreamDryRun',
+      description:
+        'Body of POST /streams/{name}/dry-run: one usage record or an array of up to 100, and optionally a configuration to try instead of the deployed one.',
+    },
+  ],
+  [
     usageRecordSchema,
     {
       id: 'UsageRecord',
@@ -111,6 +129,7 @@ const requestComponents: [z.ZodType, Meta][] = [
 
 const responseComponents: [z.ZodType, Meta][] = [
   [meterTypeResponse, { id: 'MeterType' }],
+  [meterTypeWithWarningsResponse, { id: 'MeterTypeWithWarnings' }],
   [meterTypeList, { id: 'MeterTypeList' }],
   [meterResponse, { id: 'Meter' }],
   [meterList, { id: 'MeterList' }],
@@ -119,6 +138,7 @@ const responseComponents: [z.ZodType, Meta][] = [
   [dataCorrectionList, { id: 'DataCorrectionList' }],
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
+  [dryRunResponse, { id: 'StreamDryRunResult' }],
   [errorResponseSchema, { id: 'Error' }],
   [
     meteredRecordSchema,

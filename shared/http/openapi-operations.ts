@@ -42,8 +42,10 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
   createMeterType: {
     tag: TAGS.meterTypes,
     summary: 'Create a meter type',
+    description:
+      'Succeeds with `warnings` when no guiding rule of any stream routes to its category (its meters would get no usage).',
     body: 'MeterTypeCreate',
-    returns: 'MeterType',
+    returns: 'MeterTypeWithWarnings',
     created: true,
     errors: {
       400: 'the body is invalid',
@@ -71,9 +73,9 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     tag: TAGS.meterTypes,
     summary: 'Change a meter type',
     description:
-      'Any field but `name` and `aggregation`; `null` clears an optional field. A change to `resetSchedule` or `timezone` reaches existing meters from their next period on.',
+      'Any field but `name` and `aggregation`; `null` clears an optional field. A change to `resetSchedule` or `timezone` reaches existing meters from their next period on. Succeeds with `warnings` when no guiding rule of any stream routes to its category.',
     body: 'MeterTypeUpdate',
-    returns: 'MeterType',
+    returns: 'MeterTypeWithWarnings',
     errors: {
       400: 'the body is invalid, or the merged meter type would be',
       404: 'no such meter type',
@@ -99,7 +101,7 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     created: true,
     errors: {
       400: 'the body is invalid',
-      404: 'no meter type has this id or externalRef',
+      404: 'no stream has this `meterKey`, or no meter type has this id or externalRef',
       409: 'a meter with the same meterKey, meter type and userId exists',
     },
     readsBody: true,
@@ -236,6 +238,28 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
       "Each meter as `GET /meters/{id}` shows it (current period, value, groups, thresholds reached), plus `lastFinalRecord` (`null` before its first period closed). Meters are looked up under the configured streams' meter keys.",
     returns: 'UserUsage',
     errors: { 400: 'the user id is invalid' },
+    mayBeBusy: true,
+  },
+  getStream: {
+    tag: TAGS.streams,
+    summary: "A stream's meter processor in full",
+    description:
+      'Field names, validation, enrichment, guiding rules (with their operator and conditions), carry fields, de-duplication and late policy, defaults applied.',
+    returns: 'Stream',
+    errors: { 404: 'no such stream' },
+  },
+  dryRunStream: {
+    tag: TAGS.streams,
+    summary: 'What ingestion would do with some records; writes and counts nothing',
+    description:
+      "For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the deployed one. `warnings` names each rule that routes to a category no meter type has.",
+    body: 'StreamDryRun',
+    returns: 'StreamDryRunResult',
+    errors: {
+      400: 'the body is invalid, or `configuration` is invalid or names another stream',
+      404: 'no such stream',
+    },
+    readsBody: true,
     mayBeBusy: true,
   },
 };

@@ -3,6 +3,7 @@
  * to the type the handler returns, so the document cannot drift from the code.
  */
 import { z } from 'zod';
+import type { MeterTypeWithWarnings } from '../application/meter-types.js';
 import type { ErrorBody } from '../domain/errors.js';
 import type { MeterType } from '../domain/meter.js';
 import { customFieldsSchema } from '../domain/meter-schemas.js';
@@ -10,10 +11,8 @@ import { aggregationTypes, meterTypeCreateSchema } from '../domain/meter-type-sc
 import type { MeterView } from '../domain/meter-view.js';
 import type { MeteredRecord } from '../domain/metered-record.js';
 import { isoTimestamp } from '../domain/schema-primitives.js';
-import { lateRecordPolicies, streamConfigSchema } from '../domain/stream-schemas.js';
 import { CORRECTION_REASONS, type DataCorrection } from '../ports/data-correction-store.js';
 import type { MeteringSummary } from '../ports/metering-store.js';
-import type { StreamView } from './stream-operations.js';
 
 const id = z.uuid();
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -26,6 +25,20 @@ export const meterTypeResponse = z.object({
   numberOfMeters: z.number().int().min(0),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
+});
+
+/** A remark on a request that succeeded but will likely not do what the caller meant. */
+export const warningSchema = z.object({
+  code: z.string().describe('stable, e.g. UNROUTED_CATEGORY'),
+  message: z.string(),
+});
+
+/** A meter type as a create or update returns it: with `warnings`, left out when there are none. */
+export const meterTypeWithWarningsResponse = meterTypeResponse.extend({
+  warnings: z
+    .array(warningSchema)
+    .optional()
+    .describe('e.g. that no guiding rule of any stream routes to its category'),
 });
 
 /** A meter as the API returns it: its definition, what it inherited from its type, its usage. */
@@ -88,21 +101,6 @@ export const dataCorrectionResponse = z.object({
   meterIds: z.array(z.string()).optional(),
   reprocessedAt: isoTimestamp.optional().describe('set once the record was put back on its stream'),
   reprocessSequenceNumber: z.string().optional(),
-});
-
-/** What the API shows of a stream: where its records go. */
-export const streamResponse = z.object({
-  name: z.string(),
-  meterKey: z.string(),
-  description: z.string().optional(),
-  fields: streamConfigSchema.shape.fields,
-  guidingRules: z.array(
-    z.object({ name: z.string(), category: z.string(), groupBy: z.array(z.string()) }),
-  ),
-  carryFirst: z.array(z.string()),
-  carryLast: z.array(z.string()),
-  deduplication: streamConfigSchema.shape.deduplication,
-  lateRecordPolicy: z.enum(lateRecordPolicies),
 });
 
 /** `GET /summary`. */
@@ -182,9 +180,9 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Proven<T extends true> = T;
 export type ResponseSchemasMatchTheirTypes = [
   Proven<Same<z.output<typeof meterTypeResponse>, MeterType>>,
+  Proven<Same<z.output<typeof meterTypeWithWarningsResponse>, MeterTypeWithWarnings>>,
   Proven<Same<z.output<typeof meterResponse>, MeterView>>,
   Proven<Same<z.output<typeof dataCorrectionResponse>, DataCorrection>>,
-  Proven<Same<z.output<typeof streamResponse>, StreamView>>,
   Proven<Same<z.output<typeof summaryResponse>, MeteringSummary>>,
   Proven<Same<z.output<typeof meteredRecordSchema>, MeteredRecord>>,
   Proven<Same<z.output<typeof errorResponseSchema>, ErrorBody>>,

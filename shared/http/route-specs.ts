@@ -69,6 +69,14 @@ const ROUTES = [
   },
   { method: 'GET', path: '/meters/{id}/records', access: 'read', operation: 'listMeterRecords' },
   { method: 'GET', path: '/users/{userId}/usage', access: 'read', operation: 'getUserUsage' },
+  { method: 'GET', path: '/streams/{name}', access: 'read', operation: 'getStream' },
+  // Read, though a POST: a dry run writes nothing and shows what GET /meters already shows.
+  {
+    method: 'POST',
+    path: '/streams/{name}/dry-run',
+    access: 'read',
+    operation: 'dryRunStream',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 /** The name of an operation of the API, e.g. `getMeter`. */

@@ -290,42 +290,26 @@ describe('data correction API', () => {
 });
 
 describe('streams API', () => {
-  it('shows each configured stream: fields, guiding rules, carries, de-duplication, late policy', async () => {
+  it('shows each configured stream in full: rules with operator and conditions, defaults applied', async () => {
     const api = await correctionsUnderTest();
     const response = await api.call('GET', '/streams');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({
-      streams: [
+    expect(response.body).toEqual({ streams });
+    expect(response.body.streams[0]).toMatchObject({
+      name: STREAM,
+      validation: { required: ['plan'], types: { plan: 'string' } },
+      enrichment: { static: { source: 'kinesis' }, rename: {}, defaults: {} },
+      guidingRules: [
         {
-          name: STREAM,
-          meterKey: 'usage-events',
-          description: 'voice and data usage',
-          fields: { userId: 'userId', value: 'value', timestamp: 'timestamp', eventId: 'eventId' },
-          guidingRules: [
-            { name: 'voice', category: 'VOICE', groupBy: ['country'] },
-            { name: 'rest', category: 'DEFAULT', groupBy: [] },
-          ],
-          carryFirst: [],
-          carryLast: ['plan'],
-          deduplication: { enabled: true, windowHours: 24 },
-          lateRecordPolicy: 'count-in-current-period',
+          name: 'voice',
+          operator: 'AND',
+          conditions: [{ field: 'kind', op: 'eq', type: 'string', value: 'voice' }],
+          category: 'VOICE',
+          groupBy: ['country'],
         },
-        {
-          name: 'coffee',
-          meterKey: 'cups',
-          fields: {
-            userId: 'customer.id',
-            value: 'value',
-            timestamp: 'timestamp',
-            eventId: 'eventId',
-          },
-          guidingRules: [{ name: 'all', category: 'COFFEE', groupBy: [] }],
-          carryFirst: [],
-          carryLast: [],
-          deduplication: { enabled: false, windowHours: 24 },
-          lateRecordPolicy: 'data-correction',
-        },
+        { name: 'rest', operator: 'AND', conditions: [], category: 'DEFAULT', groupBy: [] },
       ],
+      maxFutureSkewSeconds: 300,
     });
   });
 });

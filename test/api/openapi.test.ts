@@ -8,6 +8,7 @@ import {
   errorResponseSchema,
   meterResponse,
   meterTypeResponse,
+  meterTypeWithWarningsResponse,
   summaryResponse,
 } from '../../shared/http/openapi-schemas.js';
 import { ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
@@ -88,6 +89,7 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/meter-types'].post.responses['201'].headers).toHaveProperty('Location');
     expect(codes('delete', '/meter-types/{id}')).toEqual(['204', '404', '409', '503']);
     expect(codes('get', '/meters/{id}')).toEqual(['200', '404', '503']);
+    expect(codes('post', '/meters')).toEqual(['201', '400', '404', '409', '413', '415', '503']);
     expect(document.components.responses.ServiceUnavailable.headers).toHaveProperty('Retry-After');
   });
 
@@ -158,6 +160,9 @@ describe('the response schemas', () => {
     );
     expect(type.status).toBe(201);
     expectDescribedBy(meterTypeResponse, type.body);
+    const unrouted = await api.call('POST', '/meter-types', meterTypeBody({ category: 'NOWHERE' }));
+    expect(unrouted.body.warnings).toHaveLength(1);
+    expectDescribedBy(meterTypeWithWarningsResponse, unrouted.body);
     const meter = await api.call('POST', '/meters', {
       meterKey: 'usage-events',
       meterTypeId: type.body.id,

@@ -282,7 +282,14 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
     options: { type?: Record<string, unknown>; createdAt?: Date; concurrency?: number } = {},
   ): Promise<Map<string, string>> {
     const createdAt = options.createdAt ?? METERS_CREATED_AT;
-    const deps = { meterTypes, meters, scheduler, now: () => createdAt, newId: randomUUID };
+    const deps = {
+      meterTypes,
+      meters,
+      scheduler,
+      now: () => createdAt,
+      newId: randomUUID,
+      streams,
+    };
     const type = await createMeterType(deps, {
       name: `bench-type-${randomUUID()}`,
       unit: 'units',

@@ -1,12 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createRouter,
+  type GuidingCondition,
   type GuidingRule,
   groupValuesOf,
   readField,
   routeRecord,
   ruleMatches,
 } from '../../shared/domain/guiding.js';
+import { streamConfigSchema } from '../../shared/domain/stream-schemas.js';
+import { toFieldIssues } from '../../shared/domain/validation.js';
 
 const parse = (json: string): Record<string, unknown> =>
   JSON.parse(json) as Record<string, unknown>;
@@ -306,5 +310,156 @@ describe('createRouter', () => {
       expect(routeRecord(rules, record, meters)).toStrictEqual(result);
     }
     expect(route({ region: 'eu' })).toBe(route({ region: 'eu', tier: 3 }));
+  });
+});
+
+describe('conditions with op', () => {
+  const record = parse(
+    '{"service":"voice","zone":"EU-west","minutes":5,"roaming":true,"nul":null,"five":"5"}',
+  );
+  const matches = (condition: GuidingCondition) =>
+    ruleMatches({ name: 'r', category: 'C', conditions: [condition] }, record);
+
+  it('eq is the default; ne is its opposite on a present field of the named type', () => {
+    expect(matches({ field: 'service', type: 'string', value: 'voice' })).toBe(true);
+    expect(matches({ field: 'service', op: 'eq', type: 'string', value: 'voice' })).toBe(true);
+    expect(matches({ field: 'service', op: 'ne', type: 'string', value: 'voice' })).toBe(false);
+    expect(matches({ field: 'service', op: 'ne', type: 'string', value: 'sms' })).toBe(true);
+  });
+
+  it('ne is false on a missing field, a null, or a field of another type', () => {
+    expect(matches({ field: 'missing', op: 'ne', type: 'string', value: 'x' })).toBe(false);
+    expect(matches({ field: 'nul', op: 'ne', type: 'string', value: 'x' })).toBe(false);
+    expect(matches({ field: 'five', op: 'ne', type: 'number', value: 5 })).toBe(false);
+    expect(matches({ field: 'minutes', op: 'ne', type: 'string', value: '5' })).toBe(false);
+  });
+
+  it('in matches a value of the list, typed', () => {
+    expect(matches({ field: 'service', op: 'in', type: 'string', value: ['sms', 'voice'] })).toBe(
+      true,
+    );
+    expect(matches({ field: 'service', op: 'in', type: 'string', value: ['sms'] })).toBe(false);
+    expect(matches({ field: 'minutes', op: 'in', type: 'number', value: [1, 5] })).toBe(true);
+    expect(matches({ field: 'five', op: 'in', type: 'number', value: [5] })).toBe(false);
+  });
+
+  it('exists tells a missing (or null) field from a present one, of the type when named', () => {
+    expect(matches({ field: 'service', op: 'exists' })).toBe(true);
+    expect(matches({ field: 'missing', op: 'exists' })).toBe(false);
+    expect(matches({ field: 'nul', op: 'exists' })).toBe(false);
+    expect(matches({ field: 'roaming', op: 'exists', type: 'boolean' })).toBe(true);
+    expect(matches({ field: 'five', op: 'exists', type: 'number' })).toBe(false);
+  });
+
+  it('prefix matches the start of a string, case-sensitive', () => {
+    expect(matches({ field: 'zone', op: 'prefix', type: 'string', value: 'EU-' })).toBe(true);
+    expect(matches({ field: 'zone', op: 'prefix', type: 'string', value: 'eu-' })).toBe(false);
+    expect(matches({ field: 'zone', op: 'prefix', type: 'string', value: '' })).toBe(true);
+    expect(matches({ field: 'missing', op: 'prefix', type: 'string', value: '' })).toBe(false);
+  });
+
+  it('gt, gte, lt, lte compare numbers, never strings that look like them', () => {
+    const num = (op: 'gt' | 'gte' | 'lt' | 'lte', value: number, field = 'minutes') =>
+      matches({ field, op, type: 'number', value });
+    expect([num('gt', 4), num('gt', 5), num('gte', 5), num('gte', 6)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect([num('lt', 6), num('lt', 5), num('lte', 5), num('lte', 4)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(num('gte', 0, 'five')).toBe(false);
+    expect(num('lt', 100, 'missing')).toBe(false);
+  });
+
+  it('ne is the negation of eq exactly when the field has the named type (property)', () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.boolean());
+    fc.assert(
+      fc.property(fc.option(value, { nil: undefined }), value, (actual, expected) => {
+        const rec = actual === undefined ? {} : { f: actual };
+        const type = typeof expected as 'string' | 'number' | 'boolean';
+        const rule = (op: 'eq' | 'ne') => ({
+          name: 'r',
+          category: 'C',
+          conditions: [{ field: 'f', op, type, value: expected }],
+        });
+        const eq = ruleMatches(rule('eq'), rec);
+        const ne = ruleMatches(rule('ne'), rec);
+        expect(eq && ne).toBe(false);
+        expect(eq || ne).toBe(typeof actual === type);
+      }),
+    );
+  });
+});
+
+describe('the condition schema', () => {
+  const parseCondition = (condition: Record<string, unknown>) =>
+    streamConfigSchema.safeParse({
+      name: 's',
+      meterKey: 'k',
+      guidingRules: [{ name: 'r', category: 'C', conditions: [condition] }],
+    });
+  const issueOf = (condition: Record<string, unknown>) => {
+    const result = parseCondition(condition);
+    return result.success ? undefined : toFieldIssues(result.error)[0];
+  };
+  const at = (field: string) => `guidingRules.0.conditions.0.${field}`;
+
+  it('defaults op to eq, and accepts each operator with what it needs', () => {
+    const parsed = parseCondition({ field: 'f', type: 'string', value: 'x' });
+    expect(parsed.success && parsed.data.guidingRules[0]?.conditions[0]).toEqual({
+      field: 'f',
+      op: 'eq',
+      type: 'string',
+      value: 'x',
+    });
+    for (const condition of [
+      { field: 'f', op: 'ne', type: 'boolean', value: false },
+      { field: 'f', op: 'in', type: 'number', value: [1, 2] },
+      { field: 'f', op: 'exists' },
+      { field: 'f', op: 'exists', type: 'string' },
+      { field: 'f', op: 'prefix', type: 'string', value: 'a' },
+      { field: 'f', op: 'lte', type: 'number', value: 2.5 },
+    ]) {
+      expect(parseCondition(condition).success, JSON.stringify(condition)).toBe(true);
+    }
+  });
+
+  it('refuses what an operator cannot use, naming the field', () => {
+    expect(issueOf({ field: 'f', op: 'like', type: 'string', value: 'a' })?.field).toBe(at('op'));
+    expect(issueOf({ field: 'f', type: 'string', value: 5 })).toEqual({
+      field: at('value'),
+      message: 'must have the type the condition names',
+    });
+    expect(issueOf({ field: 'f', value: 'a' })).toEqual({
+      field: at('type'),
+      message: 'is required for eq',
+    });
+    expect(issueOf({ field: 'f', op: 'ne', type: 'string' })?.field).toBe(at('value'));
+    expect(issueOf({ field: 'f', op: 'in', type: 'string', value: 'a' })).toEqual({
+      field: at('value'),
+      message: 'must be an array of string values for in',
+    });
+    expect(issueOf({ field: 'f', op: 'in', type: 'string', value: ['a', 1] })?.field).toBe(
+      at('value'),
+    );
+    expect(issueOf({ field: 'f', type: 'string', value: ['a'] })?.field).toBe(at('value'));
+    expect(issueOf({ field: 'f', op: 'exists', value: 'a' })).toEqual({
+      field: at('value'),
+      message: 'must be absent for exists',
+    });
+    expect(issueOf({ field: 'f', op: 'prefix', type: 'number', value: 1 })).toEqual({
+      field: at('type'),
+      message: 'must be string for prefix',
+    });
+    expect(issueOf({ field: 'f', op: 'gt', type: 'string', value: 'a' })).toEqual({
+      field: at('type'),
+      message: 'must be number for gt',
+    });
   });
 });

@@ -290,10 +290,12 @@ describe('routes', () => {
     );
   });
 
-  it('gives each route the level its method implies, and admin to re-sending corrections and metered records', () => {
+  it('gives each route the level its method implies, admin to re-sending, read to dry runs', () => {
     const declared: Record<string, AccessLevel> = {
       'POST /corrections/{id}/reprocess': 'admin',
       'POST /metered-records/{recordId}/resend': 'admin',
+      // Writes nothing: it shows what GET /meters already shows.
+      'POST /streams/{name}/dry-run': 'read',
     };
     const implied = { GET: 'read', POST: 'write', PATCH: 'write', DELETE: 'admin' } as const;
     for (const route of ALL_ROUTE_SPECS) {

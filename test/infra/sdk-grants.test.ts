@@ -412,6 +412,13 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   await api('GET', '/summary', { status: 200 });
   await api('GET', '/openapi.json', { status: 200 });
   await api('GET', '/streams', { status: 200 });
+  await api('GET', '/streams/{name}', { params: { name: stream.name }, status: 200 });
+  // A dry run reads the user's meters (a consistent query) and their types, and writes nothing.
+  await api('POST', '/streams/{name}/dry-run', {
+    params: { name: stream.name },
+    body: { records: [{ userId: `alice-${tag}`, value: 1, timestamp: '2025-01-15T10:00:00Z' }] },
+    status: 200,
+  });
   await api('DELETE', '/meter-types/{id}', { params: { id: doomedType.id }, status: 204 });
 
   // --- Ingest at 10:30: usage, a bad record, a record without a meter, a threshold. ----------

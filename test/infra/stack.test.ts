@@ -331,7 +331,8 @@ describe('IAM', () => {
         expect(resources).toEqual([tableArn()]);
       }
     }
-    // The history is read through its indexes only: no function may Scan.
+    // The history is read through its indexes, a user's meters (usage, dry runs) by key: no
+    // function may Scan.
     expect(grantsOf('api').get('dynamodb:Query')).toEqual([
       tableArn(),
       indexArn(TABLE_KEYS.listIndex),
@@ -620,8 +621,14 @@ describe('API', () => {
       });
     });
     const v1 = '/usage-metering/v1';
-    const gets = ALL_ROUTE_SPECS.filter((route) => route.method === 'GET');
-    expect(read).toEqual(gets.map((route) => `GET ${v1}${route.path.replace(/\{\w+\}/g, '*')}`));
+    // Every GET, and the dry run of a stream (a POST that writes nothing).
+    const reads = ALL_ROUTE_SPECS.filter((route) => route.access === 'read');
+    expect(reads.filter((route) => route.method !== 'GET').map((route) => route.path)).toEqual([
+      '/streams/{name}/dry-run',
+    ]);
+    expect(read).toEqual(
+      reads.map((route) => `${route.method} ${v1}${route.path.replace(/\{\w+\}/g, '*')}`),
+    );
     expect([...(write ?? [])].sort()).toEqual(
       [
         ...(read ?? []),

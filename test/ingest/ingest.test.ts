@@ -3,6 +3,8 @@ import {
   createIngestHandler,
   UnknownStreamError,
 } from '../../shared/adapters/kinesis-ingest-handler.js';
+import { dryRunStream } from '../../shared/application/stream-dry-run.js';
+import type { StreamConfig } from '../../shared/domain/stream-schemas.js';
 import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -106,6 +108,86 @@ describe('ingestion: aggregation, routing and data correction', () => {
     const slot = Object.values(state.usage.shards)[0];
     expect(slot?.agg.carryFirst.plan?.value).toBe('a');
     expect(slot?.agg.carryLast.plan?.value).toBe('c');
+  });
+
+  it('routes by richer conditions (ne, in, prefix, gt, exists), typed, as the dry run said it would', async () => {
+    const t = await ingestUnderTest(
+      streamConfig({
+        guidingRules: [
+          {
+            name: 'long-roaming',
+            conditions: [
+              { field: 'minutes', op: 'gt', type: 'number', value: 10 },
+              { field: 'zone', op: 'prefix', type: 'string', value: 'roam-' },
+            ],
+            category: 'ROAMING',
+          },
+          {
+            name: 'paid',
+            conditions: [
+              { field: 'plan', op: 'in', type: 'string', value: ['gold', 'silver'] },
+              { field: 'trial', op: 'ne', type: 'boolean', value: true },
+              { field: 'region', op: 'exists' },
+            ],
+            category: 'PAID',
+          },
+        ],
+      }),
+    );
+    const roaming = await t.meterFor('alice', { category: 'ROAMING' });
+    const paid = await t.meterFor('alice', { category: 'PAID' });
+    const records = [
+      { minutes: 11, zone: 'roam-eu' }, // roaming: 1
+      { minutes: 10, zone: 'roam-eu', plan: 'gold', trial: false, region: 'eu' }, // paid: 2
+      { minutes: '11', zone: 'roam-eu' }, // a string is no number: unmatched
+      { plan: 'gold', trial: true, region: 'eu' }, // trial: unmatched
+      { plan: 'gold', region: 'eu' }, // ne on a missing field is false: unmatched
+      { plan: 'silver', trial: false, region: 'us' }, // paid: 32
+    ];
+    const values = [1, 2, 4, 8, 16, 32];
+    const data = records.map((fields, i) => ({
+      userId: 'alice',
+      value: values[i],
+      timestamp: `2025-01-15T10:0${i}:00Z`,
+      ...fields,
+    }));
+    // The dry run, made first, says what ingestion then does: the same rules decide both.
+    const dryRun = await dryRunStream(
+      {
+        userMeters: t.store,
+        categories: t.meterTypes,
+        meterType: async (id) => (await t.meterTypes.get(id))?.meterType,
+        now: () => t.clock.now,
+      },
+      t.streams[0] as StreamConfig,
+      data,
+    );
+    expect(dryRun.warnings).toEqual([]);
+    expect(
+      dryRun.results.map((r) => r.correction?.reason ?? r.meters.map((m) => m.category)),
+    ).toEqual([
+      ['ROAMING'],
+      ['PAID'],
+      'NO_MATCHING_RULE',
+      'NO_MATCHING_RULE',
+      'NO_MATCHING_RULE',
+      ['PAID'],
+    ]);
+    await t.handler(
+      kinesisEvent(
+        records.map((fields, i) =>
+          usage('alice', values[i] ?? 0, `2025-01-15T10:0${i}:00Z`, fields),
+        ),
+      ),
+    );
+    expect((await t.meters.get(roaming.meter.id))?.value).toBe(1);
+    expect((await t.meters.get(paid.meter.id))?.value).toBe(34);
+    const corrected = (await t.corrections.list({}, 100)).items;
+    expect(corrected.map((c) => c.reason)).toEqual([
+      'NO_MATCHING_RULE',
+      'NO_MATCHING_RULE',
+      'NO_MATCHING_RULE',
+    ]);
   });
 
   it('puts every record it cannot meter into data correction with its reason and original bytes', async () => {

@@ -103,6 +103,16 @@ describe('load on the local API', () => {
       kinesisPort: 0,
       log: () => {},
       recordsFile: join(dir, 'metered-records.jsonl'),
+      // Meters need a stream with their meter key; every category has a rule.
+      streams: ['base', 'load'].map((meterKey) => ({
+        name: `${meterKey}-stream`,
+        meterKey,
+        guidingRules: ['BASE', ...LOAD_CATEGORIES].map((category) => ({
+          name: category,
+          conditions: [{ field: 'category', type: 'string', value: category }],
+          category,
+        })),
+      })),
     });
     api = stack.apiUrl;
   }, 60_000);

@@ -13,9 +13,59 @@ import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/peri
 import { InMemoryRecordHistory } from '../../shared/adapters/in-memory/record-history.js';
 import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
 import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
+import { parseStreamsConfig } from '../../shared/config/streams.js';
+import type { StreamConfig } from '../../shared/domain/stream-schemas.js';
 import { type ApiDeps, createApiHandler } from '../../shared/http/api.js';
 import { API_BASE_PATH } from '../../shared/http/route-specs.js';
 import { freshTable } from './dynamodb.js';
+
+/** The meter keys the API tests create meters under: each has a stream unless a test says otherwise. */
+export const TEST_METER_KEYS = [
+  'k',
+  'usage-events',
+  'hostile',
+  'calls',
+  'other',
+  'cups',
+  'odd',
+  'even',
+  'look-alike',
+  'a',
+  'a#b',
+  'a/b',
+  'a%2Fb',
+  '%2F',
+  '#',
+  'cf-1e300',
+  'cf-1e-200',
+  'cf-big',
+  'cf-proto',
+  'cf-constructor',
+  'cf-constructor-1',
+  'cf-nested-proto',
+  'cf-builtins',
+];
+
+/** The categories the API tests' meter types use: a rule of every test stream routes to each. */
+export const TEST_CATEGORIES = ['DEFAULT', 'VOICE', 'COFFEE', 'DATA', 'BASE', 'ODD', '#category'];
+
+/** One stream per meter key, each routing records with `category` set to that category. */
+export function testStreams(
+  meterKeys: readonly string[] = TEST_METER_KEYS,
+  categories: readonly string[] = TEST_CATEGORIES,
+): StreamConfig[] {
+  return parseStreamsConfig(
+    meterKeys.map((meterKey, i) => ({
+      name: `test-stream-${i}`,
+      meterKey,
+      guidingRules: categories.map((category, r) => ({
+        name: `rule-${r}`,
+        conditions: [{ field: 'category', type: 'string', value: category }],
+        category,
+      })),
+    })),
+  );
+}
 
 export interface ApiResponse {
   status: number;
@@ -33,8 +83,12 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
   const clock = { now: new Date('2025-01-10T00:00:00.000Z') };
   const errors: unknown[] = [];
   const log = (_message: string, error: unknown) => errors.push(error);
+  const meterTypes = new DynamoDbMeterTypeStore(table.client, table.tableName);
+  const userMeters = new DynamoDbIngestStore(table.client, table.tableName);
+  const streams = testStreams();
   const deps: ApiDeps = {
-    meterTypes: new DynamoDbMeterTypeStore(table.client, table.tableName),
+    meterTypes,
+    categories: meterTypes,
     meters,
     summary: meters,
     scheduler,
@@ -46,13 +100,14 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       now: () => clock.now,
       log,
     },
-    streams: [],
+    streams,
     meteredRecords: {
       history: new InMemoryRecordHistory(),
       publisher: new InMemoryRecordPublisher(),
-      meters: new DynamoDbIngestStore(table.client, table.tableName),
-      streams: [],
+      meters: userMeters,
+      streams,
     },
+    userMeters,
     log,
     ...overrides,
   };

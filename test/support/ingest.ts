@@ -211,6 +211,7 @@ export async function ingestUnderTest(
     scheduler,
     now: () => clock.now,
     newId: randomUUID,
+    streams,
   };
   const handler = createIngestHandler({
     store,

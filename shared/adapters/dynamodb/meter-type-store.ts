@@ -6,12 +6,14 @@ import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { MeterType } from '../../domain/meter.js';
+import type { CategoryCensus } from '../../ports/category-census.js';
 import type {
   MeterTypeFilter,
   MeterTypeStore,
   Page,
   StoredMeterType,
 } from '../../ports/metering-store.js';
+import { batchGetAll } from './batch-get.js';
 import { cancellationCodes, rethrowStoreError } from './errors.js';
 import { listPartition } from './paging.js';
 import { itemKeys, LIST_PARTITIONS } from './table.js';
@@ -144,7 +146,7 @@ function release(
 }
 
 /** DynamoDB adapter of the meter-type store. */
-export class DynamoDbMeterTypeStore implements MeterTypeStore {
+export class DynamoDbMeterTypeStore implements MeterTypeStore, CategoryCensus {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -255,6 +257,15 @@ export class DynamoDbMeterTypeStore implements MeterTypeStore {
         `meter type ${id} still has ${now.meterType.numberOfMeters} meter(s); delete them first`,
       );
     });
+  }
+
+  /** Reads the per-category counters the summary keeps (one batch read, consistent enough for a hint). */
+  async categoriesInUse(categories: readonly string[]): Promise<ReadonlySet<string>> {
+    const unique = [...new Set(categories)];
+    const items = await batchGetAll(this.client, this.tableName, unique.map(itemKeys.category));
+    return new Set(
+      items.filter((item) => Number(item.meterTypes ?? 0) > 0).map((item) => String(item.category)),
+    );
   }
 
   async list(filter: MeterTypeFilter, limit: number, nextToken?: string): Promise<Page<MeterType>> {
