@@ -7,20 +7,31 @@ import { batchGetAll } from './batch-get.js';
 import { rethrowStoreError } from './errors.js';
 import { TABLE_KEYS } from './table.js';
 
-const TOKEN_KEYS = [
-  TABLE_KEYS.partitionKey,
-  TABLE_KEYS.sortKey,
-  TABLE_KEYS.listPartitionKey,
-  TABLE_KEYS.listSortKey,
-] as const;
+/** The key attributes of an index, besides the table's own, that a page token carries. */
+export interface IndexKeys {
+  partitionKey: string;
+  sortKey: string;
+}
+
+const LIST_INDEX_KEYS: IndexKeys = {
+  partitionKey: TABLE_KEYS.listPartitionKey,
+  sortKey: TABLE_KEYS.listSortKey,
+};
 
 /** Encodes DynamoDB's LastEvaluatedKey as an opaque token. */
 export function encodeToken(key: Record<string, NativeAttributeValue>): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-/** Decodes a token from a client; anything that is not one of ours is a 400 naming `nextToken`. */
-export function decodeToken(token: string, partition: string): Record<string, string> {
+/**
+ * Decodes a token from a client for one partition of an index (the listing index by default);
+ * anything that is not one of ours is a 400 naming `nextToken`.
+ */
+export function decodeToken(
+  token: string,
+  partition: string,
+  index: IndexKeys = LIST_INDEX_KEYS,
+): Record<string, string> {
   const invalid = () =>
     new ValidationError([{ field: 'nextToken', message: 'is not a token this API returned' }]);
   let parsed: unknown;
@@ -31,19 +42,17 @@ export function decodeToken(token: string, partition: string): Record<string, st
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
   const entries = Object.entries(parsed);
+  const names = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, index.partitionKey, index.sortKey];
   const key: Record<string, string> = {};
-  for (const name of TOKEN_KEYS) {
+  for (const name of names) {
     const value = (parsed as Record<string, unknown>)[name];
     // DynamoDB refuses empty key strings, and keys longer than 2,048 (hash) or 1,024 bytes.
-    const limit =
-      name === TABLE_KEYS.partitionKey || name === TABLE_KEYS.listPartitionKey ? 2048 : 1024;
+    const limit = name === TABLE_KEYS.partitionKey || name === index.partitionKey ? 2048 : 1024;
     if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > limit)
       throw invalid();
     key[name] = value;
   }
-  if (entries.length !== TOKEN_KEYS.length || key[TABLE_KEYS.listPartitionKey] !== partition) {
-    throw invalid();
-  }
+  if (entries.length !== names.length || key[index.partitionKey] !== partition) throw invalid();
   return key;
 }
 

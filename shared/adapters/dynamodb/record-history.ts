@@ -18,7 +18,7 @@ import {
 import type { Page } from '../../ports/metering-store.js';
 import type { RecordHistory } from '../../ports/record-history.js';
 import { rethrowStoreError } from './errors.js';
-import { encodeToken } from './paging.js';
+import { decodeToken, encodeToken } from './paging.js';
 import { itemKeys, keyPart, TABLE_KEYS } from './table.js';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -76,6 +76,31 @@ function keptOf(item: Item): KeptRecord {
   return { json, record: JSON.parse(json) as MeteredRecord };
 }
 
+// The history indexes, most selective first: a filter is served by the first it names.
+const HISTORY_INDEXES = [
+  {
+    filter: 'meterId',
+    part: 'meter',
+    indexName: TABLE_KEYS.historyByMeterIndex,
+    partitionKey: TABLE_KEYS.historyByMeterPartitionKey,
+    sortKey: TABLE_KEYS.historyByMeterSortKey,
+  },
+  {
+    filter: 'userId',
+    part: 'user',
+    indexName: TABLE_KEYS.historyByUserIndex,
+    partitionKey: TABLE_KEYS.historyByUserPartitionKey,
+    sortKey: TABLE_KEYS.historyByUserSortKey,
+  },
+  {
+    filter: 'meterTypeId',
+    part: 'type',
+    indexName: TABLE_KEYS.historyByTypeIndex,
+    partitionKey: TABLE_KEYS.historyByTypePartitionKey,
+    sortKey: TABLE_KEYS.historyByTypeSortKey,
+  },
+] as const;
+
 /** The most selective index the filter names: meter, then user, then meter type. */
 export function indexFor(filter: RecordHistoryFilter): IndexChoice {
   const partitions = partitionsOf({
@@ -83,33 +108,14 @@ export function indexFor(filter: RecordHistoryFilter): IndexChoice {
     id: filter.meterId ?? '',
     meterTypeId: filter.meterTypeId ?? '',
   });
-  if (filter.meterId !== undefined) {
-    return {
-      indexName: TABLE_KEYS.historyByMeterIndex,
-      partitionKey: TABLE_KEYS.historyByMeterPartitionKey,
-      sortKey: TABLE_KEYS.historyByMeterSortKey,
-      partition: partitions.meter,
-    };
+  const chosen = HISTORY_INDEXES.find((index) => filter[index.filter] !== undefined);
+  if (!chosen) {
+    throw new ValidationError([
+      { field: 'userId', message: 'give userId, meterId or meterTypeId to select records' },
+    ]);
   }
-  if (filter.userId !== undefined) {
-    return {
-      indexName: TABLE_KEYS.historyByUserIndex,
-      partitionKey: TABLE_KEYS.historyByUserPartitionKey,
-      sortKey: TABLE_KEYS.historyByUserSortKey,
-      partition: partitions.user,
-    };
-  }
-  if (filter.meterTypeId !== undefined) {
-    return {
-      indexName: TABLE_KEYS.historyByTypeIndex,
-      partitionKey: TABLE_KEYS.historyByTypePartitionKey,
-      sortKey: TABLE_KEYS.historyByTypeSortKey,
-      partition: partitions.type,
-    };
-  }
-  throw new ValidationError([
-    { field: 'userId', message: 'give userId, meterId or meterTypeId to select records' },
-  ]);
+  const { indexName, partitionKey, sortKey } = chosen;
+  return { indexName, partitionKey, sortKey, partition: partitions[chosen.part] };
 }
 
 /** The key condition and the filter expression of a history Query. */
@@ -144,29 +150,6 @@ function queryExpressions(filter: RecordHistoryFilter, index: IndexChoice) {
     names,
     values,
   };
-}
-
-/** Decodes a token of ours for this index partition; anything else is a 400 naming `nextToken`. */
-function decodeHistoryToken(token: string, index: IndexChoice): Item {
-  const invalid = () =>
-    new ValidationError([{ field: 'nextToken', message: 'is not a token this API returned' }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
-  const key = parsed as Record<string, unknown>;
-  const names = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, index.partitionKey, index.sortKey];
-  const valid =
-    Object.keys(key).length === names.length &&
-    names.every((name) => typeof key[name] === 'string' && (key[name] as string).length > 0) &&
-    key[index.partitionKey] === index.partition &&
-    Buffer.byteLength(String(key[TABLE_KEYS.partitionKey])) <= 2048 &&
-    Buffer.byteLength(String(key[index.sortKey])) <= 1024;
-  if (!valid) throw invalid();
-  return key as Item;
 }
 
 /** The leading items whose record JSON fits MAX_PAGE_BYTES (at least one). */
@@ -242,7 +225,9 @@ export class DynamoDbRecordHistory implements RecordHistory {
     const index = indexFor(filter);
     const expressions = queryExpressions(filter, index);
     const items: Item[] = [];
-    let startKey: Item | undefined = nextToken ? decodeHistoryToken(nextToken, index) : undefined;
+    let startKey: Item | undefined = nextToken
+      ? decodeToken(nextToken, index.partition, index)
+      : undefined;
     do {
       const output = await this.client
         .send(
