@@ -59,7 +59,7 @@ interface UsageEvent {
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const tenthsOf = (value: number) => Math.round(value * 10);
+const tenthsOf = (value: number | string) => Math.round(Number(value) * 10);
 const minutes = (tenths: number) => `${tenths / 10}`;
 const clock = (iso: string) => iso.slice(11, 23);
 
@@ -346,7 +346,7 @@ class Demo {
         mine.length !== 1 ||
         !record ||
         record.threshold !== THRESHOLD.name ||
-        record.value < THRESHOLD.value ||
+        Number(record.value) < THRESHOLD.value ||
         record.periodStart !== customer.meter?.periodStart
       ) {
         throw new DemoStepError(`${customer.userId}: partial records ${JSON.stringify(mine)}`);

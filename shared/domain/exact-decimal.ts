@@ -119,3 +119,26 @@ function scaledToFixed(scaled: number, scale: number): string {
   const zeros = places - fraction.length;
   return `${sign}${whole}.${zeros > 0 ? '0'.repeat(zeros) : ''}${fraction}`;
 }
+
+/**
+ * How a decimal is written in API responses and metered records (docs/api.md "Exact values"):
+ * a JSON number when that number prints back as the same canonical decimal, otherwise the
+ * exact canonical decimal string. So no value is ever rounded on the way out.
+ */
+export type DecimalOutput = number | string;
+
+/** A decimal as `DecimalOutput`: the number when it round-trips exactly, else the string. */
+export function decimalOutput(value: string | number): DecimalOutput {
+  const canonical = canonicalDecimal(value);
+  const number = Number(canonical);
+  if (!Number.isFinite(number)) return canonical;
+  const printed = decimalOfNumber(number) ?? canonicalDecimal(number);
+  if (printed !== canonical) return canonical;
+  // Number('-0') is -0, which JSON prints as 0 anyway; normalize so equality checks agree.
+  return number === 0 ? 0 : number;
+}
+
+/** The exact canonical decimal text of an output value (CSV cells carry this). */
+export function decimalText(value: DecimalOutput): string {
+  return canonicalDecimal(value);
+}

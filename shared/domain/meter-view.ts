@@ -2,13 +2,15 @@
  * A meter as the API shows it: its definition, what it inherited from its type, and the running
  * usage of its open period, totalled over the shards.
  */
+import { type DecimalOutput, decimalOutput } from './exact-decimal.js';
 import type { MeterDefinition } from './meter.js';
 import { emptyPeriodUsage, type MeterState, periodTotals } from './meter-usage.js';
 
 /** The running usage of a meter's current period, as the API shows it. */
 export interface MeterUsageView {
-  value: number | null;
-  groups: { fields: Record<string, unknown>; value: number | null; count: number }[];
+  /** Exact: a number when it round-trips, else the canonical decimal string (`DecimalOutput`). */
+  value: DecimalOutput | null;
+  groups: { fields: Record<string, unknown>; value: DecimalOutput | null; count: number }[];
   thresholdsReached: string[];
   meterMetaData: {
     recordCount: number;
@@ -26,8 +28,8 @@ function isoOrNull(value: number | null): string | null {
   return value === null ? null : new Date(value).toISOString();
 }
 
-function numberOrNull(value: string | null): number | null {
-  return value === null ? null : Number(value);
+function outputOrNull(value: string | null): DecimalOutput | null {
+  return value === null ? null : decimalOutput(value);
 }
 
 /** The API's view of a meter: its definition, what it inherited, and its usage so far. */
@@ -39,7 +41,7 @@ export function meterViewOf(state: MeterState): MeterView {
       const group = totals.agg.groups[key];
       return {
         fields: group?.values ?? {},
-        value: numberOrNull(group?.value ?? null),
+        value: outputOrNull(group?.value ?? null),
         count: group?.count ?? 0,
       };
     });
@@ -54,7 +56,7 @@ export function meterViewOf(state: MeterState): MeterView {
     meterTypeName: state.meterType.name,
     periodStart: state.periodStart,
     periodEnd: state.periodEnd,
-    value: numberOrNull(totals.agg.value),
+    value: outputOrNull(totals.agg.value),
     groups,
     thresholdsReached: state.usage?.fired ?? [],
     meterMetaData: {

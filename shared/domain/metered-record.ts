@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PartialAggregate } from './aggregation.js';
+import { type DecimalOutput, decimalOutput } from './exact-decimal.js';
 import type { AggregationType, FieldValue, Period } from './types.js';
 
 /** `final` at period end; `partial` when a threshold fires. */
@@ -28,7 +29,8 @@ export interface MeterSnapshot {
 /** One group of the breakdown by the rule's group-by fields. */
 export interface MeteredRecordGroup {
   fields: Record<string, FieldValue>;
-  value: number;
+  /** Exact: a number when it round-trips, else the canonical decimal string. */
+  value: DecimalOutput;
   count: number;
 }
 
@@ -57,8 +59,11 @@ export interface MeteredRecord {
   meterTypeName: string;
   timezone: string;
   meterKey: string;
-  /** 0 when the period had no usage (see `meterMetaData.recordCount`). */
-  value: number;
+  /**
+   * 0 when the period had no usage (see `meterMetaData.recordCount`). Exact: a JSON number when
+   * it round-trips, else the canonical decimal string (`DecimalOutput`).
+   */
+  value: DecimalOutput;
   unit: string;
   createdAt: string;
   updatedAt: string;
@@ -119,7 +124,7 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
     .map(
       ([, group]): MeteredRecordGroup => ({
         fields: Object.fromEntries(Object.entries(group.values)),
-        value: toJsonNumber(group.value),
+        value: toOutput(group.value),
         count: group.count,
       }),
     );
@@ -133,7 +138,7 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
     meterTypeName: meter.meterTypeName,
     timezone: meter.timezone,
     meterKey: meter.meterKey,
-    value: toJsonNumber(aggregate.value),
+    value: toOutput(aggregate.value),
     unit: meter.unit,
     createdAt: meter.createdAt,
     updatedAt: toIso(input.updatedAt),
@@ -158,12 +163,9 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
   };
 }
 
-/** A decimal as a JSON number; an empty aggregate (null) is 0. */
-function toJsonNumber(value: string | null): number {
-  if (value === null) return 0;
-  const number = Number(value);
-  // Number('-0') is -0, which JSON prints as 0 anyway; normalize so equality checks agree.
-  return number === 0 ? 0 : number;
+/** A decimal as written on the way out (exact); an empty aggregate (null) is 0. */
+function toOutput(value: string | null): DecimalOutput {
+  return value === null ? 0 : decimalOutput(value);
 }
 
 function toIso(epochMillis: number): string {

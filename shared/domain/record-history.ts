@@ -3,6 +3,7 @@
  * as the exact JSON that was sent, until its retention ends. Pure rules: when a kept record may
  * expire, which records a filter selects, and the CSV export's rows.
  */
+import { decimalText } from './exact-decimal.js';
 import type { MeteredRecord, MeteredRecordType } from './metered-record.js';
 
 /** How long a record is kept after its period end unless configured otherwise. */
@@ -56,7 +57,7 @@ export function newestFirst(a: MeteredRecord, b: MeteredRecord): number {
 
 /**
  * The columns of the CSV export, in order. `groups` is flattened to one JSON cell
- * (`[{"fields":{…},"value":…,"count":…}]`), as are `customFields`, `carryFirst` and `carryLast`.
+ * (`[{"fields":{…},"value":…,"count":…}]`, values as in the JSON record), as are `customFields`, `carryFirst` and `carryLast`.
  */
 export const HISTORY_CSV_COLUMNS = [
   'recordId',
@@ -105,7 +106,8 @@ export function historyCsvRow(record: MeteredRecord): string {
     periodStart: record.periodStart,
     periodEnd: record.periodEnd,
     timezone: record.timezone,
-    value: record.value,
+    // The exact decimal text, never a number's exponent form (`1e-9`).
+    value: decimalText(record.value),
     unit: record.unit,
     recordCount: record.meterMetaData.recordCount,
     lateRecords: record.meterMetaData.lateRecords,

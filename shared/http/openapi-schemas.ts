@@ -18,6 +18,16 @@ const id = z.uuid();
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const settings = meterTypeCreateSchema.shape;
 
+/** A canonical decimal: no exponent, no leading `+`, no redundant zeros. */
+const CANONICAL_DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$/;
+
+/** A usage value on the way out (`DecimalOutput`): exact, never rounded. */
+const exactValue = z
+  .union([z.number(), z.string().regex(CANONICAL_DECIMAL)])
+  .describe(
+    'exact: a JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string (e.g. "12345678901234567893.123456790")',
+  );
+
 /** A meter type as the API returns it. */
 export const meterTypeResponse = z.object({
   id,
@@ -64,12 +74,16 @@ export const meterResponse = z.object({
   gracePeriodSeconds: settings.gracePeriodSeconds,
   periodStart: isoTimestamp.describe('start of the current period (inclusive)'),
   periodEnd: isoTimestamp.describe('end of the current period (exclusive)'),
-  value: z.number().nullable().describe('usage of the current period; null before any usage'),
+  value: exactValue
+    .nullable()
+    .describe(
+      'usage of the current period; null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string',
+    ),
   groups: z
     .array(
       z.object({
         fields: z.record(z.string(), z.unknown()),
-        value: z.number().nullable(),
+        value: exactValue.nullable(),
         count: z.number().int(),
       }),
     )
@@ -128,7 +142,7 @@ export const meteredRecordSchema = z.object({
   meterTypeName: z.string(),
   timezone: z.string(),
   meterKey: z.string(),
-  value: z.number(),
+  value: exactValue,
   unit: z.string(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
@@ -137,7 +151,7 @@ export const meteredRecordSchema = z.object({
   groups: z.array(
     z.object({
       fields: z.record(z.string(), fieldValue),
-      value: z.number(),
+      value: exactValue,
       count: z.number().int(),
     }),
   ),

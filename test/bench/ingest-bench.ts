@@ -517,7 +517,7 @@ export async function measureHotMeter(
       dedupOnePerSecond: options.batchSize / (dedupOneRun.ms / 1000),
       dedupOneMs: dedupOneRun.ms,
       plainOneMs: plainOneRun.ms,
-      finalValue: view?.value ?? null,
+      finalValue: view?.value == null ? null : Number(view.value),
       expectedValue: tenths / 10,
     };
   } finally {

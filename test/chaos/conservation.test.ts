@@ -310,7 +310,7 @@ async function runSeed(seed: number): Promise<void> {
           expect(
             names.includes(threshold.name),
             `seed ${seed}: threshold ${threshold.name} of ${meter.id} in ${final.periodStart}`,
-          ).toBe(final.value >= threshold.value);
+          ).toBe(Number(final.value) >= threshold.value);
         }
       }
     }

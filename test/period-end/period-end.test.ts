@@ -158,9 +158,9 @@ describe('period end', () => {
     })();
     await Promise.all([ingesting, flushing]);
     await t.flush(meter.id);
-    const sentTotal = finals(t.publisher.records).reduce((sum, r) => sum + r.value, 0);
+    const sentTotal = finals(t.publisher.records).reduce((sum, r) => sum + Number(r.value), 0);
     const open = (await t.meters.get(meter.id))?.value ?? 0;
-    expect(sentTotal + open).toBe(100);
+    expect(sentTotal + Number(open)).toBe(100);
     expect(finals(t.publisher.records)).toHaveLength(1);
   });
 
