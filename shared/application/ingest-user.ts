@@ -88,7 +88,8 @@ export async function meterUserRecords(
     if (claims && claims.size > 0) {
       await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
     }
-    const withOutbox = await pushThresholds(deps.store, stream, written, now, counts);
+    const batch = { prepared, shardId, entries, decisions };
+    const withOutbox = await pushThresholds(deps.store, stream, written, batch, now, counts);
     return { corrections, withOutbox };
   }
   throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
@@ -189,20 +190,36 @@ function settle(
   return corrections ?? NONE;
 }
 
+/** The batch as written: the meters as read, and the shard's records with their decisions. */
+interface WrittenBatch {
+  prepared: readonly PreparedMeter[];
+  shardId: string;
+  entries: readonly Entry[];
+  decisions: readonly Decision[];
+}
+
 /** Counts the meters written and pushes their reached thresholds; the meters with an outbox. */
 async function pushThresholds(
   outbox: ThresholdOutbox,
   stream: StreamConfig,
   written: readonly WriteResult[],
+  batch: WrittenBatch,
   now: Date,
   counts: IngestCounts,
 ): Promise<readonly MeterState[]> {
   let withOutbox: MeterState[] | undefined;
-  for (const result of written) {
+  for (const [m, result] of written.entries()) {
     if (result === 'conflict' || !result.state) continue;
     if (result.wrote) counts.metersUpdated++;
+    const before = batch.prepared[m]?.state;
+    const applied = before && {
+      before,
+      shardId: batch.shardId,
+      records: batch.entries,
+      decisions: batch.decisions,
+    };
     const fired = hasThresholds(result.state.meterType)
-      ? await fireThresholds(outbox, result.state, now, stream)
+      ? await fireThresholds(outbox, result.state, now, stream, applied)
       : 0;
     counts.thresholdsFired += fired;
     if (fired > 0 || Object.keys(result.state.outbox).length > 0) {

@@ -10,6 +10,7 @@ import type { MeterState, PeriodRule } from '../domain/meter-usage.js';
 import { closableAt, closePeriod, dueThresholdRecords } from '../domain/meter-usage.js';
 import { shardShareOf, withShardShare } from '../domain/shard-share.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
+import { type AppliedBatch, thresholdCrossings } from '../domain/threshold-crossing.js';
 import type { ThresholdOutbox } from '../ports/threshold-outbox.js';
 import type { UsageWriter } from '../ports/usage-writer.js';
 import type { Entry } from './ingest-decode.js';
@@ -103,14 +104,20 @@ export async function writeMeter(
   return state ? { wrote: true, state } : 'conflict';
 }
 
-/** Puts thresholds reached and not yet pushed into the outbox; how many fired. */
+/**
+ * Puts thresholds reached and not yet pushed into the outbox; how many fired. With the batch
+ * just written, each partial record carries the usage right after the record that crossed it.
+ */
 export async function fireThresholds(
   outbox: ThresholdOutbox,
   meter: MeterState,
   now: Date,
   stream: StreamConfig,
+  batch?: AppliedBatch,
 ): Promise<number> {
-  const due = dueThresholdRecords(meter, now, stream);
+  const reachedAt =
+    batch && ((names: readonly string[]) => thresholdCrossings(meter, batch, names));
+  const due = dueThresholdRecords(meter, now, stream, reachedAt);
   if (due.records.length === 0) return 0;
   // A false answer means the period moved on or another shard fired them first: nothing is lost,
   // the state-based check runs again on the next write or at period end.

@@ -190,13 +190,21 @@ function withCarryFields(agg: PartialAggregate, carry: CarryFields | undefined):
 }
 
 /**
+ * The period's totals at the moment each of the named thresholds was reached, where known
+ * (see `thresholdCrossings`); a threshold absent from the answer reports the totals as they are.
+ */
+export type ReachedAt = (names: readonly string[]) => ReadonlyMap<string, ShardSlot>;
+
+/**
  * Partial records for thresholds the open period has reached but not yet pushed
- * (state-based, so a retry or a crash can delay a push but never lose or repeat it).
+ * (state-based, so a retry or a crash can delay a push but never lose or repeat it). Each
+ * carries the usage at the moment its threshold was reached when `reachedAt` knows it.
  */
 export function dueThresholdRecords(
   state: MeterState,
   now: Date,
   carry?: CarryFields,
+  reachedAt?: ReachedAt,
 ): { records: MeteredRecord[]; fired: string[] } {
   const type = state.meterType.aggregation.type;
   const totals = periodTotals(type, state.usage);
@@ -210,17 +218,19 @@ export function dueThresholdRecords(
     periodStart: Date.parse(state.periodStart),
     periodEnd: Date.parse(state.periodEnd),
   };
-  const records = names.map((threshold) =>
-    buildMeteredRecord({
+  const crossings = names.length > 0 && reachedAt ? reachedAt(names) : undefined;
+  const records = names.map((threshold) => {
+    const at = crossings?.get(threshold) ?? totals;
+    return buildMeteredRecord({
       meter: recordSnapshotOf(state),
       period,
-      aggregate: withCarryFields(totals.agg, carry),
+      aggregate: withCarryFields(at.agg, carry),
       recordType: 'partial',
       threshold,
       updatedAt: now.getTime(),
-      lateRecords: totals.late,
-    }),
-  );
+      lateRecords: at.late,
+    });
+  });
   return { records, fired: names };
 }
 
