@@ -3,7 +3,9 @@
  * or put them back on their stream once the cause is fixed (the API's correction routes).
  */
 
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { reprocessPayload } from '../domain/reprocess-envelope.js';
+import type { StreamConfig } from '../domain/stream-schemas.js';
 import type {
   CorrectionAdminStore,
   DataCorrection,
@@ -16,6 +18,8 @@ import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
 export interface DataCorrectionDeps {
   corrections: CorrectionAdminStore;
   streamWriter: UsageStreamWriter;
+  /** The configured streams: a record is judged by its stream's parsing before it is re-sent. */
+  streams: readonly StreamConfig[];
   now: () => Date;
   /** Where an error a use case handles itself is logged with its cause; console.error if absent. */
   log?: (message: string, error: unknown) => void;
@@ -60,11 +64,40 @@ export async function deleteDataCorrection(deps: DataCorrectionDeps, id: string)
   await deps.corrections.delete(id);
 }
 
+/** The code of a 422 for a record that can never be metered as it is. */
+export const NOT_REPROCESSABLE = 'NOT_REPROCESSABLE';
+
+/**
+ * What re-sending the entry puts on its stream; 422 for a record that can never succeed
+ * (see `reprocessPayload`), and for one of a stream no longer configured.
+ */
+function payloadOf(deps: DataCorrectionDeps, entry: DataCorrection): Uint8Array {
+  const stream = deps.streams.find((s) => s.name === entry.streamName);
+  if (!stream) {
+    throw new UnprocessableError(
+      `entry ${entry.id} is of stream ${entry.streamName}, which is not configured; it cannot be re-sent`,
+      NOT_REPROCESSABLE,
+    );
+  }
+  const original = new Uint8Array(Buffer.from(entry.data, 'base64'));
+  const payload = reprocessPayload(original, entry.receivedAt, stream, deps.now());
+  if (!payload.ok) {
+    throw new UnprocessableError(
+      `entry ${entry.id} can never be metered as it is (${payload.message}); re-sending it would only put it back into data correction`,
+      NOT_REPROCESSABLE,
+    );
+  }
+  return payload.data;
+}
+
 /**
  * Puts an entry's record back on its stream, at most once per entry.
- * 1. Claim the entry (404 if unknown, 409 if already re-sent or being re-sent; a claim left
- *    by a crash is taken over once stale). 2. Put the original bytes on the same stream with
- *    the same partition key. 3. Mark the entry re-sent with the new sequence number.
+ * 1. Judge the record by its stream's parsing: 422 when it can never succeed (nothing is
+ *    written; the entry stays). 2. Claim the entry (404 if unknown, 409 if already re-sent or
+ *    being re-sent; a claim left by a crash is taken over once stale). 3. Put the original
+ *    bytes on the same stream with the same partition key; a record without a timestamp goes in
+ *    an envelope with its first arrival, so it counts at its original event time
+ *    (reprocess-envelope.ts). 4. Mark the entry re-sent with the new sequence number.
  * If the put fails, the claim is released so the re-send can be retried, and the error is
  * passed on (503 when the stream is throttled); a failed release is logged.
  */
@@ -80,6 +113,7 @@ export async function reprocessDataCorrection(
       `entry ${id} keeps only the first bytes of a ${stored.dataBytes ?? 'large'}-byte record; it cannot be re-sent`,
     );
   }
+  const data = payloadOf(deps, stored);
   const entry = await deps.corrections.claimReprocess(
     id,
     deps.now(),
@@ -87,7 +121,6 @@ export async function reprocessDataCorrection(
   );
   let sequenceNumber: string;
   try {
-    const data = new Uint8Array(Buffer.from(entry.data, 'base64'));
     ({ sequenceNumber } = await deps.streamWriter.putRecord(
       entry.streamName,
       entry.partitionKey,

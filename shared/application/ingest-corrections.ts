@@ -41,7 +41,7 @@ export class BatchCorrections {
       sequenceNumber: position.sequenceNumber,
       partitionKey: position.partitionKey,
       ...correctionData(position.data),
-      receivedAt: new Date(position.arrivalTime).toISOString(),
+      receivedAt: new Date(position.firstArrivalTime ?? position.arrivalTime).toISOString(),
       correctedAt: this.now.toISOString(),
       ...extra,
     });

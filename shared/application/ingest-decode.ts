@@ -4,6 +4,7 @@
  */
 import type { SequencedRecord } from '../domain/ingest-decision.js';
 import { bareSequence, compareSequence, sequenceAfter } from '../domain/meter-usage.js';
+import { unwrapReprocessed } from '../domain/reprocess-envelope.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import { parseUsageRecord, type UsageRecordResult } from '../domain/usage-record.js';
 
@@ -16,6 +17,11 @@ export interface StreamRecord {
   data: Uint8Array;
   /** When Kinesis received it, epoch ms (the default usage time). */
   arrivalTime: number;
+  /**
+   * For a record re-sent from data correction without a timestamp: when Kinesis first received
+   * it, epoch ms. It is then the default usage time, and what a new correction entry keeps.
+   */
+  firstArrivalTime?: number;
 }
 
 /** A decoded record with its position; `seq` is its sequence number, bare (see `compareSequence`). */
@@ -38,8 +44,14 @@ export function decodeByUser(
   const byUser = new Map<string, Entry[]>();
   let previous = '';
   let ascending = true;
-  for (const position of records) {
-    const parsed = parseUsageRecord(position.data, position.arrivalTime, stream);
+  for (const received of records) {
+    const position = unwrapped(received);
+    const parsed = parseUsageRecord(
+      position.data,
+      position.arrivalTime,
+      stream,
+      position.firstArrivalTime,
+    );
     if (!parsed.ok) {
       unreadable(position, parsed);
       continue;
@@ -59,6 +71,12 @@ export function decodeByUser(
     for (const [userId, list] of byUser) byUser.set(userId, inSequenceOrder(list));
   }
   return byUser;
+}
+
+/** A record re-sent from data correction as its original bytes and first arrival (see reprocess-envelope.ts). */
+function unwrapped(record: StreamRecord): StreamRecord {
+  const inner = unwrapReprocessed(record.data);
+  return inner ? { ...record, ...inner } : record;
 }
 
 /** The entries sorted by sequence number, each sequence number once. */

@@ -58,6 +58,7 @@ export function apiHandler(parts: ApiParts) {
     dataCorrections: {
       corrections: new DynamoDbDataCorrectionStore(client, tableName),
       streamWriter: parts.streamWriter,
+      streams: parts.streams,
       now,
       log: parts.log,
     },

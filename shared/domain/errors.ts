@@ -18,6 +18,8 @@ export interface ErrorBody {
   issues?: FieldIssue[];
   /** 409: the field whose value is taken. */
   field?: string;
+  /** A stable code where the status alone does not say it, e.g. 422 `NOT_REPROCESSABLE`. */
+  code?: string;
 }
 
 /** One line that names every field at fault, for error responses and data-correction entries. */
@@ -107,6 +109,27 @@ export class ConflictError extends ServiceError {
 
   override toResponseBody(): ErrorBody {
     return { message: this.message, ...(this.field ? { field: this.field } : {}) };
+  }
+}
+
+/**
+ * The request is understood but can never be carried out as it stands, e.g. re-sending a record
+ * that is not JSON (HTTP 422); `code` says which rule refused it.
+ */
+export class UnprocessableError extends ServiceError {
+  override readonly name = 'UnprocessableError';
+  override readonly statusCode = 422;
+  constructor(
+    message: string,
+    /** Stable, e.g. `NOT_REPROCESSABLE`. */
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  override toResponseBody(): ErrorBody {
+    return { message: this.message, code: this.code };
   }
 }
 

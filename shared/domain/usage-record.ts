@@ -251,12 +251,14 @@ function daysSinceEpoch(year: number, month: number, day: number): number {
  * Decodes, enriches and validates one stream record. `arrivalTime` (epoch ms, when Kinesis
  * received it) is the default usage time; a usage time more than the stream's skew after the
  * arrival is FUTURE_TIMESTAMP. Judging by the arrival, not the clock, gives the same answer on
- * every retry of the record.
+ * every retry of the record. A record re-sent from data correction defaults to the time Kinesis
+ * first received it instead (`defaultUsageTime`).
  */
 export function parseUsageRecord(
   data: Uint8Array,
   arrivalTime: number,
   stream: StreamConfig,
+  defaultUsageTime = arrivalTime,
 ): UsageRecordResult {
   const fields = jsonObjectOf(data);
   if (typeof fields === 'string') return invalid(fields);
@@ -269,7 +271,7 @@ export function parseUsageRecord(
   if (problem) return problem;
   const value = usageValueOf(fields, names.value, userId);
   if (typeof value === 'object') return value;
-  const usageTime = usageTimeOf(fields, names.timestamp, arrivalTime, userId);
+  const usageTime = usageTimeOf(fields, names.timestamp, defaultUsageTime, userId);
   if (typeof usageTime === 'object') return usageTime;
   if (usageTime > arrivalTime + stream.maxFutureSkewSeconds * 1000) {
     return {
@@ -343,15 +345,15 @@ function usageValueOf(
   return typeof parsed === 'object' ? parsed : canonicalDecimal(parsed);
 }
 
-/** The record's usage time, epoch ms (the arrival time when it has none). */
+/** The record's usage time, epoch ms (the default, its arrival time, when it has none). */
 function usageTimeOf(
   fields: Record<string, unknown>,
   path: string,
-  arrivalTime: number,
+  defaultUsageTime: number,
   userId: string,
 ): number | ParseFailure {
   const raw = readField(fields, path);
-  if (raw === undefined || raw === null) return arrivalTime;
+  if (raw === undefined || raw === null) return defaultUsageTime;
   const fast = plainTimestamp(raw);
   if (fast !== undefined) return fast;
   const parsed = bySchema(usageTimestampSchema, raw, path, userId);

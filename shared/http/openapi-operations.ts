@@ -18,7 +18,7 @@ export interface OperationDoc {
   created?: boolean;
   noContent?: boolean;
   /** Error codes with what they mean for this operation. */
-  errors?: Partial<Record<400 | 404 | 409, string>>;
+  errors?: Partial<Record<400 | 404 | 409 | 422, string>>;
   /** 413 and 415: the route reads a JSON body. */
   readsBody?: boolean;
   /** 503 with Retry-After: the route reads DynamoDB or the scheduler. */
@@ -169,12 +169,13 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     tag: TAGS.corrections,
     summary: 'Put the record back on its stream, at most once',
     description:
-      'Re-sends the original bytes with the same partition key, once the cause is fixed (e.g. the missing meter now exists). No body is needed; one that is sent must still be JSON and is ignored.',
+      'Re-sends the original bytes with the same partition key, once the cause is fixed (e.g. the missing meter now exists). The record counts at its original event time: its own timestamp, or, without one, the time Kinesis first received it (it then goes back in an envelope that carries that time, the original bytes inside), under the grace and late rules of any late record. A record that can never succeed (not UTF-8, not a JSON object, a missing or invalid user id, value or timestamp, a field the stream requires) is refused with 422 and nothing is written. No body is needed; one that is sent must still be JSON and is ignored.',
     returns: 'DataCorrection',
     errors: {
       400: 'a body was sent and is not valid JSON',
       404: 'no such entry',
-      409: 'the entry was already re-sent, or is being re-sent',
+      409: 'the entry was already re-sent, or is being re-sent, or keeps only the beginning of a large record',
+      422: '`code` `NOT_REPROCESSABLE`: the record can never be metered as it is (the message says why), or its stream is no longer configured; nothing is sent, the entry stays as it is',
     },
     readsBody: true,
     mayBeBusy: true,

@@ -129,6 +129,10 @@ export const errorResponseSchema = z.object({
   message: z.string(),
   issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   field: z.string().optional(),
+  code: z
+    .string()
+    .optional()
+    .describe('a stable code where the status alone does not say it, e.g. 422 NOT_REPROCESSABLE'),
 });
 
 /** The record sent to SQS/SNS (the file locally): not an HTTP response, documented alongside. */

@@ -4,6 +4,7 @@ import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage
 import { REPROCESS_CLAIM_STALE_AFTER_MS } from '../../shared/application/data-corrections.js';
 import { correctionIdFor } from '../../shared/domain/data-correction.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
+import { unwrapReprocessed } from '../../shared/domain/reprocess-envelope.js';
 import { type StreamConfig, streamConfigSchema } from '../../shared/domain/stream-schemas.js';
 import {
   CORRECTION_REASONS,
@@ -17,11 +18,12 @@ const STREAM = 'usage-events';
 /** A correction entry for the record at `n` on the stream; override any field. */
 function entry(n: number, overrides: Partial<DataCorrection> = {}): DataCorrection {
   const sequenceNumber = String(49_000_000_000n + BigInt(n));
-  const record = JSON.stringify({ userId: `user-${n}`, value: 'not a number', n });
+  // A record that can be metered once its user has a meter (without a timestamp of its own).
+  const record = JSON.stringify({ userId: `user-${n}`, value: n, plan: 'gold', n });
   return {
     id: correctionIdFor(STREAM, 'shardId-000000000000', sequenceNumber),
-    reason: 'INVALID_RECORD',
-    message: 'value: must be a finite number',
+    reason: 'NO_METER',
+    message: `user user-${n} has no meter`,
     streamName: STREAM,
     shardId: 'shardId-000000000000',
     sequenceNumber,
@@ -68,7 +70,7 @@ async function correctionsUnderTest() {
   const streamWriter = new InMemoryUsageStreamWriter();
   const clock = { now: new Date('2025-01-11T08:00:00.000Z') };
   const api = await apiUnderTest({
-    dataCorrections: { corrections, streamWriter, now: () => clock.now },
+    dataCorrections: { corrections, streamWriter, streams, now: () => clock.now },
     streams,
   });
   return { ...api, corrections, streamWriter, clock };
@@ -170,7 +172,9 @@ describe('data correction API', () => {
 
   it('reprocesses once: the exact original bytes go back with the same partition key', async () => {
     const api = await correctionsUnderTest();
-    const bytes = Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x22, 0x7d]); // not even valid UTF-8
+    const bytes = Buffer.from(
+      '{"userId":"alice","value":12345678901234567890.123456789,"plan":"gold","timestamp":"2025-01-10T00:00:05Z"}',
+    );
     const stored = entry(5, { data: bytes.toString('base64'), partitionKey: 'pk-alice' });
     await api.corrections.putAll([stored]);
 
@@ -193,6 +197,62 @@ describe('data correction API', () => {
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/already reprocessed/);
     expect(api.streamWriter.records).toHaveLength(1);
+  });
+
+  it('re-sends a record without a timestamp in an envelope with its first arrival, original bytes inside', async () => {
+    const api = await correctionsUnderTest();
+    const stored = entry(7);
+    await api.corrections.putAll([stored]);
+    expect((await api.call('POST', `/corrections/${stored.id}/reprocess`)).status).toBe(200);
+    const written = api.streamWriter.records[0]!;
+    const unwrapped = unwrapReprocessed(written.data);
+    expect(unwrapped?.firstArrivalTime).toBe(Date.parse(stored.receivedAt));
+    expect(Buffer.from(unwrapped!.data).toString('base64')).toBe(stored.data);
+    expect(JSON.parse(Buffer.from(written.data).toString())).toMatchObject({
+      reprocessedFromDataCorrection: { receivedAt: stored.receivedAt },
+      record: { userId: 'user-7' },
+    });
+  });
+
+  it.each([
+    ['not UTF-8', Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x22, 0x7d]), /not UTF-8/],
+    ['not JSON', Buffer.from('not json at all'), /not valid JSON/],
+    ['not an object', Buffer.from('[1,2]'), /JSON object/],
+    ['no userId', Buffer.from('{"value":1,"plan":"gold"}'), /userId: is required/],
+    ['a bad value', Buffer.from('{"userId":"u","value":"ten","plan":"gold"}'), /value:/],
+    [
+      'a bad timestamp',
+      Buffer.from('{"userId":"u","value":1,"plan":"gold","timestamp":"soon"}'),
+      /timestamp:/,
+    ],
+    ['no required field', Buffer.from('{"userId":"u","value":1}'), /plan: is required/],
+  ])(
+    '422 NOT_REPROCESSABLE for a record with %s: nothing is sent or created, the entry stays',
+    async (_, bytes, why) => {
+      const api = await correctionsUnderTest();
+      const stored = entry(3, { reason: 'INVALID_RECORD', data: bytes.toString('base64') });
+      await api.corrections.putAll([stored]);
+      const response = await api.call('POST', `/corrections/${stored.id}/reprocess`);
+      expect(response.status).toBe(422);
+      expect(response.body.code).toBe('NOT_REPROCESSABLE');
+      expect(response.body.message).toMatch(why);
+      expect(api.streamWriter.records).toHaveLength(0);
+      expect((await api.call('GET', `/corrections/${stored.id}`)).body).toEqual(stored);
+      expect((await listAll(api, {})).items).toEqual([stored]);
+    },
+  );
+
+  it('422 for an entry of a stream that is no longer configured', async () => {
+    const api = await correctionsUnderTest();
+    const stored = entry(4, { streamName: 'gone' });
+    await api.corrections.putAll([stored]);
+    const response = await api.call('POST', `/corrections/${stored.id}/reprocess`);
+    expect(response.status).toBe(422);
+    expect(response.body).toEqual({
+      message: expect.stringMatching(/not configured/),
+      code: 'NOT_REPROCESSABLE',
+    });
+    expect(api.streamWriter.records).toHaveLength(0);
   });
 
   it('404 when reprocessing an unknown entry, without creating one', async () => {

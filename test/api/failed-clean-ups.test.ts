@@ -9,6 +9,7 @@ import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage
 import { REPROCESS_CLAIM_STALE_AFTER_MS } from '../../shared/application/data-corrections.js';
 import { correctionIdFor } from '../../shared/domain/data-correction.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
+import { streamConfigSchema } from '../../shared/domain/stream-schemas.js';
 import { apiUnderTest, meterTypeBody } from '../support/api.js';
 import { freshTable } from '../support/dynamodb.js';
 
@@ -47,7 +48,19 @@ describe('failed clean-ups', () => {
     const log = (message: string, error: unknown) => logged.push({ message, error });
     const api = await apiUnderTest({
       log,
-      dataCorrections: { corrections, streamWriter, now: () => clock.now, log },
+      dataCorrections: {
+        corrections,
+        streamWriter,
+        streams: [
+          streamConfigSchema.parse({
+            name: 'usage-events',
+            meterKey: 'k',
+            guidingRules: [{ name: 'all', category: 'DEFAULT' }],
+          }),
+        ],
+        now: () => clock.now,
+        log,
+      },
     });
     const sequenceNumber = '49000000000000000000000000000000000000000000000000000001';
     const id = correctionIdFor('usage-events', 'shardId-000000000000', sequenceNumber);

@@ -441,13 +441,14 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   // --- API at 11:10: data corrections; a meter deleted. -------------------------------------
   at('2025-01-15T11:10:00Z');
   const corrections = (await api('GET', '/corrections', { query: { limit: '50' }, status: 200 }))
-    .body.corrections as { id: string; sequenceNumber: string }[];
+    .body.corrections as { id: string; sequenceNumber: string; reason: string }[];
   const ours = corrections.filter((c) => first.some((r) => r.sequenceNumber === c.sequenceNumber));
   if (ours.length < 2) {
     throw new Error(`expected 2 data corrections, found ${JSON.stringify(corrections)}`);
   }
-  const resend = ours[0]!;
-  const discard = ours[1]!;
+  // The record that is not JSON can never be re-sent (422); nobody's can, once a meter exists.
+  const resend = ours.find((c) => c.reason === 'NO_METER')!;
+  const discard = ours.find((c) => c.reason === 'INVALID_RECORD')!;
   await api('GET', '/corrections/{id}', { params: { id: resend.id }, status: 200 });
   await api('POST', '/corrections/{id}/reprocess', { params: { id: resend.id }, status: 200 });
   await api('DELETE', '/corrections/{id}', { params: { id: discard.id }, status: 204 });

@@ -97,6 +97,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
     dataCorrections: {
       corrections: new InMemoryDataCorrectionStore(),
       streamWriter: new InMemoryUsageStreamWriter(),
+      streams,
       now: () => clock.now,
       log,
     },
