@@ -255,18 +255,19 @@ function isLastPeriod(state: MeterState): boolean {
 
 /**
  * The records that closing the open period (ending at `periodEnd`) sends: due thresholds, then
- * the final record, which a period that ends the meter's active window sends only with usage.
+ * the final record, which a period that ends the meter's active window (or never opened) sends
+ * only with usage.
  */
 function closingRecords(
   state: MeterState,
   now: Date,
   periodEnd: number,
-  endsByActiveWindow: boolean,
+  onlyWithUsage: boolean,
   carry: CarryFields | undefined,
 ): MeteredRecord[] {
   const records = dueThresholdRecords(state, now, carry).records;
   const totals = periodTotals(state.meterType.aggregation.type, state.usage);
-  if (endsByActiveWindow && totals.agg.count === 0) return records;
+  if (onlyWithUsage && totals.agg.count === 0) return records;
   records.push(
     buildMeteredRecord({
       meter: recordSnapshotOf(state),
@@ -297,7 +298,9 @@ export function closePeriod(
   const retiredAt = state.retiredAt === undefined ? undefined : Date.parse(state.retiredAt);
   const periodEnd = last && retiredAt !== undefined ? retiredAt : Date.parse(state.periodEnd);
   const endsByActiveWindow = last && retiredAt === undefined && !state.deleteOnReset;
-  const records = closingRecords(state, now, periodEnd, endsByActiveWindow, carry);
+  // A meter deleted before its first period opened (its type's activeFrom) sends nothing.
+  const neverOpened = periodEnd <= Date.parse(state.periodStart);
+  const records = closingRecords(state, now, periodEnd, endsByActiveWindow || neverOpened, carry);
   const outbox = { ...state.outbox };
   for (const record of records) outbox[record.recordId] = record;
   if (last) {

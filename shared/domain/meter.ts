@@ -113,14 +113,21 @@ export function snapshotOf(type: MeterType): MeterTypeSnapshot {
   });
 }
 
-/** Builds a new meter: its period starts now and ends at the type's next reset (DOMAIN.md). */
+/**
+ * Builds a new meter: its period starts now and ends at the type's next reset (DOMAIN.md). A
+ * meter of a type whose `activeFrom` is still ahead opens no period before it: its first period
+ * starts at `activeFrom` and ends at the first reset after it, so nothing is due, scheduled or
+ * sent before then.
+ */
 export function newMeter(
   id: string,
   body: MeterCreate,
   type: MeterType,
   now: Date,
 ): MeterDefinition {
-  const period = firstPeriod(now, type.resetSchedule, type.timezone);
+  const activeFrom = type.activeFrom === undefined ? undefined : Date.parse(type.activeFrom);
+  const start = activeFrom !== undefined && activeFrom > now.getTime() ? new Date(activeFrom) : now;
+  const period = firstPeriod(start, type.resetSchedule, type.timezone);
   const at = now.toISOString();
   return {
     id,

@@ -72,7 +72,9 @@ export const meterResponse = z.object({
   capacityPolicy: settings.capacityPolicy,
   thresholds: settings.thresholds,
   gracePeriodSeconds: settings.gracePeriodSeconds,
-  periodStart: isoTimestamp.describe('start of the current period (inclusive)'),
+  periodStart: isoTimestamp.describe(
+    "start of the current period (inclusive); before the type's `activeFrom`, `activeFrom` itself (the meter opens no period before it)",
+  ),
   periodEnd: isoTimestamp.describe('end of the current period (exclusive)'),
   value: exactValue
     .nullable()
