@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { updateMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
 import type { MeteredRecord } from '../../shared/domain/metered-record.js';
+import { LocalTimerScheduler } from '../../shared/local/local-scheduler.js';
 import { ingestUnderTest, kinesisEvent } from '../support/ingest.js';
 
 const EVERY_MINUTE = { minute: '*', hour: '*', day: '*', month: '*', weekday: '*' };
@@ -100,6 +101,35 @@ describe('a meter of a type that is not active yet', () => {
       later,
       '2025-02-01T00:01:00.000Z',
     ]);
+  });
+
+  it("arms the local stack's scheduler for the first reset after activeFrom too", async () => {
+    const t = await ingestUnderTest();
+    const fired: string[] = [];
+    const scheduler = new LocalTimerScheduler({
+      onFire: async (trigger) => {
+        fired.push(trigger.meterId);
+      },
+      now: () => CREATED.getTime(),
+    });
+    try {
+      const { meterType } = await t.meterFor('alice', {
+        resetSchedule: EVERY_MINUTE,
+        activeFrom: ACTIVE_FROM,
+      });
+      const deps = { ...t.apiDeps, scheduler, now: () => CREATED };
+      const bob = await createMeter(deps, {
+        meterKey: 'k',
+        meterTypeId: meterType.id,
+        userId: 'bob',
+      });
+      expect(scheduler.pending().map((p) => [p.trigger, p.fireAt.toISOString()])).toEqual([
+        [{ meterId: bob.id, periodEnd: '2025-01-16T00:01:00.000Z' }, '2025-01-16T00:01:00.000Z'],
+      ]);
+      expect(fired).toEqual([]);
+    } finally {
+      scheduler.stop();
+    }
   });
 
   it('starts a meter created after activeFrom at its creation, as before', async () => {
