@@ -281,6 +281,26 @@ function closingRecords(
   return records;
 }
 
+/** Epoch ms of the type's `activeFrom`; minus infinity when it has none. */
+function activeFromOf(state: Pick<MeterState, 'meterType'>): number {
+  const { activeFrom } = state.meterType;
+  return activeFrom === undefined ? Number.NEGATIVE_INFINITY : epochMillis(activeFrom);
+}
+
+/**
+ * The period after the open one: it starts at the old end, or at `activeFrom` when that is still
+ * ahead (no period opens before it), and ends at the next firing after its start (the nearest
+ * future one when firings were missed).
+ */
+function periodAfter(
+  state: MeterState,
+  now: Date,
+  rule: PeriodRule,
+): { periodStart: Date; periodEnd: Date } {
+  const start = Math.max(epochMillis(state.periodEnd), activeFromOf(state));
+  return nextPeriod(new Date(start), now, rule.resetSchedule, rule.timezone);
+}
+
 /**
  * Closes the open period: pushes any due threshold, puts the final record into the outbox and
  * opens the next period, which starts at the old end and ends at the next firing after it (the
@@ -298,8 +318,9 @@ export function closePeriod(
   const retiredAt = state.retiredAt === undefined ? undefined : Date.parse(state.retiredAt);
   const periodEnd = last && retiredAt !== undefined ? retiredAt : Date.parse(state.periodEnd);
   const endsByActiveWindow = last && retiredAt === undefined && !state.deleteOnReset;
-  // A meter deleted before its first period opened (its type's activeFrom) sends nothing.
-  const neverOpened = periodEnd <= Date.parse(state.periodStart);
+  // A period that lies wholly before the type's activeFrom (a meter deleted before it opened, or
+  // one created before meters waited for activeFrom) sends nothing: it cannot hold usage.
+  const neverOpened = periodEnd <= Math.max(Date.parse(state.periodStart), activeFromOf(state));
   const records = closingRecords(state, now, periodEnd, endsByActiveWindow || neverOpened, carry);
   const outbox = { ...state.outbox };
   for (const record of records) outbox[record.recordId] = record;
@@ -322,7 +343,7 @@ export function closePeriod(
   const next =
     retiredAt !== undefined
       ? { periodStart: new Date(state.periodEnd), periodEnd: new Date(retiredAt) }
-      : nextPeriod(new Date(state.periodEnd), now, rule.resetSchedule, rule.timezone);
+      : periodAfter(state, now, rule);
   return {
     state: {
       ...state,

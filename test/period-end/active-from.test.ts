@@ -5,9 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { updateMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
+import { closePeriod } from '../../shared/domain/meter-usage.js';
 import type { MeteredRecord } from '../../shared/domain/metered-record.js';
 import { LocalTimerScheduler } from '../../shared/local/local-scheduler.js';
 import { ingestUnderTest, kinesisEvent } from '../support/ingest.js';
+import { meterState } from '../support/meter-states.js';
 
 const EVERY_MINUTE = { minute: '*', hour: '*', day: '*', month: '*', weekday: '*' };
 const CREATED = new Date('2025-01-15T12:00:00.000Z');
@@ -140,5 +142,33 @@ describe('a meter of a type that is not active yet', () => {
       CREATED,
     );
     expect(meter.periodStart).toBe(CREATED.toISOString());
+  });
+});
+
+describe('a meter whose open period lies before activeFrom (created before meters waited for it)', () => {
+  const rule = { resetSchedule: EVERY_MINUTE, timezone: 'UTC' };
+  const early = meterState({
+    periodStart: '2025-01-15T12:00:00.000Z',
+    periodEnd: '2025-01-15T12:01:00.000Z',
+    meterType: { resetSchedule: EVERY_MINUTE, activeFrom: ACTIVE_FROM, gracePeriodSeconds: 0 },
+  });
+
+  it('closes it without a record and opens its next period at activeFrom', () => {
+    const closed = closePeriod(early, new Date('2025-01-15T12:01:00Z'), rule);
+    expect(closed.records).toEqual([]);
+    expect([closed.state.periodStart, closed.state.periodEnd]).toEqual([
+      ACTIVE_FROM,
+      '2025-01-16T00:01:00.000Z',
+    ]);
+    expect(closed.state.outbox).toEqual({});
+  });
+
+  it('after activeFrom, closes the first active period with its record as usual', () => {
+    const open = closePeriod(early, new Date('2025-01-15T12:01:00Z'), rule).state;
+    const closed = closePeriod(open, new Date('2025-01-16T00:01:00Z'), rule);
+    expect(closed.records.map((r) => [r.recordType, r.periodStart, r.value])).toEqual([
+      ['final', ACTIVE_FROM, 0],
+    ]);
+    expect(closed.state.periodStart).toBe('2025-01-16T00:01:00.000Z');
   });
 });
