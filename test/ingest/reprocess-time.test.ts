@@ -104,3 +104,40 @@ describe('reprocessing counts a record at its original event time', () => {
     });
   });
 });
+
+describe('envelopes a producer writes itself', () => {
+  it.each([
+    [
+      'a valid one: counts like a record with that timestamp',
+      '{"reprocessedFromDataCorrection":{"receivedAt":"2025-01-15T09:00:00.000Z"},"record":{"userId":"alice","value":2}}',
+      { metered: true },
+    ],
+    [
+      'one around bytes that are not JSON: corrected with those bytes',
+      '{"reprocessedFromDataCorrection":{"receivedAt":"2025-01-15T09:00:00.000Z"},"record":nope}',
+      { metered: false, data: 'nope' },
+    ],
+    [
+      'one with a bad time: read as the plain record it is, and corrected',
+      '{"reprocessedFromDataCorrection":{"receivedAt":"2025-99-15T09:00:00.000Z"},"record":{"userId":"alice","value":2}}',
+      { metered: false },
+    ],
+  ] as [string, string, { metered: boolean; data?: string }][])('%s', async (_, raw, expected) => {
+    const t = await ingestUnderTest();
+    const { meter } = await t.meterFor('alice');
+    const response = await t.handler(kinesisEvent([{ data: undefined, raw }]));
+    expect(response.batchItemFailures).toEqual([]);
+    const view = await t.meters.get(meter.id);
+    const corrections = (await t.corrections.list({}, 10)).items;
+    if (expected.metered) {
+      expect(view?.value).toBe(2);
+      expect(view?.meterMetaData.firstUsageAt).toBe('2025-01-15T09:00:00.000Z');
+      expect(corrections).toEqual([]);
+    } else {
+      expect(view?.meterMetaData.recordCount).toBe(0);
+      expect(corrections.map((c) => c.reason)).toEqual(['INVALID_RECORD']);
+      const kept = Buffer.from(corrections[0]?.data ?? '', 'base64').toString();
+      expect(kept).toBe(expected.data ?? raw);
+    }
+  });
+});
