@@ -46,13 +46,16 @@ export function ErrorBox({ error }: { error: unknown }) {
 export function Warnings({ warnings }: { warnings: readonly Warning[] | undefined }) {
   if (!warnings?.length) return null;
   return (
-    <ul class="warnings" role="status" aria-label="Warnings">
-      {warnings.map((warning) => (
-        <li key={warning.code}>
-          <strong>{warning.code}</strong>: {warning.message}
-        </li>
-      ))}
-    </ul>
+    <div class="warnings" role="status">
+      <p>Warnings:</p>
+      <ul>
+        {warnings.map((warning) => (
+          <li key={warning.code}>
+            <strong>{warning.code}</strong>: {warning.message}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

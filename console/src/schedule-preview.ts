@@ -10,7 +10,7 @@ import type { ResetSchedule } from './api/client.js';
 export function scheduleInWords(schedule: ResetSchedule): string {
   const cron = [schedule.minute, schedule.hour, schedule.day, schedule.month, schedule.weekday];
   try {
-    return cronstrue.toString(cron.join(' '), { use24HourTimeFormat: true, verbose: true });
+    return cronstrue.toString(cron.join(' '), { use24HourTimeFormat: true });
   } catch (error) {
     return `cannot be read: ${String(error)}`;
   }

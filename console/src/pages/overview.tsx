@@ -1,5 +1,5 @@
 /** Overview: the summary counts, the latest records sent, open data corrections by reason. */
-import { api, isMissingRoute, recordList, unwrap } from '../api/client.js';
+import { api, isMissingRoute, type MeteredRecord, recordList, unwrap } from '../api/client.js';
 import { ErrorBox, useLoad } from '../components.js';
 import { RecordsTable } from './records.js';
 
@@ -25,14 +25,32 @@ async function correctionCounts(): Promise<{
   }
 }
 
+/**
+ * The latest records sent: the history is queried per user, meter or meter type, so this asks
+ * for the newest of each meter type (of the first 20) and keeps the ten newest period ends.
+ */
+async function latestRecords(): Promise<MeteredRecord[]> {
+  const types = unwrap(await api.GET('/meter-types', { params: { query: { limit: 20 } } }));
+  const pages = await Promise.all(
+    types.meterTypes.map(async (type) =>
+      recordList(
+        unwrap(
+          await api.GET('/metered-records', {
+            params: { query: { meterTypeId: type.id, limit: 10 } },
+          }),
+        ),
+      ),
+    ),
+  );
+  return pages
+    .flatMap((page) => page.meteredRecords)
+    .sort((a, b) => b.periodEnd.localeCompare(a.periodEnd))
+    .slice(0, 10);
+}
+
 export function OverviewPage() {
   const summary = useLoad(async () => unwrap(await api.GET('/summary')), [], 10_000);
-  const records = useLoad(
-    async () =>
-      recordList(unwrap(await api.GET('/metered-records', { params: { query: { limit: 10 } } }))),
-    [],
-    10_000,
-  );
+  const records = useLoad(latestRecords, [], 10_000);
   const corrections = useLoad(correctionCounts, [], 10_000);
   return (
     <>
@@ -78,7 +96,7 @@ export function OverviewPage() {
       <section aria-labelledby="records-h">
         <h2 id="records-h">Latest records sent</h2>
         <ErrorBox error={records.error} />
-        {records.data ? <RecordsTable records={records.data.meteredRecords} /> : null}
+        {records.data ? <RecordsTable records={records.data} /> : null}
       </section>
     </>
   );

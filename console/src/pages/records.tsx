@@ -80,15 +80,18 @@ export function RecordsPage() {
   const [filter, setFilter] = useState<Record<string, string>>({});
   const pager = usePager();
   const [csvError, setCsvError] = useState<unknown>(undefined);
+  const selects = Boolean(filter.userId || filter.meterId || filter.meterTypeId);
   const page = useLoad(
     async () =>
-      recordList(
-        unwrap(
-          await api.GET('/metered-records', {
-            params: { query: { ...filter, limit: 25, nextToken: pager.token } },
-          }),
-        ),
-      ),
+      !selects
+        ? undefined
+        : recordList(
+            unwrap(
+              await api.GET('/metered-records', {
+                params: { query: { ...filter, limit: 25, nextToken: pager.token } },
+              }),
+            ),
+          ),
     [filter, pager.token],
   );
   return (
@@ -112,7 +115,8 @@ export function RecordsPage() {
       </p>
       <ErrorBox error={csvError} />
       <ErrorBox error={page.error} />
-      {page.data ? <RecordsTable records={page.data.meteredRecords} /> : <p>Loading…</p>}
+      {selects ? null : <p>Give a user, meter id or meter type id to see their records.</p>}
+      {page.data ? <RecordsTable records={page.data.meteredRecords} /> : null}
       {pager.controls(page.data?.nextToken)}
     </>
   );

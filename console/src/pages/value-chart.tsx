@@ -16,7 +16,7 @@ export function ValueChart({ records }: { records: readonly MeteredRecord[] }) {
   // Plotting needs a number; labels still show the exact value as sent.
   const heights = finals.map((record) => Math.max(0, Number(record.value) || 0));
   const max = Math.max(...heights, 1);
-  const slot = (WIDTH - PAD) / finals.length;
+  const slot = Math.min((WIDTH - PAD) / finals.length, 60);
   const label = `Value per period, last ${finals.length} periods, highest ${showValue(
     finals[heights.indexOf(Math.max(...heights))]?.value,
   )}`;
