@@ -141,6 +141,7 @@ describe('web console', () => {
     const finalRow = page.locator('tr', { hasText: 'final' }).filter({ hasText: '7.5' });
     await finalRow.first().waitFor({ timeout: 85_000 });
     await page.locator('svg.chart rect.bar').first().waitFor();
+    // docs/console.png, the README's picture, is a copy of this one.
     await screenshot(page, 'meter-after-reset');
   }, 90_000);
 

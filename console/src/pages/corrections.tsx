@@ -126,8 +126,11 @@ export function CorrectionsPage() {
     setNote(message);
     void page.reload();
   };
-  const runBulk = (action: 'reprocess' | 'delete') =>
-    bulk(action, filter as CorrectionFilter).then(changed, setError);
+  const runBulk = (action: 'reprocess' | 'delete') => {
+    const what = Object.keys(filter).length ? 'every correction that matches' : 'EVERY correction';
+    if (action === 'delete' && !confirm(`Delete ${what}? The records are gone for good.`)) return;
+    void bulk(action, filter as CorrectionFilter).then(changed, setError);
+  };
   return (
     <>
       <h1>Data corrections</h1>
