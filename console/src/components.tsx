@@ -215,6 +215,25 @@ export function FilterForm(props: {
   );
 }
 
+/** The filter a link put in the hash's query, e.g. `#/corrections?reason=NO_METER`. */
+export function filterFromHash(): Record<string, string> {
+  return nonEmpty(Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] ?? '')));
+}
+
+/** The API's field issues as a list, for forms that have no field of their own for each. */
+export function IssueList({ issues }: { issues: readonly FieldIssue[] }) {
+  if (!issues.length) return null;
+  return (
+    <ul class="error">
+      {issues.map((issue) => (
+        <li key={issue.field}>
+          <code>{issue.field || 'body'}</code>: {issue.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Drops empty strings, so a filter sends only what was filled in. */
 export function nonEmpty(values: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim() !== ''));

@@ -6,12 +6,11 @@
  * file to `console-merged-api.browser.test.ts`, delete console/src/api/pending-routes.ts's
  * entries that are now generated, and run it.
  */
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKinesisClient } from '../../shared/local/kinesis-local.js';
 import {
   type ConsoleHarness,
+  putUsage,
   screenshot,
   seriousViolations,
   startConsoleHarness,
@@ -30,17 +29,7 @@ describe('web console on the merged API', () => {
   });
 
   const put = async (records: object[]) => {
-    const kinesis = createLocalKinesisClient(harness.stack.kinesisEndpoint);
-    await kinesis.send(
-      new PutRecordsCommand({
-        StreamName: 'usage-events',
-        Records: records.map((record) => ({
-          PartitionKey: 'p',
-          Data: Buffer.from(JSON.stringify(record)),
-        })),
-      }),
-    );
-    kinesis.destroy();
+    await putUsage(harness.stack, records);
     await harness.stack.idle();
   };
 

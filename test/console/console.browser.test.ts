@@ -3,12 +3,11 @@
  * each page, the API's answers shown where they belong, and axe-core finding no serious or
  * critical accessibility violation on any page. Screenshots go to test-output/console/.
  */
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKinesisClient } from '../../shared/local/kinesis-local.js';
 import {
   type ConsoleHarness,
+  putUsage,
   screenshot,
   seriousViolations,
   startConsoleHarness,
@@ -28,17 +27,7 @@ describe('web console', () => {
   });
 
   const put = async (records: object[]) => {
-    const kinesis = createLocalKinesisClient(harness.stack.kinesisEndpoint);
-    await kinesis.send(
-      new PutRecordsCommand({
-        StreamName: 'usage-events',
-        Records: records.map((record) => ({
-          PartitionKey: 'p',
-          Data: Buffer.from(JSON.stringify(record)),
-        })),
-      }),
-    );
-    kinesis.destroy();
+    await putUsage(harness.stack, records);
   };
 
   /** Opens a page, checks it with axe and saves its screenshot. */

@@ -6,8 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../../console/tools/build-console.js';
+import { createLocalKinesisClient } from '../../shared/local/kinesis-local.js';
 import { type LocalStack, startLocalStack } from '../../shared/local/local-stack.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -106,4 +108,22 @@ interface AxeViolation {
 /** Saves a full-page screenshot under SCREENSHOT_DIR. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Puts usage records (JSON) on the local stack's `usage-events` stream. */
+export async function putUsage(stack: LocalStack, records: object[]): Promise<void> {
+  const kinesis = createLocalKinesisClient(stack.kinesisEndpoint);
+  try {
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: 'usage-events',
+        Records: records.map((record) => ({
+          PartitionKey: 'p',
+          Data: Buffer.from(JSON.stringify(record)),
+        })),
+      }),
+    );
+  } finally {
+    kinesis.destroy();
+  }
 }

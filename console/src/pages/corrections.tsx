@@ -5,7 +5,14 @@
 import { useState } from 'preact/hooks';
 import { api, type DataCorrection, isMissingRoute, unwrap } from '../api/client.js';
 import type { CorrectionFilter } from '../api/pending-routes.js';
-import { ErrorBox, FilterForm, nonEmpty, useLoad, usePager } from '../components.js';
+import {
+  ErrorBox,
+  FilterForm,
+  filterFromHash,
+  nonEmpty,
+  useLoad,
+  usePager,
+} from '../components.js';
 import { decodeRecord, Time } from '../format.js';
 
 const REASONS = [
@@ -24,11 +31,6 @@ const FILTERS = [
   { name: 'from', label: 'From (ISO time)' },
   { name: 'to', label: 'To (ISO time)' },
 ];
-
-function filterFromHash(): Record<string, string> {
-  const query = location.hash.split('?')[1] ?? '';
-  return nonEmpty(Object.fromEntries(new URLSearchParams(query)));
-}
 
 function RecordBytes({ data }: { data: string }) {
   const decoded = decodeRecord(data);

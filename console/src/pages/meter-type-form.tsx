@@ -11,7 +11,7 @@ import {
   unwrap,
   type Warning,
 } from '../api/client.js';
-import { ErrorBox, Field, TextInput, Warnings } from '../components.js';
+import { ErrorBox, Field, IssueList, TextInput, Warnings } from '../components.js';
 import { Time } from '../format.js';
 import { nextPeriodEnds, scheduleInWords } from '../schedule-preview.js';
 import {
@@ -294,15 +294,7 @@ export function MeterTypeFormPage({ id }: { id?: string }) {
         {deleteRefusal(error, loaded)}
       </p>
       {deleteRefusal(error, loaded) ? null : <ErrorBox error={error} />}
-      {otherIssues.length ? (
-        <ul class="error">
-          {otherIssues.map((issue) => (
-            <li key={issue.field}>
-              {issue.field || 'body'}: {issue.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <IssueList issues={otherIssues} />
       <form onSubmit={save} aria-label="Meter type" noValidate>
         <DraftFields
           draft={draft}

@@ -1,7 +1,15 @@
 /** Meters (the Meter Inspector's list): filter by user, meter type and meter key; create one. */
 import { useState } from 'preact/hooks';
 import { ApiError, api, unwrap } from '../api/client.js';
-import { ErrorBox, FilterForm, nonEmpty, TextInput, useLoad, usePager } from '../components.js';
+import {
+  ErrorBox,
+  FilterForm,
+  filterFromHash,
+  nonEmpty,
+  TextInput,
+  useLoad,
+  usePager,
+} from '../components.js';
 import { showValue, Time } from '../format.js';
 
 const FILTERS = [
@@ -9,10 +17,6 @@ const FILTERS = [
   { name: 'meterTypeId', label: 'Meter type id' },
   { name: 'meterKey', label: 'Meter key' },
 ];
-
-function filterFromHash(): Record<string, string> {
-  return nonEmpty(Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] ?? '')));
-}
 
 function CreateMeter({ onCreated }: { onCreated: () => void }) {
   const [meterKey, setMeterKey] = useState('');

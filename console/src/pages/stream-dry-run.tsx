@@ -1,7 +1,7 @@
 /** The dry run: paste a record, see which rule, category and meters it reaches. */
 import { useState } from 'preact/hooks';
 import { ApiError, api, type Schemas, unwrap } from '../api/client.js';
-import { ErrorBox, useId, Warnings } from '../components.js';
+import { ErrorBox, IssueList, useId, Warnings } from '../components.js';
 import { Time } from '../format.js';
 
 type DryRunResult = Schemas['StreamDryRunResult'];
@@ -100,15 +100,7 @@ export function DryRun({
       </label>
       <button type="submit">Run dry run</button>
       <ErrorBox error={error} />
-      {issues.length ? (
-        <ul class="error">
-          {issues.map((issue) => (
-            <li key={issue.field}>
-              <code>{issue.field}</code>: {issue.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <IssueList issues={issues} />
       {result ? <Results result={result} /> : null}
     </form>
   );

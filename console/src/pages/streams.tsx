@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { ApiError, api, isMissingRoute, type Stream, unwrap, type Warning } from '../api/client.js';
-import { ErrorBox, useId, useLoad, Warnings } from '../components.js';
+import { ErrorBox, IssueList, useId, useLoad, Warnings } from '../components.js';
 import { Time } from '../format.js';
 import { DryRun } from './stream-dry-run.js';
 
@@ -164,15 +164,7 @@ function Editor(props: { stream: Versioned; onSaved: (stream: Versioned) => void
       ) : null}
       <Warnings warnings={warnings} />
       <ErrorBox error={error} />
-      {issues.length ? (
-        <ul class="error">
-          {issues.map((issue) => (
-            <li key={issue.field}>
-              <code>{issue.field}</code>: {issue.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <IssueList issues={issues} />
       <DryRun name={props.stream.name} editedConfiguration={text} />
     </section>
   );
