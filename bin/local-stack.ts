@@ -1,11 +1,17 @@
 /**
- * `npm start`: runs the whole service locally. Options: `--persist DIR` keeps data across
- * restarts; `PORT` sets the API port (default 3000). Ctrl-C or SIGTERM stops everything.
+ * `npm start`: runs the whole service locally, with the web console at `/`. Options:
+ * `--persist DIR` keeps data across restarts; `--console-dev` rebuilds the console on every
+ * change and reloads the open page (`npm run console:dev`); `PORT` sets the API port (default
+ * 3000). Ctrl-C or SIGTERM stops everything.
  */
 import { parseArgs } from 'node:util';
+import { buildConsole, DEFAULT_CONSOLE_DIR, watchConsole } from '../console/tools/build-console.js';
 import { startLocalStack } from '../shared/local/local-stack.js';
 
-const { values } = parseArgs({ options: { persist: { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { persist: { type: 'string' }, 'console-dev': { type: 'boolean' } },
+  strict: true,
+});
 function portFrom(name: string, fallback: number): number {
   const port = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -18,7 +24,17 @@ const port = portFrom('PORT', 3000);
 const kinesisPort = portFrom('KINESIS_PORT', 4567);
 
 const started = Date.now();
+// Built at every start: a fresh clone never serves a missing or stale console.
+const consoleWatch = values['console-dev']
+  ? await watchConsole(
+      DEFAULT_CONSOLE_DIR,
+      portFrom('CONSOLE_LIVE_PORT', 3001),
+      `http://127.0.0.1:${port}`,
+    )
+  : undefined;
+if (!consoleWatch) await buildConsole(DEFAULT_CONSOLE_DIR);
 const stack = await startLocalStack({
+  consoleDir: DEFAULT_CONSOLE_DIR,
   port,
   kinesisPort,
   persistDir: values.persist,
@@ -31,6 +47,7 @@ console.log(
   [
     '',
     `usage metering is running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    `  Console:    ${stack.consoleUrl}${consoleWatch ? '   (dev mode: rebuilds and reloads on change)' : ''}`,
     `  API:        ${api}`,
     `  Kinesis:    ${stack.kinesisEndpoint}   streams: ${stack.streamNames.join(', ')}`,
     `  DynamoDB:   ${stack.dynamoDbEndpoint}   (${values.persist ? `data kept in ${values.persist}` : 'in memory'})`,
@@ -54,6 +71,7 @@ const shutdown = async (signal: string) => {
   stopping = true;
   console.log(`\n${signal}: stopping the local stack...`);
   await stack.stop();
+  await consoleWatch?.stop();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));

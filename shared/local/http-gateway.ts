@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { consoleFileFor, serveConsoleFile } from './static-files.js';
 
 export type HttpApiHandler = (
   event: APIGatewayProxyEventV2,
@@ -103,8 +104,15 @@ export async function startHttpGateway(options: {
   port: number;
   host?: string;
   onError?: (error: unknown) => void;
+  /** A built web console to serve at `/` and `/console/*` (never under the API's paths). */
+  consoleDir?: string;
 }): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
   const server = createServer((request, response) => {
+    const consoleFile = options.consoleDir && consoleFileFor(request.method, request.url);
+    if (options.consoleDir && consoleFile) {
+      void serveConsoleFile(options.consoleDir, consoleFile, request, response);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {

@@ -47,10 +47,14 @@ export interface LocalStackOptions {
   recordsFile?: string;
   /** How often the safety-net sweeper runs. */
   sweepIntervalMs?: number;
+  /** A built web console to serve at `/` beside the API (console/tools/build-console.ts). */
+  consoleDir?: string;
 }
 
 export interface LocalStack {
   apiUrl: string;
+  /** Where the web console is served (the gateway's root), when a console was given. */
+  consoleUrl?: string;
   dynamoDbEndpoint: string;
   kinesisEndpoint: string;
   streamNames: string[];
@@ -90,10 +94,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log: startup.logError,
       }),
       port: options.port,
+      consoleDir: options.consoleDir,
     });
     stops.add(gateway.stop);
     return {
       apiUrl: `${gateway.url}${API_BASE_PATH}`,
+      consoleUrl: options.consoleDir ? `${gateway.url}/` : undefined,
       dynamoDbEndpoint: services.dynamoDbEndpoint,
       kinesisEndpoint: services.kinesisEndpoint,
       streamNames: streams.map((stream) => stream.name),

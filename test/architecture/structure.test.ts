@@ -16,7 +16,7 @@ function sourcesUnder(folder: string): string[] {
     for (const name of readdirSync(path.join(ROOT, dir))) {
       const relative = path.posix.join(dir, name);
       if (statSync(path.join(ROOT, relative)).isDirectory()) visit(relative);
-      else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) found.push(relative);
+      else if (/\.tsx?$/.test(name) && !name.endsWith('.d.ts')) found.push(relative);
     }
   };
   visit(folder);
@@ -100,6 +100,35 @@ describe('layering', () => {
         layer,
       ).toBe(true);
     }
+  });
+});
+
+describe('console', () => {
+  // The console talks to the service only through the API; of the service's code it shares
+  // the browser-safe schedule module, so its period-end preview is the service's own rule.
+  const MAY_IMPORT_FROM_SHARED = ['shared/domain/schedule.js'];
+
+  it('imports nothing of the service but the schedule module', () => {
+    const files = sourcesUnder('console/src');
+    expect(files.length).toBeGreaterThan(5);
+    const offending = files.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => !target.startsWith('console/'))
+        .filter((target) => !MAY_IMPORT_FROM_SHARED.includes(target))
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('is not imported by the service', () => {
+    const offending = ['shared', 'lambdas', 'lib'].flatMap((folder) =>
+      sourcesUnder(folder).flatMap((file) =>
+        importsOf(file)
+          .filter((target) => target.startsWith('console/'))
+          .map((target) => `${file} -> ${target}`),
+      ),
+    );
+    expect(offending).toEqual([]);
   });
 });
 

@@ -4,9 +4,12 @@
  * format), once with everything bundled and once with `@aws-sdk/*` left to the Lambda runtime
  * (NodejsFunction's default for Node 18+ runtimes).
  */
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { buildConsole, consoleSize } from '../../console/tools/build-console.js';
 import { kib, type Row } from './report.js';
 
 export const LAMBDAS = ['api', 'ingest', 'reset', 'sweeper'] as const;
@@ -77,4 +80,23 @@ export function bundleRows(results: readonly BundleResult[]): Row[] {
     ratio: '—',
     notes: `esbuild cjs, node22, minified, everything bundled; ${b.all.warnings} warnings; largest with SDK external: ${b.top.map((t) => `${t.name} ${kib(t.bytes)}`).join(', ')}`,
   }));
+}
+
+/** The web console as `npm start` serves it: index.html, app.js and app.css, minified. */
+export async function measureConsoleBundle(): Promise<{ bytes: number; gzip: number }> {
+  const dir = await buildConsole(mkdtempSync(join(tmpdir(), 'bench-console-')));
+  return consoleSize(dir);
+}
+
+/** Budget: 250 KB gzip for everything the browser downloads (no CDN, all bundled). */
+export function consoleBundleRow(size: { bytes: number; gzip: number }): Row {
+  return {
+    section: '5',
+    measure: 'bundle console (web console)',
+    measured: `${kib(size.bytes)} (gzip ${kib(size.gzip)})`,
+    target: `≤ ${kib(250 * 1024)} gzip`,
+    ratio: `${((250 * 1024) / size.gzip).toFixed(1)}x headroom`,
+    notes:
+      'esbuild esm, browser, es2022, minified: Preact, openapi-fetch, cronstrue, luxon (the schedule module) and the CSS; gzip level 9',
+  };
 }

@@ -11,7 +11,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
-import { bundleRows, measureBundles } from './bundle-bench.js';
+import {
+  bundleRows,
+  consoleBundleRow,
+  measureBundles,
+  measureConsoleBundle,
+} from './bundle-bench.js';
 import { type FlushResult, flushRows, measureFlushes } from './flush-bench.js';
 import { historyRows, measureHistoryRead } from './history-bench.js';
 import {
@@ -119,6 +124,7 @@ async function main() {
   if (want(5)) {
     progress('5. Lambda bundle sizes');
     rows.push(...bundleRows(await measureBundles(root)));
+    rows.push(consoleBundleRow(await measureConsoleBundle()));
   }
   if (want(6)) {
     progress('6. local stack end to end');

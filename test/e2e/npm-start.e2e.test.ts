@@ -120,6 +120,17 @@ describe('npm start, end to end', () => {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
 
+  it('serves the web console it built at / beside the API, and prints its URL', async () => {
+    const origin = stack.api.replace('/usage-metering/v1', '');
+    expect(stack.output()).toContain(`Console:    ${origin}/`);
+    const page = await fetch(`${origin}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('/console/app.js');
+    const script = await fetch(`${origin}/console/app.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(10_000);
+  });
+
   it('meters usage put on Kinesis and sends partial and final records with the right totals', async () => {
     expect(stack.output()).toContain(`Records to: ${stack.recordsFile}`);
     // Everything below happens inside one minute, so each meter's usage lands in one period
