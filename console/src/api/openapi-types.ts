@@ -170,7 +170,7 @@ export interface paths {
         put?: never;
         /**
          * Put the record back on its stream, at most once
-         * @description Re-sends the original bytes with the same partition key, once the cause is fixed (e.g. the missing meter now exists). No body is needed; one that is sent must still be JSON and is ignored.
+         * @description Re-sends the original bytes with the same partition key, once the cause is fixed (e.g. the missing meter now exists). The record counts at its original event time: its own timestamp, or, without one, the time Kinesis first received it (it then goes back in an envelope that carries that time, the original bytes inside), under the grace and late rules of any late record. A record that can never succeed (not UTF-8, not a JSON object, a missing or invalid user id, value or timestamp, a field the stream requires) is refused with 422 and nothing is written. No body is needed; one that is sent must still be JSON and is ignored.
          */
         post: operations["reprocessDataCorrection"];
         delete?: never;
@@ -390,6 +390,8 @@ export interface components {
                 message: string;
             }[];
             field?: string;
+            /** @description a stable code where the status alone does not say it, e.g. 422 NOT_REPROCESSABLE */
+            code?: string;
         };
         Meter: {
             /** Format: uuid */
@@ -419,7 +421,7 @@ export interface components {
             gracePeriodSeconds: number;
             /**
              * Format: date-time
-             * @description start of the current period (inclusive)
+             * @description start of the current period (inclusive); before the type's `activeFrom`, `activeFrom` itself (the meter opens no period before it)
              */
             periodStart: string;
             /**
@@ -427,14 +429,14 @@ export interface components {
              * @description end of the current period (exclusive)
              */
             periodEnd: string;
-            /** @description usage of the current period; null before any usage */
-            value: number | null;
+            /** @description usage of the current period; null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string */
+            value: (number | string) | null;
             /** @description the current period's usage by the guiding rule's group-by fields */
             groups: {
                 fields: {
                     [key: string]: unknown;
                 };
-                value: number | null;
+                value: (number | string) | null;
                 count: number;
             }[];
             /** @description thresholds that fired in the current period */
@@ -592,7 +594,8 @@ export interface components {
             meterTypeName: string;
             timezone: string;
             meterKey: string;
-            value: number;
+            /** @description exact: a JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string (e.g. "12345678901234567893.123456790") */
+            value: number | string;
             unit: string;
             /** Format: date-time */
             createdAt: string;
@@ -606,7 +609,8 @@ export interface components {
                 fields: {
                     [key: string]: string | number | boolean | null;
                 };
-                value: number;
+                /** @description exact: a JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string (e.g. "12345678901234567893.123456790") */
+                value: number | string;
                 count: number;
             }[];
             carryFirst: {
@@ -933,7 +937,7 @@ export interface components {
                 gracePeriodSeconds: number;
                 /**
                  * Format: date-time
-                 * @description start of the current period (inclusive)
+                 * @description start of the current period (inclusive); before the type's `activeFrom`, `activeFrom` itself (the meter opens no period before it)
                  */
                 periodStart: string;
                 /**
@@ -941,14 +945,14 @@ export interface components {
                  * @description end of the current period (exclusive)
                  */
                 periodEnd: string;
-                /** @description usage of the current period; null before any usage */
-                value: number | null;
+                /** @description usage of the current period; null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string */
+                value: (number | string) | null;
                 /** @description the current period's usage by the guiding rule's group-by fields */
                 groups: {
                     fields: {
                         [key: string]: unknown;
                     };
-                    value: number | null;
+                    value: (number | string) | null;
                     count: number;
                 }[];
                 /** @description thresholds that fired in the current period */
@@ -1644,7 +1648,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description the entry was already re-sent, or is being re-sent */
+            /** @description the entry was already re-sent, or is being re-sent, or keeps only the beginning of a large record */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,6 +1668,15 @@ export interface operations {
             };
             /** @description the body is not sent as `content-type: application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code` `NOT_REPROCESSABLE`: the record can never be metered as it is (the message says why), or its stream is no longer configured; nothing is sent, the entry stays as it is */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
