@@ -132,27 +132,33 @@ const IMMUTABLE_METER_TYPE_FIELDS = ['name', 'aggregation'] as const;
 
 /**
  * Body of `PATCH /meter-types/{id}`: every field but `name` and `aggregation` may change;
- * `null` clears an optional field. Cross-field rules are checked on the merged result.
+ * `null` clears any optional field (one with a default goes back to it; `unit` and
+ * `resetSchedule` are required and cannot be cleared). Cross-field rules are checked on the
+ * merged result.
  */
 export const meterTypeUpdateSchema = z
   .object({
     description: text(200).nullable().optional(),
     externalRef: identifier(100).nullable().optional(),
-    category: identifier(80).optional(),
+    // `null` puts a defaulted field back to its default (the merge drops it, the create schema
+    // fills it in again).
+    category: identifier(80).nullable().optional(),
     unit: identifier(40).optional(),
     resetSchedule: resetScheduleSchema.optional(),
-    timezone: timezoneSchema.optional(),
+    timezone: timezoneSchema.nullable().optional(),
     activeFrom: isoTimestamp.nullable().optional(),
     activeTo: isoTimestamp.nullable().optional(),
     capacity: meterTypeFields.capacity.unwrap().nullable().optional(),
     capacityPolicy: z
       .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
+      .nullable()
       .optional(),
     thresholds: z
       .array(thresholdSchema, { error: 'must be an array' })
       .max(10, { error: 'must have at most 10 thresholds' })
+      .nullable()
       .optional(),
-    gracePeriodSeconds: meterTypeFields.gracePeriodSeconds.unwrap().optional(),
+    gracePeriodSeconds: meterTypeFields.gracePeriodSeconds.unwrap().nullable().optional(),
   })
   .catchall(z.unknown())
   .superRefine((body, ctx) => {

@@ -47,6 +47,11 @@ export const isoTimestamp = z.iso.datetime({
   error: 'must be an ISO 8601 timestamp with a time zone offset, e.g. 2025-01-01T00:00:00Z',
 });
 
+/** A UUID in any case, lower-cased: ids are case-insensitive on input, lower case on output. */
+export function lowerCaseUuid(message: string) {
+  return z.uuid({ error: message }).transform((id) => id.toLowerCase());
+}
+
 /** A finite JSON number. */
 export const finiteNumber = z
   .number({ error: 'must be a number' })

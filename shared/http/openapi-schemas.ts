@@ -110,11 +110,20 @@ export const summaryResponse = z.object({
   meters: z.number().int().min(0),
 });
 
-/** Every error body; `issues` name the fields at fault (400), `field` the duplicate (409). */
+/** Every error body; `issues` name the fields at fault (400) or the taken field (409). */
 export const errorResponseSchema = z.object({
   message: z.string(),
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  field: z.string().optional(),
+  issues: z
+    .array(
+      z.object({
+        field: z
+          .string()
+          .describe('a dotted path, e.g. `thresholds.0.percent`; `(body)` for the whole body'),
+        message: z.string(),
+      }),
+    )
+    .optional()
+    .describe('400: every field at fault; 409: the field whose value is taken'),
 });
 
 /** The record sent to SQS/SNS (the file locally): not an HTTP response, documented alongside. */

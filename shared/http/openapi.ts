@@ -13,6 +13,7 @@ import {
   type JsonObject,
 } from './openapi-components.js';
 import { OPERATIONS, type OperationDoc, TAGS } from './openapi-operations.js';
+import { QUERY_PARAMETER_DOCS } from './route-helpers.js';
 import { ALL_ROUTE_SPECS, API_BASE_PATH, type RouteSpec } from './route-specs.js';
 
 /** The local stack's API, as `npm start` serves it by default. */
@@ -28,13 +29,17 @@ function queryParameters(query: z.ZodObject): JsonObject[] {
   const schema = z.toJSONSchema(query, { io: 'input', target: 'draft-2020-12' }) as JsonObject;
   const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
   const required = new Set((schema.required ?? []) as string[]);
-  return Object.entries(properties).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: required.has(name),
-    ...(QUERY_NOTES[name] ? { description: QUERY_NOTES[name] } : {}),
-    schema: property,
-  }));
+  return Object.entries(properties).map(([name, property]) => {
+    const field = query.shape[name] as z.ZodType | undefined;
+    const documented = field ? QUERY_PARAMETER_DOCS.get(field) : undefined;
+    return {
+      name,
+      in: 'query',
+      required: required.has(name),
+      ...(QUERY_NOTES[name] ? { description: QUERY_NOTES[name] } : {}),
+      schema: documented ?? property,
+    };
+  });
 }
 
 const jsonContent = (schema: JsonObject): JsonObject => ({
