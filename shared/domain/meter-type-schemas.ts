@@ -15,19 +15,30 @@ export const aggregationSchema = z.strictObject({
   }),
 });
 
-const cronField = z
-  .string({ error: 'must be a string' })
-  .min(1, { error: 'must not be empty' })
-  .max(100, { error: 'must be at most 100 characters' });
+/**
+ * One cron field. `number` is the document's pattern of a value in the field's range (leading
+ * zeros allowed); the domain parser checks the rest (a range's order, a step's size).
+ */
+function cronField(range: string, number: string, last = false) {
+  const item = `(?:\\*|${number}(?:-${number})?)(?:/[0-9]{1,9})?${last ? '|L' : ''}`;
+  return z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(100, { error: 'must be at most 100 characters' })
+    .meta({
+      pattern: `^(?:${item})(?:,(?:${item}))*$`,
+      description: `${range}: \`*\`, a value, a range \`a-b\` (not reversed), a step \`/n\` (1 to the field's largest value), or a comma-separated list of them${last ? '; `L` is the last day of the month' : ''}`,
+    });
+}
 
 /** The cron-like reset schedule; the grammar and "can it ever fire" are checked by the domain. */
 export const resetScheduleSchema = z
   .strictObject({
-    minute: cronField,
-    hour: cronField,
-    day: cronField,
-    month: cronField,
-    weekday: cronField,
+    minute: cronField('0-59', '0*(?:[1-5]?[0-9])'),
+    hour: cronField('0-23', '0*(?:1?[0-9]|2[0-3])'),
+    day: cronField('1-31', '0*(?:[1-9]|[12][0-9]|3[01])', true),
+    month: cronField('1-12', '0*(?:[1-9]|1[0-2])'),
+    weekday: cronField('0-7 (0 and 7 are Sunday)', '0*[0-7]'),
   })
   .superRefine((schedule, ctx) => {
     for (const problem of validateResetSchedule(schedule)) {
@@ -42,16 +53,22 @@ export const resetScheduleSchema = z
 export const timezoneSchema = z
   .string({ error: 'must be a string' })
   .max(64, { error: 'must be at most 64 characters' })
-  .refine(isValidTimeZone, { error: 'must be an IANA time zone name, e.g. Europe/Stockholm' });
+  .refine(isValidTimeZone, { error: 'must be an IANA time zone name, e.g. Europe/Stockholm' })
+  .meta({
+    pattern: '^[A-Za-z][A-Za-z0-9_+\\-/]*$',
+    description:
+      'An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).',
+    examples: ['Europe/Stockholm', 'Etc/UTC'],
+  });
 
 export const thresholdSchema = z.union(
   [
     z.strictObject({ name: identifier(80), value: storableNumber }),
     z.strictObject({
       name: identifier(80),
-      percent: storableNumber.refine((p) => p > 0 && p <= 1000, {
-        error: 'must be greater than 0 and at most 1000',
-      }),
+      percent: storableNumber
+        .refine((p) => p > 0 && p <= 1000, { error: 'must be greater than 0 and at most 1000' })
+        .meta({ exclusiveMinimum: 0, minimum: undefined, maximum: 1000 }),
     }),
   ],
   { error: 'must be { name, value } or { name, percent }' },
@@ -70,7 +87,10 @@ const meterTypeFields = {
   timezone: timezoneSchema.default('Etc/UTC'),
   activeFrom: isoTimestamp.optional(),
   activeTo: isoTimestamp.optional(),
-  capacity: storableNumber.refine((c) => c > 0, { error: 'must be greater than 0' }).optional(),
+  capacity: storableNumber
+    .refine((c) => c > 0, { error: 'must be greater than 0' })
+    .meta({ exclusiveMinimum: 0, minimum: undefined })
+    .optional(),
   capacityPolicy: z
     .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
     .default('notify'),

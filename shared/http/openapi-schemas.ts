@@ -165,6 +165,7 @@ export const meteredRecordSchema = z.object({
 
 const nextToken = z
   .string()
+  .regex(/^[A-Za-z0-9_-]{1,4096}$/)
   .optional()
   .describe('absent on the last page; pass it back for the next');
 export const meterTypeList = z.object({ meterTypes: z.array(meterTypeResponse), nextToken });
