@@ -4,6 +4,7 @@
  * that its own schema accepts, and the checker itself refuses what it should.
  */
 import { describe, expect, it } from 'vitest';
+import { startHttpGateway } from '../../shared/local/http-gateway.js';
 import { contractProblems, openApiDocument, validatorAt } from '../support/contract.js';
 
 type Json = any;
@@ -189,5 +190,30 @@ describe('the contract check', () => {
     const head = { method: 'HEAD', path: summary, status: 200, headers: json };
     expect(contractProblems({ ...head, body: '' })).toEqual([]);
     expect(contractProblems({ ...head, body: '{}' })).toEqual([expect.stringMatching(/a body/)]);
+  });
+});
+
+describe('the fetch hook (test/support/contract-setup.ts)', () => {
+  it('fails a fetch from a local stack whose answer breaks the document', async () => {
+    const gateway = await startHttpGateway({
+      port: 0,
+      handler: async (event) =>
+        event.rawPath.endsWith('/summary')
+          ? {
+              statusCode: 200,
+              headers: { 'content-type': 'application/json' },
+              body: '{"meters":"many"}',
+            }
+          : { statusCode: 204, headers: {}, body: '' },
+    });
+    try {
+      await expect(fetch(`${gateway.url}/usage-metering/v1/summary`)).rejects.toThrow(
+        /breaks the OpenAPI document/,
+      );
+      // Outside the API's base path nothing is checked.
+      expect((await fetch(`${gateway.url}/elsewhere`)).status).toBe(204);
+    } finally {
+      await gateway.stop();
+    }
   });
 });
