@@ -3,6 +3,7 @@
  * returns is closed and lists its required fields, every request and response has an example
  * that its own schema accepts, and the checker itself refuses what it should.
  */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { startHttpGateway } from '../../shared/local/http-gateway.js';
 import { contractProblems, openApiDocument, validatorAt } from '../support/contract.js';
@@ -197,14 +198,14 @@ describe('the fetch hook (test/support/contract-setup.ts)', () => {
   it('fails a fetch from a local stack whose answer breaks the document', async () => {
     const gateway = await startHttpGateway({
       port: 0,
-      handler: async (event) =>
+      handler: async (event): Promise<APIGatewayProxyStructuredResultV2> =>
         event.rawPath.endsWith('/summary')
           ? {
               statusCode: 200,
               headers: { 'content-type': 'application/json' },
               body: '{"meters":"many"}',
             }
-          : { statusCode: 204, headers: {}, body: '' },
+          : { statusCode: 204, body: '' },
     });
     try {
       await expect(fetch(`${gateway.url}/usage-metering/v1/summary`)).rejects.toThrow(
