@@ -20,7 +20,7 @@ export const aggregationSchema = z.strictObject({
  * zeros allowed); the domain parser checks the rest (a range's order, a step's size).
  */
 function cronField(range: string, number: string, last = false) {
-  const item = `(?:\\*|${number}(?:-${number})?)(?:/[0-9]{1,9})?${last ? '|L' : ''}`;
+  const item = `(?:\\*|${number}(?:-${number})?)(?:/0{0,7}[1-9][0-9]?)?${last ? '|L' : ''}`;
   return z
     .string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
@@ -34,11 +34,12 @@ function cronField(range: string, number: string, last = false) {
 /** The cron-like reset schedule; the grammar and "can it ever fire" are checked by the domain. */
 export const resetScheduleSchema = z
   .strictObject({
-    minute: cronField('0-59', '0*(?:[1-5]?[0-9])'),
-    hour: cronField('0-23', '0*(?:1?[0-9]|2[0-3])'),
-    day: cronField('1-31', '0*(?:[1-9]|[12][0-9]|3[01])', true),
-    month: cronField('1-12', '0*(?:[1-9]|1[0-2])'),
-    weekday: cronField('0-7 (0 and 7 are Sunday)', '0*[0-7]'),
+    // At most 9 digits, leading zeros included, as the parser reads them.
+    minute: cronField('0-59', '(?:0{0,8}[0-9]|0{0,7}[1-5][0-9])'),
+    hour: cronField('0-23', '(?:0{0,8}[0-9]|0{0,7}(?:1[0-9]|2[0-3]))'),
+    day: cronField('1-31', '(?:0{0,8}[1-9]|0{0,7}(?:[12][0-9]|3[01]))', true),
+    month: cronField('1-12', '(?:0{0,8}[1-9]|0{0,7}1[0-2])'),
+    weekday: cronField('0-7 (0 and 7 are Sunday)', '0{0,8}[0-7]'),
   })
   .superRefine((schedule, ctx) => {
     for (const problem of validateResetSchedule(schedule)) {

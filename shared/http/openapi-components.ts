@@ -106,7 +106,7 @@ const requestComponents: [z.ZodType, Meta][] = [
     {
       id: 'StreamConfiguration',
       description:
-        'A meter processor: field names, validation, enrichment, guiding rules, carry fields, de-duplication, late policy.',
+        'A meter processor: field names, validation, enrichment, guiding rules (names unique within the stream), carry fields; a field name or dotted path has no empty part and no `__proto__`, `constructor` or `prototype` part, de-duplication, late policy. A condition needs `type` and `value` for every `op` but `exists` (which takes no `value`); `value` has the type `type` names (for `in`, an array of such values); `prefix` needs `string`, `gt`/`gte`/`lt`/`lte` need `number`.',
     },
   ],
   [
@@ -174,7 +174,7 @@ function overrideFor(io: 'input' | 'output') {
     }
     // The update schema takes any key so it can name the immutable ones; its refinement
     // refuses every key it does not list.
-    if (ctx.zodSchema === meterTypeUpdateSchema) {
+    if (ctx.zodSchema === meterTypeUpdateSchema || ctx.zodSchema === meterUpdateSchema) {
       schema.additionalProperties = false;
       schema.minProperties = 1;
     }

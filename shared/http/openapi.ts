@@ -5,6 +5,7 @@
  * `GET /openapi.json` serves and a test keeps current.
  */
 import { z } from 'zod';
+import { IDENTIFIER_PATTERN } from '../domain/schema-primitives.js';
 import { scopesFor } from './access-levels.js';
 import {
   buildComponentSchemas,
@@ -96,6 +97,26 @@ function exportAnswers(): JsonObject {
   };
 }
 
+/** What each path parameter takes: ids are UUIDs (anything else is simply not found). */
+const PATH_PARAMETERS: Record<string, JsonObject> = {
+  id: {
+    description: 'a UUID, in any case; anything else is 404',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  recordId: {
+    description: 'a UUID, in any case; anything else is 404',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  userId: {
+    description: 'the user id, URL-encoded',
+    schema: { type: 'string', minLength: 1, maxLength: 256, pattern: IDENTIFIER_PATTERN },
+  },
+  name: {
+    description: 'a stream name; an unknown one is 404',
+    schema: { type: 'string', pattern: '^[a-zA-Z0-9_.-]{1,128}$' },
+  },
+};
+
 /** `GET /openapi.json`: an OpenAPI 3.1 document; its parts are described by that standard. */
 const OPENAPI_DOCUMENT_SCHEMA: JsonObject = {
   type: 'object',
@@ -182,7 +203,7 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
     name: name ?? '',
     in: 'path',
     required: true,
-    schema: { type: 'string', minLength: 1 },
+    ...PATH_PARAMETERS[name ?? ''],
   }));
   return {
     operationId: route.operation,
