@@ -35,7 +35,7 @@ const RULES_IN_WORDS = [
   /none of userId, meterId, meterTypeId|give userId, meterId or meterTypeId|one of userId/i,
   /must not be before from/,
   /duplicate rule name/,
-  /without empty or reserved parts/,
+  /without empty or reserved parts|has a key that is not allowed/,
   /is required for \w+|must be absent for exists|must be (string|number) for \w+|must be an array of \w+ values for in|must have the type the condition names/,
   /is not a token this API returned/,
 ];
