@@ -22,7 +22,7 @@ import {
   type ScopeNames,
   scopesFor,
 } from '../../shared/http/access-levels.js';
-import { ALL_ROUTE_SPECS, API_BASE_PATH } from '../../shared/http/route-specs.js';
+import { ALL_GATEWAY_ROUTES, API_BASE_PATH } from '../../shared/http/route-specs.js';
 import { MeteringFunction } from './metering-function.js';
 import type { ItemAction, MeteringTable } from './metering-table.js';
 import type { PeriodEnd } from './period-end.js';
@@ -193,7 +193,10 @@ export class MeteringApi extends Construct {
     props.streams.grantPutRecord(this.handler);
   }
 
-  /** One API Gateway route per row of the route table, each with the authorizer it needs. */
+  /**
+   * One API Gateway route per row of the route table, HEAD beside each GET and ANY per path
+   * (answered 405 with `Allow` by the Lambda, as locally), each with the authorizer it needs.
+   */
   private addTableRoutes(authorization: ApiAuthorization): apigw.HttpRoute[] {
     const integration = new HttpLambdaIntegration('Handler', this.handler.function, {
       payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
@@ -210,7 +213,7 @@ export class MeteringApi extends Construct {
     // scope and those of the levels above.
     const scopeNames =
       authorization.kind === 'jwt' ? scopeNamesOf(this, authorization.scopes) : undefined;
-    return ALL_ROUTE_SPECS.flatMap((route) =>
+    return ALL_GATEWAY_ROUTES.flatMap((route) =>
       this.httpApi.addRoutes({
         path: `${API_BASE_PATH}${route.path}`,
         methods: [apigw.HttpMethod[route.method]],
@@ -229,8 +232,10 @@ export class MeteringApi extends Construct {
    * metering.api.grantInvoke(dashboardRole, 'read');
    */
   grantInvoke(grantee: iam.IGrantable, level: AccessLevel): iam.Grant {
-    const routes = ALL_ROUTE_SPECS.filter((route) =>
-      levelsAllowedFor(route.access).includes(level),
+    // ANY is left out: IAM checks the request's own method, so a caller reaches ANY (for a 405)
+    // only with a method it was granted elsewhere, and otherwise gets 403.
+    const routes = ALL_GATEWAY_ROUTES.filter(
+      (route) => route.method !== 'ANY' && levelsAllowedFor(route.access).includes(level),
     );
     return iam.Grant.addToPrincipal({
       grantee,

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { describeIssues, ServiceError } from '../domain/errors.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import { streamsConfigSchema } from '../domain/stream-schemas.js';
-import { toFieldIssues } from '../domain/validation.js';
+import { EDGE_PARSE, toFieldIssues } from '../domain/validation.js';
 
 /** What a stream configuration may say before defaults are applied. */
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;
@@ -57,10 +57,10 @@ export function parseStreamsConfig(input: unknown): StreamConfig[] {
       });
     }
   }
-  const result = streamsConfigSchema.safeParse(value);
+  const result = streamsConfigSchema.safeParse(value, EDGE_PARSE);
   if (!result.success) {
     throw new InvalidStreamsConfigError(
-      `invalid stream configuration: ${describeIssues(toFieldIssues(result.error))}`,
+      `invalid stream configuration: ${describeIssues(toFieldIssues(result.error, true))}`,
       {
         cause: result.error,
       },

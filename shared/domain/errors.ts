@@ -14,10 +14,8 @@ export interface FieldIssue {
 /** The JSON body of every error response (the OpenAPI `Error` schema). */
 export interface ErrorBody {
   message: string;
-  /** 400: each field at fault. */
+  /** 400: each field at fault; 409: the field whose value is taken, when there is one. */
   issues?: FieldIssue[];
-  /** 409: the field whose value is taken. */
-  field?: string;
   /** A stable code where the status alone does not say it, e.g. 422 `NOT_REPROCESSABLE`. */
   code?: string;
 }
@@ -107,8 +105,12 @@ export class ConflictError extends ServiceError {
     super(message, options);
   }
 
+  /** The documented error shape: the taken field as an issue, like a 400's. */
   override toResponseBody(): ErrorBody {
-    return { message: this.message, ...(this.field ? { field: this.field } : {}) };
+    return {
+      message: this.message,
+      ...(this.field ? { issues: [{ field: this.field, message: this.message }] } : {}),
+    };
   }
 }
 

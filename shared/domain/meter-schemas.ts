@@ -3,7 +3,7 @@
  * carries into its metered records. Limits and defaults come from DOMAIN.md.
  */
 import { z } from 'zod';
-import { identifier, isStorableNumber, jsonDepth } from './schema-primitives.js';
+import { identifier, isStorableNumber, jsonDepth, lowerCaseUuid } from './schema-primitives.js';
 
 const MAX_CUSTOM_FIELDS_BYTES = 4096;
 const MAX_JSON_DEPTH = 8;
@@ -38,7 +38,7 @@ export const customFieldsSchema = z
 export const meterCreateSchema = z
   .strictObject({
     meterKey: identifier(100),
-    meterTypeId: z.uuid({ error: 'must be a meter type id (a UUID)' }).optional(),
+    meterTypeId: lowerCaseUuid('must be a meter type id (a UUID)').optional(),
     meterTypeExternalRef: identifier(100).optional(),
     userId: identifier(256),
     customFields: customFieldsSchema.default({}),

@@ -15,19 +15,31 @@ export const aggregationSchema = z.strictObject({
   }),
 });
 
-const cronField = z
-  .string({ error: 'must be a string' })
-  .min(1, { error: 'must not be empty' })
-  .max(100, { error: 'must be at most 100 characters' });
+/**
+ * One cron field. `number` is the document's pattern of a value in the field's range (leading
+ * zeros allowed); the domain parser checks the rest (a range's order, a step's size).
+ */
+function cronField(range: string, number: string, last = false) {
+  const item = `(?:\\*|${number}(?:-${number})?)(?:/0{0,7}[1-9][0-9]?)?${last ? '|L' : ''}`;
+  return z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(100, { error: 'must be at most 100 characters' })
+    .meta({
+      pattern: `^(?:${item})(?:,(?:${item}))*$`,
+      description: `${range}: \`*\`, a value, a range \`a-b\` (not reversed), a step \`/n\` (1 to the field's largest value), or a comma-separated list of them${last ? '; `L` is the last day of the month' : ''}`,
+    });
+}
 
 /** The cron-like reset schedule; the grammar and "can it ever fire" are checked by the domain. */
 export const resetScheduleSchema = z
   .strictObject({
-    minute: cronField,
-    hour: cronField,
-    day: cronField,
-    month: cronField,
-    weekday: cronField,
+    // At most 9 digits, leading zeros included, as the parser reads them.
+    minute: cronField('0-59', '(?:0{0,8}[0-9]|0{0,7}[1-5][0-9])'),
+    hour: cronField('0-23', '(?:0{0,8}[0-9]|0{0,7}(?:1[0-9]|2[0-3]))'),
+    day: cronField('1-31', '(?:0{0,8}[1-9]|0{0,7}(?:[12][0-9]|3[01]))', true),
+    month: cronField('1-12', '(?:0{0,8}[1-9]|0{0,7}1[0-2])'),
+    weekday: cronField('0-7 (0 and 7 are Sunday)', '0{0,8}[0-7]'),
   })
   .superRefine((schedule, ctx) => {
     for (const problem of validateResetSchedule(schedule)) {
@@ -42,16 +54,22 @@ export const resetScheduleSchema = z
 export const timezoneSchema = z
   .string({ error: 'must be a string' })
   .max(64, { error: 'must be at most 64 characters' })
-  .refine(isValidTimeZone, { error: 'must be an IANA time zone name, e.g. Europe/Stockholm' });
+  .refine(isValidTimeZone, { error: 'must be an IANA time zone name, e.g. Europe/Stockholm' })
+  .meta({
+    pattern: '^[A-Za-z][A-Za-z0-9_+\\-/]*$',
+    description:
+      'An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).',
+    examples: ['Europe/Stockholm', 'Etc/UTC'],
+  });
 
 export const thresholdSchema = z.union(
   [
     z.strictObject({ name: identifier(80), value: storableNumber }),
     z.strictObject({
       name: identifier(80),
-      percent: storableNumber.refine((p) => p > 0 && p <= 1000, {
-        error: 'must be greater than 0 and at most 1000',
-      }),
+      percent: storableNumber
+        .refine((p) => p > 0 && p <= 1000, { error: 'must be greater than 0 and at most 1000' })
+        .meta({ exclusiveMinimum: 0, minimum: undefined, maximum: 1000 }),
     }),
   ],
   { error: 'must be { name, value } or { name, percent }' },
@@ -70,7 +88,10 @@ const meterTypeFields = {
   timezone: timezoneSchema.default('Etc/UTC'),
   activeFrom: isoTimestamp.optional(),
   activeTo: isoTimestamp.optional(),
-  capacity: storableNumber.refine((c) => c > 0, { error: 'must be greater than 0' }).optional(),
+  capacity: storableNumber
+    .refine((c) => c > 0, { error: 'must be greater than 0' })
+    .meta({ exclusiveMinimum: 0, minimum: undefined })
+    .optional(),
   capacityPolicy: z
     .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
     .default('notify'),
@@ -132,27 +153,33 @@ const IMMUTABLE_METER_TYPE_FIELDS = ['name', 'aggregation'] as const;
 
 /**
  * Body of `PATCH /meter-types/{id}`: every field but `name` and `aggregation` may change;
- * `null` clears an optional field. Cross-field rules are checked on the merged result.
+ * `null` clears any optional field (one with a default goes back to it; `unit` and
+ * `resetSchedule` are required and cannot be cleared). Cross-field rules are checked on the
+ * merged result.
  */
 export const meterTypeUpdateSchema = z
   .object({
     description: text(200).nullable().optional(),
     externalRef: identifier(100).nullable().optional(),
-    category: identifier(80).optional(),
+    // `null` puts a defaulted field back to its default (the merge drops it, the create schema
+    // fills it in again).
+    category: identifier(80).nullable().optional(),
     unit: identifier(40).optional(),
     resetSchedule: resetScheduleSchema.optional(),
-    timezone: timezoneSchema.optional(),
+    timezone: timezoneSchema.nullable().optional(),
     activeFrom: isoTimestamp.nullable().optional(),
     activeTo: isoTimestamp.nullable().optional(),
     capacity: meterTypeFields.capacity.unwrap().nullable().optional(),
     capacityPolicy: z
       .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
+      .nullable()
       .optional(),
     thresholds: z
       .array(thresholdSchema, { error: 'must be an array' })
       .max(10, { error: 'must have at most 10 thresholds' })
+      .nullable()
       .optional(),
-    gracePeriodSeconds: meterTypeFields.gracePeriodSeconds.unwrap().optional(),
+    gracePeriodSeconds: meterTypeFields.gracePeriodSeconds.unwrap().nullable().optional(),
   })
   .catchall(z.unknown())
   .superRefine((body, ctx) => {

@@ -19,6 +19,10 @@ function hasLoneSurrogate(value: string): boolean {
   return !value.isWellFormed();
 }
 
+/** What `identifier` takes, for the document: no control characters, no outer whitespace. */
+export const IDENTIFIER_PATTERN =
+  '^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$';
+
 /** A non-empty identifier-like string: bounded, no control characters, no outer whitespace. */
 export function identifier(maxLength: number) {
   return z
@@ -28,7 +32,8 @@ export function identifier(maxLength: number) {
     .refine((s) => !hasControlCharacter(s) && !hasLoneSurrogate(s), {
       error: 'must not contain control characters or unpaired surrogates',
     })
-    .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' });
+    .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' })
+    .meta({ pattern: IDENTIFIER_PATTERN });
 }
 
 /** Free text: bounded, no control characters other than tab and newline. */
@@ -47,6 +52,11 @@ export const isoTimestamp = z.iso.datetime({
   error: 'must be an ISO 8601 timestamp with a time zone offset, e.g. 2025-01-01T00:00:00Z',
 });
 
+/** A UUID in any case, lower-cased: ids are case-insensitive on input, lower case on output. */
+export function lowerCaseUuid(message: string) {
+  return z.uuid({ error: message }).transform((id) => id.toLowerCase());
+}
+
 /** A finite JSON number. */
 export const finiteNumber = z
   .number({ error: 'must be a number' })
@@ -62,9 +72,16 @@ export function isStorableNumber(n: number): boolean {
 }
 
 /** A number a meter type can store: within ±(2^53 − 1) and not vanishingly small. */
-export const storableNumber = z.number({ error: 'must be a number' }).refine(isStorableNumber, {
-  error: `must be a finite number between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`,
-});
+export const storableNumber = z
+  .number({ error: 'must be a number' })
+  .refine(isStorableNumber, {
+    error: `must be a finite number between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, and 0 or at least 1e-100 in magnitude`,
+  })
+  .meta({
+    minimum: -Number.MAX_SAFE_INTEGER,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude',
+  });
 
 /** Depth of a JSON value (a scalar is 0), stopping early past `limit`. */
 export function jsonDepth(value: unknown, limit: number, depth = 0): number {

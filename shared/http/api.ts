@@ -78,10 +78,17 @@ export function createApiHandler(deps: ApiDeps) {
   const log = deps.log ?? ((message: string, error: unknown) => console.error(message, error));
   return middy<APIGatewayProxyEventV2, RouteResult, Error, Context>()
     .onError((request) => {
-      request.response = errorResponse(request.error, log);
+      request.response = headless(request.event, errorResponse(request.error, log));
     })
     .handler(async (event) => {
       const routed = route(event);
-      return operations[routed.route.operation](routed.request);
+      return headless(event, await operations[routed.route.operation](routed.request));
     });
+}
+
+/** HEAD answers as GET would, status and headers, without the body. */
+function headless(event: APIGatewayProxyEventV2, result: RouteResult): RouteResult {
+  return event.requestContext.http.method.toUpperCase() === 'HEAD'
+    ? { ...result, body: '' }
+    : result;
 }

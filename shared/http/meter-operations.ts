@@ -16,7 +16,7 @@ import {
   type MeterDeps,
   updateMeter,
 } from '../application/meters.js';
-import { identifier } from '../domain/schema-primitives.js';
+import { identifier, lowerCaseUuid } from '../domain/schema-primitives.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { created, jsonResponse, noContent } from './responses.js';
 import { idParam, type Operations, pagingQuery } from './route-helpers.js';
@@ -32,7 +32,7 @@ export const meterTypeListQuery = z.strictObject({
 /** Query string of `GET /meters`. */
 export const meterListQuery = z.strictObject({
   ...pagingQuery,
-  meterTypeId: identifier(100).optional(),
+  meterTypeId: lowerCaseUuid('must be a meter type id (a UUID)').optional(),
   userId: identifier(256).optional(),
   meterKey: identifier(100).optional(),
 });

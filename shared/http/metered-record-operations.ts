@@ -12,26 +12,21 @@ import {
 } from '../application/metered-records.js';
 import { ValidationError } from '../domain/errors.js';
 import { historyCsv, type KeptRecord } from '../domain/record-history.js';
-import { identifier, isoTimestamp } from '../domain/schema-primitives.js';
+import { identifier, isoTimestamp, lowerCaseUuid } from '../domain/schema-primitives.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { jsonResponse, type RouteResult } from './responses.js';
-import { idParam, type Operations, param } from './route-helpers.js';
+import { idParam, nextTokenQuery, type Operations, pageLimit, param } from './route-helpers.js';
 
 /** The header that carries the next page's token in CSV and NDJSON answers. */
 export const NEXT_TOKEN_HEADER = 'x-next-token';
 
 /** `limit` (1–1000, default 100) and `nextToken` of the history: a page of records, not meters. */
 const historyPaging = {
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(1, { error: 'must be between 1 and 1000' })
-    .max(1000, { error: 'must be between 1 and 1000' })
-    .default(100),
-  nextToken: z.string().max(4096).optional(),
+  limit: pageLimit(1000, 100),
+  nextToken: nextTokenQuery,
 };
 
-const uuid = z.uuid({ error: 'must be a meter id (a UUID)' });
+const uuid = lowerCaseUuid('must be a meter id (a UUID)');
 const normalized = isoTimestamp.transform((value) => new Date(value).toISOString());
 
 /** Query string of `GET /metered-records`. */
@@ -40,7 +35,7 @@ export const meteredRecordListQuery = z
     ...historyPaging,
     userId: identifier(256).optional(),
     meterId: uuid.optional(),
-    meterTypeId: identifier(100).optional(),
+    meterTypeId: lowerCaseUuid('must be a meter type id (a UUID)').optional(),
     meterKey: identifier(100).optional(),
     recordType: z.enum(['final', 'partial'], { error: 'must be final or partial' }).optional(),
     from: normalized.optional(),

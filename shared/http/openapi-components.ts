@@ -64,7 +64,7 @@ const sharedComponents: [z.ZodType, Meta][] = [
     {
       id: 'CustomFields',
       description:
-        'Free-form JSON the meter carries into its metered records: at most 4096 bytes, nested at most 8 levels.',
+        'Free-form JSON the meter carries into its metered records: at most 4096 bytes as JSON, nested at most 8 levels, numbers within ±(2^53 − 1) (0 or at least 1e-100 in magnitude); keys of 1 to 100 characters. `__proto__`, `constructor` and `prototype` are refused as keys at any depth (as in every body).',
     },
   ],
 ];
@@ -106,7 +106,7 @@ const requestComponents: [z.ZodType, Meta][] = [
     {
       id: 'StreamConfiguration',
       description:
-        'A meter processor: field names, validation, enrichment, guiding rules, carry fields, de-duplication, late policy.',
+        'A meter processor: field names, validation, enrichment, guiding rules (names unique within the stream), carry fields; a field name or dotted path has no empty part and no `__proto__`, `constructor` or `prototype` part, de-duplication, late policy. A condition needs `type` and `value` for every `op` but `exists` (which takes no `value`); `value` has the type `type` names (for `in`, an array of such values); `prefix` needs `string`, `gt`/`gte`/`lt`/`lte` need `number`.',
     },
   ],
   [
@@ -166,23 +166,25 @@ function overrideFor(io: 'input' | 'output') {
       delete schema.pattern;
     }
     // `integer` says it; zod adds the safe-integer range to every `.int()`.
-    if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
-    if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+    if (schema.type === 'integer' && schema.minimum === Number.MIN_SAFE_INTEGER) {
+      delete schema.minimum;
+    }
+    if (schema.type === 'integer' && schema.maximum === Number.MAX_SAFE_INTEGER) {
+      delete schema.maximum;
+    }
     // The update schema takes any key so it can name the immutable ones; its refinement
     // refuses every key it does not list.
-    if (ctx.zodSchema === meterTypeUpdateSchema) {
+    if (ctx.zodSchema === meterTypeUpdateSchema || ctx.zodSchema === meterUpdateSchema) {
       schema.additionalProperties = false;
       schema.minProperties = 1;
     }
-    if (io === 'output') {
-      // A default says what a request may omit; in a response every such field is present.
-      delete schema.default;
-      // Responses may gain fields: a client must ignore what it does not know.
-      const def = ctx.zodSchema._zod.def;
-      if (def.type === 'object' && def.catchall === undefined) {
-        delete schema.additionalProperties;
-      }
+    // Its refinement, in JSON Schema: exactly one of the two ways to name the meter type.
+    if (ctx.zodSchema === meterCreateSchema) {
+      schema.oneOf = [{ required: ['meterTypeId'] }, { required: ['meterTypeExternalRef'] }];
     }
+    // A default says what a request may omit; in a response every such field is present.
+    // Response objects stay closed (zod's output view): the contract test holds the API to them.
+    if (io === 'output') delete schema.default;
   };
 }
 

@@ -126,11 +126,20 @@ export const summaryResponse = z.object({
   meters: z.number().int().min(0),
 });
 
-/** Every error body; `issues` name the fields at fault (400), `field` the duplicate (409). */
+/** Every error body; `issues` name the fields at fault (400) or the taken field (409). */
 export const errorResponseSchema = z.object({
   message: z.string(),
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  field: z.string().optional(),
+  issues: z
+    .array(
+      z.object({
+        field: z
+          .string()
+          .describe('a dotted path, e.g. `thresholds.0.percent`; `(body)` for the whole body'),
+        message: z.string(),
+      }),
+    )
+    .optional()
+    .describe('400: every field at fault; 409: the field whose value is taken'),
   code: z
     .string()
     .optional()
@@ -176,6 +185,7 @@ export const meteredRecordSchema = z.object({
 
 const nextToken = z
   .string()
+  .regex(/^[A-Za-z0-9_-]{1,4096}$/)
   .optional()
   .describe('absent on the last page; pass it back for the next');
 export const meterTypeList = z.object({ meterTypes: z.array(meterTypeResponse), nextToken });

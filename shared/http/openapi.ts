@@ -5,6 +5,7 @@
  * `GET /openapi.json` serves and a test keeps current.
  */
 import { z } from 'zod';
+import { IDENTIFIER_PATTERN } from '../domain/schema-primitives.js';
 import { scopesFor } from './access-levels.js';
 import {
   buildComponentSchemas,
@@ -12,7 +13,14 @@ import {
   type Json,
   type JsonObject,
 } from './openapi-components.js';
+import {
+  ERROR_EXAMPLES,
+  EXPORT_EXAMPLES,
+  REQUEST_EXAMPLES,
+  RESPONSE_EXAMPLES,
+} from './openapi-examples.js';
 import { OPERATIONS, type OperationDoc, TAGS } from './openapi-operations.js';
+import { QUERY_PARAMETER_DOCS } from './route-helpers.js';
 import { ALL_ROUTE_SPECS, API_BASE_PATH, type RouteSpec } from './route-specs.js';
 
 /** The local stack's API, as `npm start` serves it by default. */
@@ -28,23 +36,34 @@ function queryParameters(query: z.ZodObject): JsonObject[] {
   const schema = z.toJSONSchema(query, { io: 'input', target: 'draft-2020-12' }) as JsonObject;
   const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
   const required = new Set((schema.required ?? []) as string[]);
-  return Object.entries(properties).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: required.has(name),
-    ...(QUERY_NOTES[name] ? { description: QUERY_NOTES[name] } : {}),
-    schema: property,
-  }));
+  return Object.entries(properties).map(([name, property]) => {
+    const field = query.shape[name] as z.ZodType | undefined;
+    const documented = field ? QUERY_PARAMETER_DOCS.get(field) : undefined;
+    return {
+      name,
+      in: 'query',
+      required: required.has(name),
+      ...(QUERY_NOTES[name] ? { description: QUERY_NOTES[name] } : {}),
+      schema: documented ?? property,
+    };
+  });
 }
 
-const jsonContent = (schema: JsonObject): JsonObject => ({
-  'application/json': { schema },
+const jsonContent = (schema: JsonObject, example?: Json): JsonObject => ({
+  'application/json': { schema, ...(example === undefined ? {} : { example }) },
 });
 
-const errorBody = (description: string): JsonObject => ({
+const errorBody = (description: string, example: Json | undefined): JsonObject => ({
   description,
-  content: jsonContent(componentRef('Error')),
+  content: jsonContent(componentRef('Error'), example),
 });
+
+const OPENAPI_DOCUMENT_EXAMPLE: JsonObject = {
+  openapi: '3.1.1',
+  info: { title: 'Usage metering API', version: '1' },
+  paths: {},
+  components: {},
+};
 
 /**
  * IAM, or a JWT with any one of the scopes of the route's level (default names): one security
@@ -65,16 +84,56 @@ function exportAnswers(): JsonObject {
       },
     },
     content: {
-      ...jsonContent(componentRef('MeteredRecordList')),
+      ...jsonContent(componentRef('MeteredRecordList'), RESPONSE_EXAMPLES.MeteredRecordList),
       'text/csv': {
         schema: { type: 'string', description: 'a header row, then one row per record' },
+        example: EXPORT_EXAMPLES.csv,
       },
       'application/x-ndjson': {
         schema: { type: 'string', description: 'one MeteredRecord JSON per line' },
+        example: EXPORT_EXAMPLES.ndjson,
       },
     },
   };
 }
+
+/** What each path parameter takes: ids are UUIDs (anything else is simply not found). */
+const PATH_PARAMETERS: Record<string, JsonObject> = {
+  id: {
+    description: 'a UUID, in any case; anything else is 404',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  recordId: {
+    description: 'a UUID, in any case; anything else is 404',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  userId: {
+    description: 'the user id, URL-encoded',
+    schema: { type: 'string', minLength: 1, maxLength: 256, pattern: IDENTIFIER_PATTERN },
+  },
+  name: {
+    description: 'a stream name; an unknown one is 404',
+    schema: { type: 'string', pattern: '^[a-zA-Z0-9_.-]{1,128}$' },
+  },
+};
+
+/** `GET /openapi.json`: an OpenAPI 3.1 document; its parts are described by that standard. */
+const OPENAPI_DOCUMENT_SCHEMA: JsonObject = {
+  type: 'object',
+  description: 'this document (OpenAPI 3.1)',
+  properties: {
+    openapi: { type: 'string', pattern: '^3\\.1\\.\\d+$' },
+    ...Object.fromEntries(
+      ['info', 'paths', 'components'].map((name) => [
+        name,
+        { type: 'object', additionalProperties: true },
+      ]),
+    ),
+    ...Object.fromEntries(['servers', 'security', 'tags'].map((name) => [name, { type: 'array' }])),
+  },
+  required: ['openapi', 'info', 'paths', 'components'],
+  additionalProperties: false,
+};
 
 /** The success and error answers of an operation. */
 function responsesOf(doc: OperationDoc): JsonObject {
@@ -83,14 +142,16 @@ function responsesOf(doc: OperationDoc): JsonObject {
     responses['201'] = {
       description: 'created',
       headers: { Location: { $ref: '#/components/headers/Location' } },
-      content: jsonContent(componentRef(doc.returns ?? '')),
+      content: jsonContent(componentRef(doc.returns ?? ''), RESPONSE_EXAMPLES[doc.returns ?? '']),
     };
   } else if (doc.noContent) {
     responses['204'] = { description: 'deleted' };
   } else {
     responses['200'] = {
       description: 'OK',
-      content: jsonContent(doc.returns ? componentRef(doc.returns) : { type: 'object' }),
+      content: doc.returns
+        ? jsonContent(componentRef(doc.returns), RESPONSE_EXAMPLES[doc.returns])
+        : jsonContent(OPENAPI_DOCUMENT_SCHEMA, OPENAPI_DOCUMENT_EXAMPLE),
     };
     if (doc.exports) Object.assign(responses['200'] as JsonObject, exportAnswers());
   }
@@ -101,10 +162,40 @@ function responsesOf(doc: OperationDoc): JsonObject {
     errors['415'] = 'the body is not sent as `content-type: application/json`';
   }
   for (const code of Object.keys(errors).sort()) {
-    responses[code] = errorBody(errors[code] ?? '');
+    const example = code === '400' && !doc.readsBody ? '400-query' : code;
+    responses[code] = errorBody(errors[code] ?? '', ERROR_EXAMPLES[example]);
   }
+  responses['431'] = { $ref: '#/components/responses/HeadersTooLarge' };
+  responses['500'] = { $ref: '#/components/responses/InternalError' };
   if (doc.mayBeBusy) responses['503'] = { $ref: '#/components/responses/ServiceUnavailable' };
   return responses;
+}
+
+/** A GET's answers for HEAD: the same status codes and headers, no body. */
+function headResponses(responses: JsonObject): JsonObject {
+  return Object.fromEntries(
+    Object.entries(responses).map(([code, response]) => {
+      const { content: _content, ...rest } = response as JsonObject;
+      return [code, '$ref' in rest ? { description: `as GET: ${code}`, ...headersOf(rest) } : rest];
+    }),
+  );
+}
+
+function headersOf(response: JsonObject): JsonObject {
+  const ref = String(response.$ref ?? '');
+  const headers = (RESPONSES[ref.split('/').pop() ?? ''] as JsonObject | undefined)?.headers;
+  return headers ? { headers } : {};
+}
+
+/** HEAD beside a GET, as the API serves it (the router, and a route of its own in API Gateway). */
+function headOperation(get: JsonObject): JsonObject {
+  return {
+    ...get,
+    operationId: `${String(get.operationId)}Head`,
+    summary: `${String(get.summary)} (headers only)`,
+    description: 'As GET, with the same status and headers, and no body.',
+    responses: headResponses(get.responses as JsonObject),
+  };
 }
 
 function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
@@ -112,7 +203,7 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
     name: name ?? '',
     in: 'path',
     required: true,
-    schema: { type: 'string', minLength: 1 },
+    ...PATH_PARAMETERS[name ?? ''],
   }));
   return {
     operationId: route.operation,
@@ -123,7 +214,12 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
       ? { parameters: [...pathParameters, ...(doc.query ? queryParameters(doc.query) : [])] }
       : {}),
     ...(doc.body
-      ? { requestBody: { required: true, content: jsonContent(componentRef(doc.body)) } }
+      ? {
+          requestBody: {
+            required: true,
+            content: jsonContent(componentRef(doc.body), REQUEST_EXAMPLES[doc.body]),
+          },
+        }
       : {}),
     responses: responsesOf(doc),
     security: securityOf(route),
@@ -135,10 +231,9 @@ function buildPaths(): JsonObject {
   const paths: Record<string, JsonObject> = {};
   for (const route of ALL_ROUTE_SPECS) {
     paths[route.path] ??= {};
-    (paths[route.path] as JsonObject)[route.method.toLowerCase()] = operationObject(
-      route,
-      OPERATIONS[route.operation],
-    );
+    const operation = operationObject(route, OPERATIONS[route.operation]);
+    (paths[route.path] as JsonObject)[route.method.toLowerCase()] = operation;
+    if (route.method === 'GET') (paths[route.path] as JsonObject).head = headOperation(operation);
   }
   return paths;
 }
@@ -150,7 +245,7 @@ const INFO: JsonObject = {
   description: [
     "Meter types describe what is measured; meters are one customer's bucket for one meter type. Usage arrives on Kinesis (see the `UsageRecord` schema); at every period end a metered record (`MeteredRecord`) goes to SQS or SNS.",
     '',
-    'Bodies are JSON, at most 64 KiB. Errors are `{ "message", "issues": [{ "field", "message" }] }`. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Responses may gain fields; clients should ignore fields they do not know.',
+    'Bodies are JSON in UTF-8, at most 64 KiB, sent as `content-type: application/json` (a `charset` other than UTF-8, or any `content-encoding`, is 415; bytes that are not UTF-8 are 400). Errors are `{ "message", "issues": [{ "field", "message" }] }`: `issues` names every field at fault (400) or the field whose value is taken (409). Ids are UUIDs, case-insensitive on input and lower case in answers. `null` in a PATCH clears an optional field; fields that are not set are left out of answers. A path this document does not list is 404 (`NotFound`); a listed path with a method it does not list is 405 with `Allow` (`MethodNotAllowed`); HEAD is served wherever GET is. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Response objects list every field they may hold; new fields come with a new version of this document.',
     '',
     'Authorization: AWS IAM (Signature Version 4, service `execute-api`) by default; a deployment may use a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials) instead. Every operation has an access level: `read` (GET), `write` (create and change) or `admin` (delete, re-send). With JWT, an operation lists the scopes that may call it, any one of which suffices; a scope of a higher level includes the lower ones. The local stack checks neither.',
   ].join('\n'),
@@ -170,6 +265,10 @@ const SERVERS: Json[] = [
 ];
 
 const HEADERS: JsonObject = {
+  Allow: {
+    description: 'the methods the path serves, e.g. `GET, HEAD, PATCH, DELETE`',
+    schema: { type: 'string' },
+  },
   Location: {
     description: 'path of the created resource, under the base path',
     schema: { type: 'string' },
@@ -181,10 +280,31 @@ const HEADERS: JsonObject = {
 };
 
 const RESPONSES: JsonObject = {
+  MethodNotAllowed: {
+    description:
+      'Any path of this document, with a method it does not list: `Allow` names the methods it serves (HEAD wherever GET is).',
+    headers: { Allow: { $ref: '#/components/headers/Allow' } },
+    content: jsonContent(componentRef('Error'), ERROR_EXAMPLES['405']),
+  },
+  NotFound: {
+    description:
+      'A path this document does not list (paths match exactly: no trailing slash, no empty segments).',
+    content: jsonContent(componentRef('Error'), {
+      message: 'no route for /usage-metering/v1/meters/',
+    }),
+  },
+  HeadersTooLarge: {
+    description:
+      'The request headers are too large (API Gateway or the local gateway refuse them before the API sees them); the body, if any, is not JSON.',
+  },
+  InternalError: {
+    description: 'A failure of the service; the body says nothing of internals.',
+    content: jsonContent(componentRef('Error'), ERROR_EXAMPLES['500']),
+  },
   ServiceUnavailable: {
     description: 'DynamoDB or the scheduler is throttled or unavailable; retry after a while',
     headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
-    content: jsonContent(componentRef('Error')),
+    content: jsonContent(componentRef('Error'), ERROR_EXAMPLES['503']),
   },
 };
 

@@ -85,10 +85,45 @@ export type OperationId = (typeof ROUTES)[number]['operation'];
 /** Every route the API serves. */
 export const ALL_ROUTE_SPECS: readonly RouteSpec<OperationId>[] = ROUTES;
 
+/** A method API Gateway routes on: the API's own, HEAD, and ANY for every other. */
+export type GatewayMethod = HttpMethod | 'HEAD' | 'ANY';
+
+/** One route API Gateway declares, with the access level its authorizer requires. */
+export interface GatewayRoute {
+  readonly method: GatewayMethod;
+  readonly path: string;
+  readonly access: AccessLevel;
+}
+
+/**
+ * What API Gateway declares so that it answers as the local gateway does: every route of the
+ * table, HEAD beside every GET (same access), and an `ANY` route per path into the same
+ * Lambda, whose router answers 405 with `Allow` for a method the path does not serve (API
+ * Gateway prefers a route with the method to `ANY`, so `ANY` only ever sees those). `ANY`
+ * needs the lowest access level: any caller may learn which methods a path has.
+ */
+export function gatewayRoutesOf(routes: readonly RouteSpec[]): GatewayRoute[] {
+  const paths = [...new Set(routes.map((route) => route.path))];
+  return paths.flatMap((path) => {
+    const own = routes.filter((route) => route.path === path);
+    const heads = own
+      .filter((route) => route.method === 'GET')
+      .map((route) => ({ method: 'HEAD' as const, path, access: route.access }));
+    return [
+      ...own.map(({ method, access }) => ({ method, path, access })),
+      ...heads,
+      { method: 'ANY' as const, path, access: 'read' as const },
+    ];
+  });
+}
+
+/** Every route API Gateway declares. */
+export const ALL_GATEWAY_ROUTES: readonly GatewayRoute[] = gatewayRoutesOf(ALL_ROUTE_SPECS);
+
 /** The API Gateway route key of a route, e.g. `GET /usage-metering/v1/meters/{id}`. */
-export function routeKeyOf(route: Pick<RouteSpec, 'method' | 'path'>): string {
+export function routeKeyOf(route: { method: string; path: string }): string {
   return `${route.method} ${API_BASE_PATH}${route.path}`;
 }
 
-/** The API Gateway route keys of every route. */
-export const ALL_ROUTE_KEYS: readonly string[] = ALL_ROUTE_SPECS.map(routeKeyOf);
+/** The API Gateway route keys of every route it declares (HEAD and ANY included). */
+export const ALL_ROUTE_KEYS: readonly string[] = ALL_GATEWAY_ROUTES.map(routeKeyOf);

@@ -1,7 +1,9 @@
 /**
  * The API's own small router: matches a request against the route table (built once), and reads
- * what an operation gets. 404 for an unknown path, 405 with `Allow` for a wrong method (middy 6's
- * router answers 404 there), 413 / 415 / 400 for a body that is too large, not JSON, or malformed.
+ * what an operation gets. 404 for an unknown path (exactly as API Gateway matches it: no empty
+ * segments, no trailing slash), 405 with `Allow` for a wrong method (middy 6's router answers 404
+ * there), HEAD wherever GET is served, and 413 / 415 / 400 for a body that is too large, not
+ * UTF-8 JSON, encoded, or malformed.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
@@ -30,18 +32,24 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
   return (event: APIGatewayProxyEventV2): RoutedRequest<R> => {
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath;
+    // API Gateway matches paths segment by segment: `//meter-types` and `/meter-types/` are
+    // other paths than `/meter-types`, so empty segments are kept and match nothing.
     const parts = path.startsWith(`${API_BASE_PATH}/`)
-      ? path.slice(API_BASE_PATH.length).split('/').filter(Boolean)
+      ? path.slice(API_BASE_PATH.length + 1).split('/')
       : undefined;
     const matches = table.flatMap(({ route, segments }) => {
       const params = parts && paramsOf(segments, parts);
       return params ? [{ route, params }] : [];
     });
     if (matches.length === 0) throw new NotFoundError(`no route for ${path}`);
-    const match = matches.find(({ route }) => route.method === method);
+    // HEAD is GET without the body (the handler drops it), wherever GET is served.
+    const served = method === 'HEAD' ? 'GET' : method;
+    const match = matches.find(({ route }) => route.method === served);
     if (!match) {
-      const allowed = matches.map(({ route }) => route.method);
-      throw new MethodNotAllowedError(`${method} is not allowed on ${path}`, allowed);
+      throw new MethodNotAllowedError(
+        `${method} is not allowed on ${path}`,
+        allowedMethods(matches.map(({ route }) => route.method)),
+      );
     }
     const body = method === 'POST' || method === 'PATCH' ? readJsonBody(event) : undefined;
     const query = Object.fromEntries(
@@ -55,14 +63,19 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
   };
 }
 
+/** The methods a path serves, for `Allow`: HEAD beside every GET. */
+export function allowedMethods(methods: readonly string[]): string[] {
+  return methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+}
+
 /** The path parameters when `parts` fit the route's `segments`, else undefined. */
 function paramsOf(segments: string[], parts: string[]): Record<string, string> | undefined {
   if (segments.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, segment] of segments.entries()) {
     const part = parts[i] ?? '';
+    if (part.length === 0) return undefined;
     if (segment.startsWith('{') && segment.endsWith('}')) {
-      if (part.length === 0) return undefined;
       params[segment.slice(1, -1)] = safeDecode(part);
     } else if (segment !== part) {
       return undefined;
@@ -79,7 +92,10 @@ function safeDecode(part: string): string {
   }
 }
 
-/** Reads the JSON body: 413 over 64 KiB, 415 when not JSON, 400 when malformed. */
+/**
+ * Reads the JSON body: 413 over 64 KiB; 415 when not JSON, in a charset other than UTF-8, or
+ * content-encoded; 400 when not UTF-8 (never replaced by U+FFFD) or not JSON.
+ */
 export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded
@@ -88,22 +104,51 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   if (raw.byteLength > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`the body must be at most ${MAX_BODY_BYTES} bytes`);
   }
-  const contentType = headerOf(event, 'content-type') ?? '';
-  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (mediaType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(mediaType)) {
-    throw new UnsupportedMediaTypeError(
-      'the body must be JSON, sent with content-type: application/json',
-    );
+  checkMediaType(event);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
+  } catch {
+    throw new BadRequestError('the body is not valid UTF-8');
   }
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     throw new BadRequestError('the body is not valid JSON');
   }
   const problem = unsafeStructure(body);
   if (problem) throw new ValidationError([problem]);
   return body;
+}
+
+/** 415 unless the body is JSON in UTF-8 (the default) and not content-encoded. */
+function checkMediaType(event: APIGatewayProxyEventV2): void {
+  const encoding = headerOf(event, 'content-encoding')?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    throw new UnsupportedMediaTypeError(
+      `the body must not be content-encoded (content-encoding: ${encoding.slice(0, 40)})`,
+    );
+  }
+  const [type = '', ...parameters] = (headerOf(event, 'content-type') ?? '').split(';');
+  const mediaType = type.trim().toLowerCase();
+  if (mediaType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(mediaType)) {
+    throw new UnsupportedMediaTypeError(
+      'the body must be JSON, sent with content-type: application/json',
+    );
+  }
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    const charset = value
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new UnsupportedMediaTypeError(
+        `the body must be UTF-8 (content-type: application/json; charset=utf-8), not ${charset.slice(0, 40)}`,
+      );
+    }
+  }
 }
 
 /** Keys that would reach object prototypes in JavaScript code downstream. */

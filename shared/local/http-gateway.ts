@@ -32,7 +32,9 @@ const lambdaContext = (requestId: string): Context => ({
 
 /** Builds the payload 2.0 event API Gateway would send for this request. */
 export function toHttpApiEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  // Appended, not resolved: `//meter-types` is a path (API Gateway's 404), not a host.
+  const target = request.url ?? '/';
+  const url = new URL(target.startsWith('/') ? `http://localhost${target}` : target);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined)

@@ -54,7 +54,7 @@ describe('errorResponse', () => {
 
   it('names the taken field of a conflict, when there is one', () => {
     expect(mapped(new ConflictError('name taken', 'name')).body).toBe(
-      '{"message":"name taken","field":"name"}',
+      '{"message":"name taken","issues":[{"field":"name","message":"name taken"}]}',
     );
     expect(mapped(new ConflictError('changed meanwhile')).body).toBe(
       '{"message":"changed meanwhile"}',
@@ -136,7 +136,7 @@ describe('the router', () => {
     const wrongMethod = thrown(event('PUT', '/meter-types/x'));
     expect(wrongMethod).toBeInstanceOf(MethodNotAllowedError);
     expect((wrongMethod as MethodNotAllowedError).headers).toEqual({
-      allow: 'GET, PATCH, DELETE',
+      allow: 'GET, HEAD, PATCH, DELETE',
     });
   });
 

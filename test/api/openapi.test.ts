@@ -85,11 +85,38 @@ describe('the OpenAPI document', () => {
     }
     const codes = (method: string, path: string) =>
       Object.keys(document.paths[path][method].responses);
-    expect(codes('post', '/meter-types')).toEqual(['201', '400', '409', '413', '415', '503']);
+    expect(codes('post', '/meter-types')).toEqual([
+      '201',
+      '400',
+      '409',
+      '413',
+      '415',
+      '431',
+      '500',
+      '503',
+    ]);
     expect(document.paths['/meter-types'].post.responses['201'].headers).toHaveProperty('Location');
-    expect(codes('delete', '/meter-types/{id}')).toEqual(['204', '404', '409', '503']);
-    expect(codes('get', '/meters/{id}')).toEqual(['200', '404', '503']);
-    expect(codes('post', '/meters')).toEqual(['201', '400', '404', '409', '413', '415', '503']);
+    expect(codes('delete', '/meter-types/{id}')).toEqual([
+      '204',
+      '404',
+      '409',
+      '431',
+      '500',
+      '503',
+    ]);
+    expect(codes('get', '/meters/{id}')).toEqual(['200', '404', '431', '500', '503']);
+    expect(codes('head', '/meters/{id}')).toEqual(['200', '404', '431', '500', '503']);
+    expect(codes('post', '/meters')).toEqual([
+      '201',
+      '400',
+      '404',
+      '409',
+      '413',
+      '415',
+      '431',
+      '500',
+      '503',
+    ]);
     expect(document.components.responses.ServiceUnavailable.headers).toHaveProperty('Retry-After');
   });
 

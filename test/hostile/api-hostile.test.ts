@@ -424,7 +424,9 @@ const wrongTypeCases: HostileCase[] = [
   patchType('aggregation', { aggregation: { type: 'max' } }, /aggregation.*cannot be changed/),
   patchType('an empty change', {}, /at least one field/),
   patchType('capacity as a string', { capacity: '5' }, /capacity/),
-  patchType('timezone null', { timezone: null }, /timezone/),
+  // null puts timezone back to its default (defect 5); a required field cannot be cleared.
+  patchType('unit null', { unit: null }, /unit/),
+  patchType('resetSchedule null', { resetSchedule: null }, /resetSchedule/),
   patchType('thresholds as a string', { thresholds: 'none' }, /thresholds/),
   patchMeter('an empty change', {}, /deleteOnReset or customFields/),
   patchMeter('deleteOnReset as a string', { deleteOnReset: 'yes' }, /deleteOnReset/),
@@ -969,7 +971,7 @@ const lookAlikeCases: HostileCase[] = [
     path: '/meters',
     query: { userId: ':meterTypeId', meterKey: '#userId', meterTypeId: ':userId' },
     status: [400],
-    message: /never/,
+    message: /meterTypeId: must be a meter type id/,
     accept: async (response) => {
       expect(response.body.meters).toEqual([]);
     },

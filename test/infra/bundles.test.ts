@@ -113,9 +113,10 @@ describe('bundles load and answer in Node.js', () => {
     expect(result.streams).toBe(200);
     expect(result.names).toEqual(['usage-events']);
     expect(result.bad).toBe(400);
-    // zod's own English messages: the locale-free bundle still installs `en`.
+    // The service's own English messages (shared/domain/validation.ts), never zod's defaults.
     expect(result.message).toContain('name: must be a string');
-    expect(result.message).toContain('Invalid input: expected object, received undefined');
+    expect(result.message).toContain('aggregation: is required');
+    expect(result.message).not.toMatch(/Invalid input|expected \w+, received/);
   });
 
   it('ingest: answers an empty batch with no failures', () => {

@@ -10,7 +10,11 @@ import { ENV } from '../../shared/config/env-names.js';
 import { readApiConfig, readPeriodEndConfig } from '../../shared/config/runtime-config.js';
 import { DEFAULT_STREAMS, parseStreamsConfig } from '../../shared/config/streams.js';
 import { ACCESS_LEVELS } from '../../shared/http/access-levels.js';
-import { ALL_ROUTE_KEYS, ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
+import {
+  ALL_GATEWAY_ROUTES,
+  ALL_ROUTE_KEYS,
+  ALL_ROUTE_SPECS,
+} from '../../shared/http/route-specs.js';
 import { CORRECTION_REASONS } from '../../shared/ports/data-correction-store.js';
 import {
   actionsOf,
@@ -564,6 +568,12 @@ describe('API', () => {
   it('routes every route the API Lambda serves, each behind AWS IAM', () => {
     const routes = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route'));
     expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([...ALL_ROUTE_KEYS].sort());
+    const keys = routes.map((r) => r.Properties.RouteKey);
+    // HEAD beside every GET, and ANY per path so a wrong method reaches the Lambda's 405 + Allow.
+    expect(keys).toContain('HEAD /usage-metering/v1/meters/{id}');
+    expect(keys).toContain('ANY /usage-metering/v1/meters/{id}');
+    const paths = new Set(ALL_ROUTE_SPECS.map((r) => r.path));
+    expect(keys.filter((k: string) => k.startsWith('ANY '))).toHaveLength(paths.size);
     for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -626,8 +636,13 @@ describe('API', () => {
     expect(reads.filter((route) => route.method !== 'GET').map((route) => route.path)).toEqual([
       '/streams/{name}/dry-run',
     ]);
+    // HEAD beside each GET; never ANY (IAM checks the request's own method).
+    const readKeys = ALL_GATEWAY_ROUTES.filter((r) => r.access === 'read' && r.method !== 'ANY');
+    expect(readKeys.filter((r) => r.method === 'HEAD')).toHaveLength(
+      reads.filter((r) => r.method === 'GET').length,
+    );
     expect(read).toEqual(
-      reads.map((route) => `${route.method} ${v1}${route.path.replace(/\{\w+\}/g, '*')}`),
+      readKeys.map((route) => `${route.method} ${v1}${route.path.replace(/\{\w+\}/g, '*')}`),
     );
     expect([...(write ?? [])].sort()).toEqual(
       [
@@ -638,7 +653,9 @@ describe('API', () => {
         `PATCH ${v1}/meters/*`,
       ].sort(),
     );
-    expect(admin).toHaveLength(ALL_ROUTE_SPECS.length);
+    expect(admin).toHaveLength(
+      ALL_ROUTE_SPECS.length + ALL_ROUTE_SPECS.filter((r) => r.method === 'GET').length,
+    );
     expect(admin).toContain(`POST ${v1}/corrections/*/reprocess`);
     expect(admin).toContain(`DELETE ${v1}/meters/*`);
   });

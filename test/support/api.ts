@@ -17,6 +17,7 @@ import { parseStreamsConfig } from '../../shared/config/streams.js';
 import type { StreamConfig } from '../../shared/domain/stream-schemas.js';
 import { type ApiDeps, createApiHandler } from '../../shared/http/api.js';
 import { API_BASE_PATH } from '../../shared/http/route-specs.js';
+import { assertContract } from './contract.js';
 import { freshTable } from './dynamodb.js';
 
 /** The meter keys the API tests create meters under: each has a stream unless a test says otherwise. */
@@ -123,6 +124,8 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       rawBody?: string;
       query?: Record<string, string>;
       accept?: string;
+      /** Hold the answer to the OpenAPI document (the default); false only for answers a test breaks on purpose. */
+      checkContract?: boolean;
     } = {},
   ): Promise<ApiResponse> {
     const rawBody = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -147,6 +150,15 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
     } as unknown as APIGatewayProxyEventV2;
     const result = (await handler(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
     const headers = (result.headers ?? {}) as Record<string, string>;
+    if (options.checkContract !== false) {
+      assertContract({
+        method,
+        path: `${API_BASE_PATH}${path}`,
+        status: result.statusCode ?? 200,
+        headers,
+        body: result.body ?? '',
+      });
+    }
     const json = (headers['content-type'] ?? 'application/json').startsWith('application/json');
     return {
       status: result.statusCode ?? 200,

@@ -21,7 +21,11 @@ export interface paths {
         post: operations["createMeterType"];
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * List meter types in creation order (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listMeterTypesHead"];
         patch?: never;
         trace?: never;
     };
@@ -39,7 +43,11 @@ export interface paths {
         /** Delete a meter type that has no meters */
         delete: operations["deleteMeterType"];
         options?: never;
-        head?: never;
+        /**
+         * Read a meter type (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getMeterTypeHead"];
         /**
          * Change a meter type
          * @description Any field but `name` and `aggregation`; `null` clears an optional field. A change to `resetSchedule` or `timezone` reaches existing meters from their next period on. Succeeds with `warnings` when no guiding rule of any stream routes to its category.
@@ -64,7 +72,11 @@ export interface paths {
         post: operations["createMeter"];
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * List meters in creation order (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listMetersHead"];
         patch?: never;
         trace?: never;
     };
@@ -85,7 +97,11 @@ export interface paths {
          */
         delete: operations["deleteMeter"];
         options?: never;
-        head?: never;
+        /**
+         * Read a meter with what it inherited, its current period and usage (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getMeterHead"];
         /** Change `deleteOnReset` and/or `customFields` of a meter */
         patch: operations["updateMeter"];
         trace?: never;
@@ -103,7 +119,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Numbers of meter types, categories and meters (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getSummaryHead"];
         patch?: never;
         trace?: never;
     };
@@ -120,7 +140,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * This document (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getOpenApiDocumentHead"];
         patch?: never;
         trace?: never;
     };
@@ -137,7 +161,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * List records that could not be metered, oldest first (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listDataCorrectionsHead"];
         patch?: never;
         trace?: never;
     };
@@ -155,7 +183,11 @@ export interface paths {
         /** Delete a data-correction entry */
         delete: operations["deleteDataCorrection"];
         options?: never;
-        head?: never;
+        /**
+         * Read a data-correction entry (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getDataCorrectionHead"];
         patch?: never;
         trace?: never;
     };
@@ -192,7 +224,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * The configured streams: their meter keys, fields and guiding rules (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listStreamsHead"];
         patch?: never;
         trace?: never;
     };
@@ -212,7 +248,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * List the metered records that were sent, newest period end first (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listMeteredRecordsHead"];
         patch?: never;
         trace?: never;
     };
@@ -229,7 +269,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Read a metered record as it was sent (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getMeteredRecordHead"];
         patch?: never;
         trace?: never;
     };
@@ -269,7 +313,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * A meter's metered records, newest first, also after the meter was deleted (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listMeterRecordsHead"];
         patch?: never;
         trace?: never;
     };
@@ -289,7 +337,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * A user's usage: every live meter with its open period and its last final record (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getUserUsageHead"];
         patch?: never;
         trace?: never;
     };
@@ -309,7 +361,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * A stream's meter processor in full (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["getStreamHead"];
         patch?: never;
         trace?: never;
     };
@@ -385,11 +441,12 @@ export interface components {
         };
         Error: {
             message: string;
+            /** @description 400: every field at fault; 409: the field whose value is taken */
             issues?: {
+                /** @description a dotted path, e.g. `thresholds.0.percent`; `(body)` for the whole body */
                 field: string;
                 message: string;
             }[];
-            field?: string;
             /** @description a stable code where the status alone does not say it, e.g. 422 NOT_REPROCESSABLE */
             code?: string;
         };
@@ -409,11 +466,17 @@ export interface components {
             unit: string;
             aggregation: components["schemas"]["Aggregation"];
             resetSchedule: components["schemas"]["ResetSchedule"];
+            /**
+             * @description An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).
+             * @example Europe/Stockholm
+             * @example Etc/UTC
+             */
             timezone: string;
             /** Format: date-time */
             activeFrom?: string;
             /** Format: date-time */
             activeTo?: string;
+            /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /** @enum {string} */
             capacityPolicy: "notify" | "reject";
@@ -462,7 +525,7 @@ export interface components {
             customFields: components["schemas"]["CustomFields"];
             /** @default false */
             deleteOnReset: boolean;
-        };
+        } & (unknown | unknown);
         MeterList: {
             meters: components["schemas"]["Meter"][];
             /** @description absent on the last page; pass it back for the next */
@@ -478,11 +541,17 @@ export interface components {
             unit: string;
             aggregation: components["schemas"]["Aggregation"];
             resetSchedule: components["schemas"]["ResetSchedule"];
+            /**
+             * @description An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).
+             * @example Europe/Stockholm
+             * @example Etc/UTC
+             */
             timezone: string;
             /** Format: date-time */
             activeFrom?: string;
             /** Format: date-time */
             activeTo?: string;
+            /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /** @enum {string} */
             capacityPolicy: "notify" | "reject";
@@ -503,12 +572,18 @@ export interface components {
             unit: string;
             aggregation: components["schemas"]["Aggregation"];
             resetSchedule: components["schemas"]["ResetSchedule"];
-            /** @default Etc/UTC */
+            /**
+             * @description An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).
+             * @default Etc/UTC
+             * @example Europe/Stockholm
+             * @example Etc/UTC
+             */
             timezone: string;
             /** Format: date-time */
             activeFrom?: string;
             /** Format: date-time */
             activeTo?: string;
+            /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /**
              * @default notify
@@ -528,17 +603,16 @@ export interface components {
         MeterTypeUpdate: {
             description?: string | null;
             externalRef?: string | null;
-            category?: string;
+            category?: string | null;
             unit?: string;
             resetSchedule?: components["schemas"]["ResetSchedule"];
-            timezone?: string;
+            timezone?: string | null;
             activeFrom?: string | null;
             activeTo?: string | null;
             capacity?: number | null;
-            /** @enum {string} */
-            capacityPolicy?: "notify" | "reject";
-            thresholds?: components["schemas"]["Threshold"][];
-            gracePeriodSeconds?: number;
+            capacityPolicy?: ("notify" | "reject") | null;
+            thresholds?: components["schemas"]["Threshold"][] | null;
+            gracePeriodSeconds?: number | null;
         };
         MeterTypeWithWarnings: {
             /** Format: uuid */
@@ -550,11 +624,17 @@ export interface components {
             unit: string;
             aggregation: components["schemas"]["Aggregation"];
             resetSchedule: components["schemas"]["ResetSchedule"];
+            /**
+             * @description An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).
+             * @example Europe/Stockholm
+             * @example Etc/UTC
+             */
             timezone: string;
             /** Format: date-time */
             activeFrom?: string;
             /** Format: date-time */
             activeTo?: string;
+            /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /** @enum {string} */
             capacityPolicy: "notify" | "reject";
@@ -636,10 +716,15 @@ export interface components {
             nextToken?: string;
         };
         ResetSchedule: {
+            /** @description 0-59: `*`, a value, a range `a-b` (not reversed), a step `/n` (1 to the field's largest value), or a comma-separated list of them */
             minute: string;
+            /** @description 0-23: `*`, a value, a range `a-b` (not reversed), a step `/n` (1 to the field's largest value), or a comma-separated list of them */
             hour: string;
+            /** @description 1-31: `*`, a value, a range `a-b` (not reversed), a step `/n` (1 to the field's largest value), or a comma-separated list of them; `L` is the last day of the month */
             day: string;
+            /** @description 1-12: `*`, a value, a range `a-b` (not reversed), a step `/n` (1 to the field's largest value), or a comma-separated list of them */
             month: string;
+            /** @description 0-7 (0 and 7 are Sunday): `*`, a value, a range `a-b` (not reversed), a step `/n` (1 to the field's largest value), or a comma-separated list of them */
             weekday: string;
         };
         Stream: {
@@ -894,9 +979,11 @@ export interface components {
         };
         Threshold: {
             name: string;
+            /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             value: number;
         } | {
             name: string;
+            /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             percent: number;
         };
         UsageRecord: {
@@ -925,11 +1012,17 @@ export interface components {
                 unit: string;
                 aggregation: components["schemas"]["Aggregation"];
                 resetSchedule: components["schemas"]["ResetSchedule"];
+                /**
+                 * @description An IANA time zone name the server knows (its ICU data), e.g. `Europe/Stockholm`, `America/New_York`, `Etc/UTC`; case as in the IANA database. Offsets such as `UTC+1` are refused: use `Etc/GMT-1` (note the inverted sign).
+                 * @example Europe/Stockholm
+                 * @example Etc/UTC
+                 */
                 timezone: string;
                 /** Format: date-time */
                 activeFrom?: string;
                 /** Format: date-time */
                 activeTo?: string;
+                /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
                 capacity?: number;
                 /** @enum {string} */
                 capacityPolicy: "notify" | "reject";
@@ -972,6 +1065,56 @@ export interface components {
         };
     };
     responses: {
+        /** @description Any path of this document, with a method it does not list: `Allow` names the methods it serves (HEAD wherever GET is). */
+        MethodNotAllowed: {
+            headers: {
+                Allow: components["headers"]["Allow"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "PUT is not allowed on /usage-metering/v1/meters"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A path this document does not list (paths match exactly: no trailing slash, no empty segments). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "no route for /usage-metering/v1/meters/"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request headers are too large (API Gateway or the local gateway refuse them before the API sees them); the body, if any, is not JSON. */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description A failure of the service; the body says nothing of internals. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "internal error"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description DynamoDB or the scheduler is throttled or unavailable; retry after a while */
         ServiceUnavailable: {
             headers: {
@@ -979,6 +1122,11 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "message": "the service is busy; retry shortly"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -986,6 +1134,8 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
+        /** @description the methods the path serves, e.g. `GET, HEAD, PATCH, DELETE` */
+        Allow: string;
         /** @description path of the created resource, under the base path */
         Location: string;
         /** @description seconds to wait before retrying */
@@ -1017,6 +1167,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "meterTypes": [
+                     *         {
+                     *           "id": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *           "name": "api-calls",
+                     *           "externalRef": "sku-api-calls",
+                     *           "category": "DEFAULT",
+                     *           "unit": "calls",
+                     *           "aggregation": {
+                     *             "type": "sum"
+                     *           },
+                     *           "resetSchedule": {
+                     *             "minute": "0",
+                     *             "hour": "0",
+                     *             "day": "1",
+                     *             "month": "*",
+                     *             "weekday": "*"
+                     *           },
+                     *           "timezone": "Europe/Stockholm",
+                     *           "capacity": 10000,
+                     *           "thresholds": [
+                     *             {
+                     *               "name": "eighty-percent",
+                     *               "percent": 80
+                     *             }
+                     *           ],
+                     *           "capacityPolicy": "notify",
+                     *           "gracePeriodSeconds": 0,
+                     *           "numberOfMeters": 1,
+                     *           "createdAt": "2025-01-10T09:30:00.000Z",
+                     *           "updatedAt": "2025-01-10T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextToken": "eyJwayI6Ik1UIzEifQ"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeterTypeList"];
                 };
             };
@@ -1026,9 +1213,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1041,6 +1241,32 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "api-calls",
+                 *       "externalRef": "sku-api-calls",
+                 *       "category": "DEFAULT",
+                 *       "unit": "calls",
+                 *       "aggregation": {
+                 *         "type": "sum"
+                 *       },
+                 *       "resetSchedule": {
+                 *         "minute": "0",
+                 *         "hour": "0",
+                 *         "day": "1",
+                 *         "month": "*",
+                 *         "weekday": "*"
+                 *       },
+                 *       "timezone": "Europe/Stockholm",
+                 *       "capacity": 10000,
+                 *       "thresholds": [
+                 *         {
+                 *           "name": "eighty-percent",
+                 *           "percent": 80
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeterTypeCreate"];
             };
         };
@@ -1052,6 +1278,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "name": "api-calls",
+                     *       "externalRef": "sku-api-calls",
+                     *       "category": "DEFAULT",
+                     *       "unit": "calls",
+                     *       "aggregation": {
+                     *         "type": "sum"
+                     *       },
+                     *       "resetSchedule": {
+                     *         "minute": "0",
+                     *         "hour": "0",
+                     *         "day": "1",
+                     *         "month": "*",
+                     *         "weekday": "*"
+                     *       },
+                     *       "timezone": "Europe/Stockholm",
+                     *       "capacity": 10000,
+                     *       "thresholds": [
+                     *         {
+                     *           "name": "eighty-percent",
+                     *           "percent": 80
+                     *         }
+                     *       ],
+                     *       "capacityPolicy": "notify",
+                     *       "gracePeriodSeconds": 0,
+                     *       "numberOfMeters": 1,
+                     *       "createdAt": "2025-01-10T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-10T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeterTypeWithWarnings"];
                 };
             };
@@ -1061,6 +1319,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1070,6 +1343,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "a meter type named 'api-calls' already exists",
+                     *       "issues": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "a meter type named 'api-calls' already exists"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1079,6 +1363,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1088,10 +1377,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMeterTypesHead: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+                category?: string;
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getMeterType: {
@@ -1099,6 +1449,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1111,6 +1462,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "name": "api-calls",
+                     *       "externalRef": "sku-api-calls",
+                     *       "category": "DEFAULT",
+                     *       "unit": "calls",
+                     *       "aggregation": {
+                     *         "type": "sum"
+                     *       },
+                     *       "resetSchedule": {
+                     *         "minute": "0",
+                     *         "hour": "0",
+                     *         "day": "1",
+                     *         "month": "*",
+                     *         "weekday": "*"
+                     *       },
+                     *       "timezone": "Europe/Stockholm",
+                     *       "capacity": 10000,
+                     *       "thresholds": [
+                     *         {
+                     *           "name": "eighty-percent",
+                     *           "percent": 80
+                     *         }
+                     *       ],
+                     *       "capacityPolicy": "notify",
+                     *       "gracePeriodSeconds": 0,
+                     *       "numberOfMeters": 1,
+                     *       "createdAt": "2025-01-10T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-10T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeterType"];
                 };
             };
@@ -1120,9 +1503,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1131,6 +1521,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1150,6 +1541,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1159,10 +1555,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "a meter type named 'api-calls' already exists",
+                     *       "issues": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "a meter type named 'api-calls' already exists"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeterTypeHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a UUID, in any case; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such meter type */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     updateMeterType: {
@@ -1170,12 +1629,20 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "API calls, all products",
+                 *       "capacity": null,
+                 *       "thresholds": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeterTypeUpdate"];
             };
         };
@@ -1186,6 +1653,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "name": "api-calls",
+                     *       "externalRef": "sku-api-calls",
+                     *       "category": "DEFAULT",
+                     *       "unit": "calls",
+                     *       "aggregation": {
+                     *         "type": "sum"
+                     *       },
+                     *       "resetSchedule": {
+                     *         "minute": "0",
+                     *         "hour": "0",
+                     *         "day": "1",
+                     *         "month": "*",
+                     *         "weekday": "*"
+                     *       },
+                     *       "timezone": "Europe/Stockholm",
+                     *       "capacity": 10000,
+                     *       "thresholds": [
+                     *         {
+                     *           "name": "eighty-percent",
+                     *           "percent": 80
+                     *         }
+                     *       ],
+                     *       "capacityPolicy": "notify",
+                     *       "gracePeriodSeconds": 0,
+                     *       "numberOfMeters": 1,
+                     *       "createdAt": "2025-01-10T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-10T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeterTypeWithWarnings"];
                 };
             };
@@ -1195,6 +1694,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1204,6 +1718,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1213,6 +1732,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "a meter type named 'api-calls' already exists",
+                     *       "issues": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "a meter type named 'api-calls' already exists"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1222,6 +1752,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1231,9 +1766,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1260,6 +1802,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "meters": [
+                     *         {
+                     *           "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *           "meterKey": "usage-events",
+                     *           "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *           "userId": "alice",
+                     *           "customFields": {
+                     *             "plan": "gold"
+                     *           },
+                     *           "deleteOnReset": false,
+                     *           "name": "api-calls",
+                     *           "category": "DEFAULT",
+                     *           "unit": "calls",
+                     *           "aggregation": {
+                     *             "type": "sum"
+                     *           },
+                     *           "resetSchedule": {
+                     *             "minute": "0",
+                     *             "hour": "0",
+                     *             "day": "1",
+                     *             "month": "*",
+                     *             "weekday": "*"
+                     *           },
+                     *           "timezone": "Europe/Stockholm",
+                     *           "capacity": 10000,
+                     *           "capacityPolicy": "notify",
+                     *           "thresholds": [
+                     *             {
+                     *               "name": "eighty-percent",
+                     *               "percent": 80
+                     *             }
+                     *           ],
+                     *           "gracePeriodSeconds": 0,
+                     *           "meterTypeName": "api-calls",
+                     *           "periodStart": "2025-01-10T09:31:00.000Z",
+                     *           "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *           "value": 7.5,
+                     *           "groups": [],
+                     *           "thresholdsReached": [],
+                     *           "meterMetaData": {
+                     *             "recordCount": 2,
+                     *             "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *             "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *             "lateRecords": 0
+                     *           },
+                     *           "createdAt": "2025-01-10T09:31:00.000Z",
+                     *           "updatedAt": "2025-01-10T09:31:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeterList"];
                 };
             };
@@ -1269,9 +1864,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1284,6 +1892,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "meterKey": "usage-events",
+                 *       "meterTypeExternalRef": "sku-api-calls",
+                 *       "userId": "alice"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeterCreate"];
             };
         };
@@ -1295,6 +1910,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *       "meterKey": "usage-events",
+                     *       "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "userId": "alice",
+                     *       "customFields": {
+                     *         "plan": "gold"
+                     *       },
+                     *       "deleteOnReset": false,
+                     *       "name": "api-calls",
+                     *       "category": "DEFAULT",
+                     *       "unit": "calls",
+                     *       "aggregation": {
+                     *         "type": "sum"
+                     *       },
+                     *       "resetSchedule": {
+                     *         "minute": "0",
+                     *         "hour": "0",
+                     *         "day": "1",
+                     *         "month": "*",
+                     *         "weekday": "*"
+                     *       },
+                     *       "timezone": "Europe/Stockholm",
+                     *       "capacity": 10000,
+                     *       "capacityPolicy": "notify",
+                     *       "thresholds": [
+                     *         {
+                     *           "name": "eighty-percent",
+                     *           "percent": 80
+                     *         }
+                     *       ],
+                     *       "gracePeriodSeconds": 0,
+                     *       "meterTypeName": "api-calls",
+                     *       "periodStart": "2025-01-10T09:31:00.000Z",
+                     *       "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *       "value": 7.5,
+                     *       "groups": [],
+                     *       "thresholdsReached": [],
+                     *       "meterMetaData": {
+                     *         "recordCount": 2,
+                     *         "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *         "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *         "lateRecords": 0
+                     *       },
+                     *       "createdAt": "2025-01-10T09:31:00.000Z",
+                     *       "updatedAt": "2025-01-10T09:31:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meter"];
                 };
             };
@@ -1304,6 +1968,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1313,6 +1992,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1322,6 +2006,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "a meter type named 'api-calls' already exists",
+                     *       "issues": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "a meter type named 'api-calls' already exists"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1331,6 +2026,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1340,10 +2040,72 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMetersHead: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+                meterTypeId?: string;
+                userId?: string;
+                meterKey?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getMeter: {
@@ -1351,6 +2113,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1363,6 +2126,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *       "meterKey": "usage-events",
+                     *       "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "userId": "alice",
+                     *       "customFields": {
+                     *         "plan": "gold"
+                     *       },
+                     *       "deleteOnReset": false,
+                     *       "name": "api-calls",
+                     *       "category": "DEFAULT",
+                     *       "unit": "calls",
+                     *       "aggregation": {
+                     *         "type": "sum"
+                     *       },
+                     *       "resetSchedule": {
+                     *         "minute": "0",
+                     *         "hour": "0",
+                     *         "day": "1",
+                     *         "month": "*",
+                     *         "weekday": "*"
+                     *       },
+                     *       "timezone": "Europe/Stockholm",
+                     *       "capacity": 10000,
+                     *       "capacityPolicy": "notify",
+                     *       "thresholds": [
+                     *         {
+                     *           "name": "eighty-percent",
+                     *           "percent": 80
+                     *         }
+                     *       ],
+                     *       "gracePeriodSeconds": 0,
+                     *       "meterTypeName": "api-calls",
+                     *       "periodStart": "2025-01-10T09:31:00.000Z",
+                     *       "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *       "value": 7.5,
+                     *       "groups": [],
+                     *       "thresholdsReached": [],
+                     *       "meterMetaData": {
+                     *         "recordCount": 2,
+                     *         "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *         "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *         "lateRecords": 0
+                     *       },
+                     *       "createdAt": "2025-01-10T09:31:00.000Z",
+                     *       "updatedAt": "2025-01-10T09:31:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meter"];
                 };
             };
@@ -1372,9 +2184,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1383,6 +2202,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1402,10 +2222,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeterHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a UUID, in any case; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such meter */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     updateMeter: {
@@ -1413,12 +2290,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customFields": {
+                 *         "plan": "platinum"
+                 *       },
+                 *       "deleteOnReset": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeterUpdate"];
             };
         };
@@ -1429,6 +2315,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *       "meterKey": "usage-events",
+                     *       "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "userId": "alice",
+                     *       "customFields": {
+                     *         "plan": "gold"
+                     *       },
+                     *       "deleteOnReset": false,
+                     *       "name": "api-calls",
+                     *       "category": "DEFAULT",
+                     *       "unit": "calls",
+                     *       "aggregation": {
+                     *         "type": "sum"
+                     *       },
+                     *       "resetSchedule": {
+                     *         "minute": "0",
+                     *         "hour": "0",
+                     *         "day": "1",
+                     *         "month": "*",
+                     *         "weekday": "*"
+                     *       },
+                     *       "timezone": "Europe/Stockholm",
+                     *       "capacity": 10000,
+                     *       "capacityPolicy": "notify",
+                     *       "thresholds": [
+                     *         {
+                     *           "name": "eighty-percent",
+                     *           "percent": 80
+                     *         }
+                     *       ],
+                     *       "gracePeriodSeconds": 0,
+                     *       "meterTypeName": "api-calls",
+                     *       "periodStart": "2025-01-10T09:31:00.000Z",
+                     *       "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *       "value": 7.5,
+                     *       "groups": [],
+                     *       "thresholdsReached": [],
+                     *       "meterMetaData": {
+                     *         "recordCount": 2,
+                     *         "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *         "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *         "lateRecords": 0
+                     *       },
+                     *       "createdAt": "2025-01-10T09:31:00.000Z",
+                     *       "updatedAt": "2025-01-10T09:31:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meter"];
                 };
             };
@@ -1438,6 +2373,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1447,6 +2397,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1456,6 +2411,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1465,9 +2425,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1486,10 +2453,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "meterTypes": 1,
+                     *       "categories": 1,
+                     *       "meters": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Summary"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSummaryHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getOpenApiDocument: {
@@ -1507,8 +2523,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.1",
+                     *       "info": {
+                     *         "title": "Usage metering API",
+                     *         "version": "1"
+                     *       },
+                     *       "paths": {},
+                     *       "components": {}
+                     *     }
+                     */
+                    "application/json": {
+                        openapi: string;
+                        info: {
+                            [key: string]: unknown;
+                        };
+                        paths: {
+                            [key: string]: unknown;
+                        };
+                        components: {
+                            [key: string]: unknown;
+                        };
+                        servers?: unknown[];
+                        security?: unknown[];
+                        tags?: unknown[];
+                    };
                 };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOpenApiDocumentHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1533,6 +2608,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "corrections": [
+                     *         {
+                     *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "reason": "NO_METER",
+                     *           "message": "user bob has no meter in category DEFAULT under meter key usage-events",
+                     *           "streamName": "usage-events",
+                     *           "shardId": "shardId-000000000000",
+                     *           "sequenceNumber": "49659823404425372233935491935375335286658722462051778562",
+                     *           "partitionKey": "bob",
+                     *           "data": "eyJ1c2VySWQiOiJib2IiLCJ2YWx1ZSI6MX0=",
+                     *           "receivedAt": "2025-01-10T09:34:00.000Z",
+                     *           "correctedAt": "2025-01-10T09:34:01.000Z",
+                     *           "userId": "bob"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DataCorrectionList"];
                 };
             };
@@ -1542,10 +2636,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDataCorrectionsHead: {
+        parameters: {
+            query?: {
+                reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getDataCorrection: {
@@ -1553,6 +2713,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1565,6 +2726,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "reason": "NO_METER",
+                     *       "message": "user bob has no meter in category DEFAULT under meter key usage-events",
+                     *       "streamName": "usage-events",
+                     *       "shardId": "shardId-000000000000",
+                     *       "sequenceNumber": "49659823404425372233935491935375335286658722462051778562",
+                     *       "partitionKey": "bob",
+                     *       "data": "eyJ1c2VySWQiOiJib2IiLCJ2YWx1ZSI6MX0=",
+                     *       "receivedAt": "2025-01-10T09:34:00.000Z",
+                     *       "correctedAt": "2025-01-10T09:34:01.000Z",
+                     *       "userId": "bob"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DataCorrection"];
                 };
             };
@@ -1574,9 +2750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1585,6 +2768,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1604,10 +2788,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDataCorrectionHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a UUID, in any case; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     reprocessDataCorrection: {
@@ -1615,6 +2856,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1627,6 +2869,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "reason": "NO_METER",
+                     *       "message": "user bob has no meter in category DEFAULT under meter key usage-events",
+                     *       "streamName": "usage-events",
+                     *       "shardId": "shardId-000000000000",
+                     *       "sequenceNumber": "49659823404425372233935491935375335286658722462051778562",
+                     *       "partitionKey": "bob",
+                     *       "data": "eyJ1c2VySWQiOiJib2IiLCJ2YWx1ZSI6MX0=",
+                     *       "receivedAt": "2025-01-10T09:34:00.000Z",
+                     *       "correctedAt": "2025-01-10T09:34:01.000Z",
+                     *       "userId": "bob"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DataCorrection"];
                 };
             };
@@ -1636,6 +2893,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1645,6 +2917,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1654,6 +2931,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "a meter type named 'api-calls' already exists",
+                     *       "issues": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "a meter type named 'api-calls' already exists"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1663,6 +2951,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1672,6 +2965,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1684,6 +2982,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1702,8 +3002,85 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "streams": [
+                     *         {
+                     *           "name": "usage-events",
+                     *           "meterKey": "usage-events",
+                     *           "shardCount": 1,
+                     *           "fields": {
+                     *             "userId": "userId",
+                     *             "value": "value",
+                     *             "timestamp": "timestamp",
+                     *             "eventId": "eventId"
+                     *           },
+                     *           "validation": {
+                     *             "required": [],
+                     *             "types": {}
+                     *           },
+                     *           "enrichment": {
+                     *             "static": {},
+                     *             "rename": {},
+                     *             "defaults": {}
+                     *           },
+                     *           "guidingRules": [
+                     *             {
+                     *               "name": "everything",
+                     *               "operator": "AND",
+                     *               "conditions": [],
+                     *               "category": "DEFAULT",
+                     *               "groupBy": []
+                     *             }
+                     *           ],
+                     *           "carryFirst": [],
+                     *           "carryLast": [],
+                     *           "deduplication": {
+                     *             "enabled": false,
+                     *             "windowHours": 24
+                     *           },
+                     *           "lateRecordPolicy": "count-in-current-period",
+                     *           "maxFutureSkewSeconds": 300
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["StreamList"];
                 };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listStreamsHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1736,8 +3113,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "meteredRecords": [
+                     *         {
+                     *           "recordId": "c0ffee00-1234-4abc-8def-0123456789ab",
+                     *           "recordType": "final",
+                     *           "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *           "userId": "alice",
+                     *           "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *           "meterTypeName": "api-calls",
+                     *           "timezone": "Europe/Stockholm",
+                     *           "meterKey": "usage-events",
+                     *           "value": 7.5,
+                     *           "unit": "calls",
+                     *           "createdAt": "2025-01-10T09:31:00.000Z",
+                     *           "updatedAt": "2025-01-31T23:00:00.000Z",
+                     *           "periodStart": "2025-01-10T09:31:00.000Z",
+                     *           "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *           "groups": [],
+                     *           "carryFirst": {},
+                     *           "carryLast": {},
+                     *           "deleteOnReset": false,
+                     *           "customFields": {
+                     *             "plan": "gold"
+                     *           },
+                     *           "meterMetaData": {
+                     *             "recordCount": 2,
+                     *             "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *             "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *             "lateRecords": 0,
+                     *             "aggregation": "sum"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeteredRecordList"];
+                    /**
+                     * @example recordId,recordType,id,userId,…
+                     *     c0ffee00-1234-4abc-8def-0123456789ab,final,8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f,alice,…
+                     */
                     "text/csv": string;
+                    /** @example {"recordId":"c0ffee00-1234-4abc-8def-0123456789ab","recordType":"final","id":"8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f","userId":"alice","meterTypeId":"3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70","meterTypeName":"api-calls","timezone":"Europe/Stockholm","meterKey":"usage-events","value":7.5,"unit":"calls","createdAt":"2025-01-10T09:31:00.000Z","updatedAt":"2025-01-31T23:00:00.000Z","periodStart":"2025-01-10T09:31:00.000Z","periodEnd":"2025-01-31T23:00:00.000Z","groups":[],"carryFirst":{},"carryLast":{},"deleteOnReset":false,"customFields":{"plan":"gold"},"meterMetaData":{"recordCount":2,"firstUsageAt":"2025-01-10T09:32:00.000Z","lastUsageAt":"2025-01-10T09:33:00.000Z","lateRecords":0,"aggregation":"sum"}} */
                     "application/x-ndjson": string;
                 };
             };
@@ -1747,10 +3165,84 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMeteredRecordsHead: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+                userId?: string;
+                meterId?: string;
+                meterTypeId?: string;
+                meterKey?: string;
+                recordType?: "final" | "partial";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description CSV and NDJSON only: the next page token; absent on the last page */
+                    "x-next-token"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is invalid, or none of userId, meterId, meterTypeId is given */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getMeteredRecord: {
@@ -1758,6 +3250,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 recordId: string;
             };
             cookie?: never;
@@ -1770,6 +3263,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "recordId": "c0ffee00-1234-4abc-8def-0123456789ab",
+                     *       "recordType": "final",
+                     *       "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *       "userId": "alice",
+                     *       "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "meterTypeName": "api-calls",
+                     *       "timezone": "Europe/Stockholm",
+                     *       "meterKey": "usage-events",
+                     *       "value": 7.5,
+                     *       "unit": "calls",
+                     *       "createdAt": "2025-01-10T09:31:00.000Z",
+                     *       "updatedAt": "2025-01-31T23:00:00.000Z",
+                     *       "periodStart": "2025-01-10T09:31:00.000Z",
+                     *       "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *       "groups": [],
+                     *       "carryFirst": {},
+                     *       "carryLast": {},
+                     *       "deleteOnReset": false,
+                     *       "customFields": {
+                     *         "plan": "gold"
+                     *       },
+                     *       "meterMetaData": {
+                     *         "recordCount": 2,
+                     *         "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *         "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *         "lateRecords": 0,
+                     *         "aggregation": "sum"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeteredRecord"];
                 };
             };
@@ -1779,10 +3304,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeteredRecordHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a UUID, in any case; anything else is 404 */
+                recordId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no record with this recordId was sent (or its retention ended) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     resendMeteredRecord: {
@@ -1790,6 +3372,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 recordId: string;
             };
             cookie?: never;
@@ -1802,6 +3385,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "recordId": "c0ffee00-1234-4abc-8def-0123456789ab",
+                     *       "recordType": "final",
+                     *       "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *       "userId": "alice",
+                     *       "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *       "meterTypeName": "api-calls",
+                     *       "timezone": "Europe/Stockholm",
+                     *       "meterKey": "usage-events",
+                     *       "value": 7.5,
+                     *       "unit": "calls",
+                     *       "createdAt": "2025-01-10T09:31:00.000Z",
+                     *       "updatedAt": "2025-01-31T23:00:00.000Z",
+                     *       "periodStart": "2025-01-10T09:31:00.000Z",
+                     *       "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *       "groups": [],
+                     *       "carryFirst": {},
+                     *       "carryLast": {},
+                     *       "deleteOnReset": false,
+                     *       "customFields": {
+                     *         "plan": "gold"
+                     *       },
+                     *       "meterMetaData": {
+                     *         "recordCount": 2,
+                     *         "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *         "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *         "lateRecords": 0,
+                     *         "aggregation": "sum"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeteredRecord"];
                 };
             };
@@ -1811,6 +3426,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1820,6 +3450,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1829,6 +3464,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1838,9 +3478,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1857,6 +3504,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description a UUID, in any case; anything else is 404 */
                 id: string;
             };
             cookie?: never;
@@ -1871,8 +3519,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "meteredRecords": [
+                     *         {
+                     *           "recordId": "c0ffee00-1234-4abc-8def-0123456789ab",
+                     *           "recordType": "final",
+                     *           "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *           "userId": "alice",
+                     *           "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *           "meterTypeName": "api-calls",
+                     *           "timezone": "Europe/Stockholm",
+                     *           "meterKey": "usage-events",
+                     *           "value": 7.5,
+                     *           "unit": "calls",
+                     *           "createdAt": "2025-01-10T09:31:00.000Z",
+                     *           "updatedAt": "2025-01-31T23:00:00.000Z",
+                     *           "periodStart": "2025-01-10T09:31:00.000Z",
+                     *           "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *           "groups": [],
+                     *           "carryFirst": {},
+                     *           "carryLast": {},
+                     *           "deleteOnReset": false,
+                     *           "customFields": {
+                     *             "plan": "gold"
+                     *           },
+                     *           "meterMetaData": {
+                     *             "recordCount": 2,
+                     *             "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *             "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *             "lateRecords": 0,
+                     *             "aggregation": "sum"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeteredRecordList"];
+                    /**
+                     * @example recordId,recordType,id,userId,…
+                     *     c0ffee00-1234-4abc-8def-0123456789ab,final,8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f,alice,…
+                     */
                     "text/csv": string;
+                    /** @example {"recordId":"c0ffee00-1234-4abc-8def-0123456789ab","recordType":"final","id":"8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f","userId":"alice","meterTypeId":"3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70","meterTypeName":"api-calls","timezone":"Europe/Stockholm","meterKey":"usage-events","value":7.5,"unit":"calls","createdAt":"2025-01-10T09:31:00.000Z","updatedAt":"2025-01-31T23:00:00.000Z","periodStart":"2025-01-10T09:31:00.000Z","periodEnd":"2025-01-31T23:00:00.000Z","groups":[],"carryFirst":{},"carryLast":{},"deleteOnReset":false,"customFields":{"plan":"gold"},"meterMetaData":{"recordCount":2,"firstUsageAt":"2025-01-10T09:32:00.000Z","lastUsageAt":"2025-01-10T09:33:00.000Z","lateRecords":0,"aggregation":"sum"}} */
                     "application/x-ndjson": string;
                 };
             };
@@ -1882,6 +3571,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1891,10 +3591,84 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMeterRecordsHead: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+                recordType?: "final" | "partial";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a UUID, in any case; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description CSV and NDJSON only: the next page token; absent on the last page */
+                    "x-next-token"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the id is not a meter id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getUserUsage: {
@@ -1902,6 +3676,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the user id, URL-encoded */
                 userId: string;
             };
             cookie?: never;
@@ -1914,6 +3689,61 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "userId": "alice",
+                     *       "meters": [
+                     *         {
+                     *           "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *           "meterKey": "usage-events",
+                     *           "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *           "userId": "alice",
+                     *           "customFields": {
+                     *             "plan": "gold"
+                     *           },
+                     *           "deleteOnReset": false,
+                     *           "name": "api-calls",
+                     *           "category": "DEFAULT",
+                     *           "unit": "calls",
+                     *           "aggregation": {
+                     *             "type": "sum"
+                     *           },
+                     *           "resetSchedule": {
+                     *             "minute": "0",
+                     *             "hour": "0",
+                     *             "day": "1",
+                     *             "month": "*",
+                     *             "weekday": "*"
+                     *           },
+                     *           "timezone": "Europe/Stockholm",
+                     *           "capacity": 10000,
+                     *           "capacityPolicy": "notify",
+                     *           "thresholds": [
+                     *             {
+                     *               "name": "eighty-percent",
+                     *               "percent": 80
+                     *             }
+                     *           ],
+                     *           "gracePeriodSeconds": 0,
+                     *           "meterTypeName": "api-calls",
+                     *           "periodStart": "2025-01-10T09:31:00.000Z",
+                     *           "periodEnd": "2025-01-31T23:00:00.000Z",
+                     *           "value": 7.5,
+                     *           "groups": [],
+                     *           "thresholdsReached": [],
+                     *           "meterMetaData": {
+                     *             "recordCount": 2,
+                     *             "firstUsageAt": "2025-01-10T09:32:00.000Z",
+                     *             "lastUsageAt": "2025-01-10T09:33:00.000Z",
+                     *             "lateRecords": 0
+                     *           },
+                     *           "createdAt": "2025-01-10T09:31:00.000Z",
+                     *           "updatedAt": "2025-01-10T09:31:00.000Z",
+                     *           "lastFinalRecord": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserUsage"];
                 };
             };
@@ -1923,10 +3753,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUserUsageHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the user id, URL-encoded */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the user id is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getStream: {
@@ -1934,6 +3827,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a stream name; an unknown one is 404 */
                 name: string;
             };
             cookie?: never;
@@ -1946,6 +3840,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "usage-events",
+                     *       "meterKey": "usage-events",
+                     *       "shardCount": 1,
+                     *       "fields": {
+                     *         "userId": "userId",
+                     *         "value": "value",
+                     *         "timestamp": "timestamp",
+                     *         "eventId": "eventId"
+                     *       },
+                     *       "validation": {
+                     *         "required": [],
+                     *         "types": {}
+                     *       },
+                     *       "enrichment": {
+                     *         "static": {},
+                     *         "rename": {},
+                     *         "defaults": {}
+                     *       },
+                     *       "guidingRules": [
+                     *         {
+                     *           "name": "everything",
+                     *           "operator": "AND",
+                     *           "conditions": [],
+                     *           "category": "DEFAULT",
+                     *           "groupBy": []
+                     *         }
+                     *       ],
+                     *       "carryFirst": [],
+                     *       "carryLast": [],
+                     *       "deduplication": {
+                     *         "enabled": false,
+                     *         "windowHours": 24
+                     *       },
+                     *       "lateRecordPolicy": "count-in-current-period",
+                     *       "maxFutureSkewSeconds": 300
+                     *     }
+                     */
                     "application/json": components["schemas"]["Stream"];
                 };
             };
@@ -1955,8 +3888,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getStreamHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a stream name; an unknown one is 404 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such stream */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1965,12 +3947,31 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a stream name; an unknown one is 404 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "records": [
+                 *         {
+                 *           "userId": "alice",
+                 *           "value": 3,
+                 *           "timestamp": "2025-01-10T09:32:00Z",
+                 *           "eventId": "call-1",
+                 *           "service": "voice",
+                 *           "region": "eu"
+                 *         },
+                 *         {
+                 *           "userId": "bob",
+                 *           "value": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["StreamDryRun"];
             };
         };
@@ -1981,6 +3982,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "stream": "usage-events",
+                     *       "configuration": "deployed",
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "outcome": "metered",
+                     *           "record": {
+                     *             "userId": "alice",
+                     *             "value": "3",
+                     *             "usageTime": "2025-01-10T09:32:00.000Z",
+                     *             "eventId": "call-1",
+                     *             "fields": {
+                     *               "service": "voice",
+                     *               "region": "eu"
+                     *             }
+                     *           },
+                     *           "rules": [
+                     *             {
+                     *               "name": "everything",
+                     *               "category": "DEFAULT",
+                     *               "matches": true,
+                     *               "hasMeter": true
+                     *             }
+                     *           ],
+                     *           "rule": "everything",
+                     *           "category": "DEFAULT",
+                     *           "meters": [
+                     *             {
+                     *               "id": "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+                     *               "meterTypeId": "3f1c2a9e-5b7d-4e8f-9a10-2b3c4d5e6f70",
+                     *               "meterTypeName": "api-calls",
+                     *               "category": "DEFAULT",
+                     *               "placement": "current",
+                     *               "periodStart": "2025-01-10T09:31:00.000Z",
+                     *               "periodEnd": "2025-01-31T23:00:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["StreamDryRunResult"];
                 };
             };
@@ -1990,6 +4034,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1999,6 +4058,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2008,6 +4072,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2017,9 +4086,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
