@@ -40,7 +40,7 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
     if (matches.length === 0) throw new NotFoundError(`no route for ${path}`);
     const match = matches.find(({ route }) => route.method === method);
     if (!match) {
-      const allowed = matches.map(({ route }) => route.method);
+      const allowed = [...new Set(matches.map(({ route }) => route.method))];
       throw new MethodNotAllowedError(`${method} is not allowed on ${path}`, allowed);
     }
     const body = method === 'POST' || method === 'PATCH' ? readJsonBody(event) : undefined;
