@@ -12,6 +12,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StreamsConfigInput } from '../shared/config/streams.js';
+import { ApiSignIn, COGNITO_SCOPE_NAMES } from './constructs/api-sign-in.js';
+import { ConsoleHosting } from './constructs/console-hosting.js';
 import { Ingestion, type IngestOptions } from './constructs/ingestion.js';
 import { type ApiAuthorization, MeteringApi } from './constructs/metering-api.js';
 import type { MeteringFunction } from './constructs/metering-function.js';
@@ -44,8 +46,17 @@ export interface UsageMeteringProps {
   readonly streams?: StreamsConfigInput | string;
   /** Where metered records go. @default a new standard SQS queue */
   readonly destination?: DestinationOptions;
-  /** Who may call the API. @default AWS IAM (SigV4) */
+  /**
+   * Who may call the API. @default AWS IAM (SigV4); with `console`, a Cognito user pool
+   * (`{ kind: 'cognito' }`)
+   */
   readonly apiAuthorization?: ApiAuthorization;
+  /**
+   * Host the console (S3 and CloudFront, the API on the same origin) with sign-in through the
+   * Cognito user pool; needs `apiAuthorization` `cognito` (the default with a console), since a
+   * browser cannot sign IAM requests. @default no console
+   */
+  readonly console?: ConsoleOptions;
   /**
    * The API's stage throttle, shared by all callers; over it they get 429.
    * @default 100 requests per second, burst 200 (DEFAULT_API_THROTTLE)
@@ -94,6 +105,12 @@ export interface UsageMeteringProps {
   readonly historyRetention?: Duration;
 }
 
+/** See {@link UsageMeteringProps.console}. */
+export interface ConsoleOptions {
+  /** The built console (index.html at its root). @default 'console/dist' (npm run console:build) */
+  readonly assetPath?: string;
+}
+
 /** Reserved concurrency per Lambda; see {@link UsageMeteringProps.concurrency}. */
 export interface ConcurrencyOptions {
   readonly ingest?: number;
@@ -110,6 +127,10 @@ export class UsageMetering extends Construct {
   readonly ingestion: Ingestion;
   readonly api: MeteringApi;
   readonly observability: Observability;
+  /** The Cognito user pool issuing the API's tokens, with `apiAuthorization` `cognito`. */
+  readonly signIn?: ApiSignIn;
+  /** The console's hosting, with `console`. */
+  readonly console?: ConsoleHosting;
   /** The four Lambdas: api, ingest, reset, sweeper. */
   readonly functions: readonly MeteringFunction[];
 
@@ -159,16 +180,38 @@ export class UsageMetering extends Construct {
       reservedConcurrency: props.concurrency?.ingest,
       ...common,
     });
+    const authorization = authorizationOf(this, props);
+    if (authorization.kind === 'cognito') {
+      this.signIn = new ApiSignIn(this, 'SignIn', {
+        domainPrefix: authorization.domainPrefix,
+        removalPolicy,
+      });
+    }
     this.api = new MeteringApi(this, 'Api', {
       table: this.table,
       streams: this.streams,
       periodEnd: this.periodEnd,
       destination: this.destination,
-      authorization: props.apiAuthorization,
+      authorization: this.signIn
+        ? {
+            kind: 'jwt',
+            issuer: this.signIn.issuer,
+            audience: this.signIn.audience,
+            scopes: COGNITO_SCOPE_NAMES,
+          }
+        : authorization,
       throttle: props.apiThrottle,
       reservedConcurrency: props.concurrency?.api,
       ...common,
     });
+    if (props.console && this.signIn) {
+      this.console = new ConsoleHosting(this, 'Console', {
+        httpApi: this.api.httpApi,
+        signIn: this.signIn,
+        assetPath: props.console.assetPath,
+        removalPolicy,
+      });
+    }
     const { reset, sweeper } = this.periodEnd;
     this.functions = [this.api.handler, this.ingestion.ingest, reset, sweeper];
     this.observability = this.#watch(props, removalPolicy);
@@ -197,6 +240,18 @@ export class UsageMetering extends Construct {
       removalPolicy,
     });
   }
+}
+
+/** The API's authorization: as given, Cognito by default with a console, else IAM. */
+function authorizationOf(scope: Construct, props: UsageMeteringProps): ApiAuthorization {
+  const given = props.apiAuthorization;
+  if (!props.console) return given ?? { kind: 'iam' };
+  if (given && given.kind !== 'cognito') {
+    throw new Error(
+      `${scope.node.path}: the console needs apiAuthorization { kind: 'cognito' } (-c auth=cognito), not '${given.kind}': ${given.kind === 'iam' ? 'a browser cannot sign IAM requests' : 'people sign in with the user pool this stack creates'}`,
+    );
+  }
+  return given ?? { kind: 'cognito' };
 }
 
 /**

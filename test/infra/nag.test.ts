@@ -2,7 +2,8 @@
  * cdk-nag AwsSolutions and Serverless: no unresolved finding in any configuration; every excuse
  * has a reason; the one CDK warning is the one that says no one hears the alarms.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -14,8 +15,18 @@ import { NO_ALARM_SUBSCRIBER_WARNING } from '../../lib/constructs/observability.
 import type { UsageMeteringStackProps } from '../../lib/usage-metering-stack.js';
 import { type Synthesized, synthStack } from './support.js';
 
+/** A stub console bundle (a fixture): the template needs a folder with an index.html. */
+function stubConsole(): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'console-stub-'));
+  writeFileSync(path.join(folder, 'index.html'), '<!doctype html><title>stub</title>');
+  return folder;
+}
+
 const VARIANTS: Record<string, UsageMeteringStackProps> = {
   default: {},
+  'console with Cognito sign-in, destroy on delete': {
+    metering: { console: { assetPath: stubConsole() }, removalPolicy: RemovalPolicy.DESTROY },
+  },
   'SNS FIFO, JWT, shards, customer managed key': {
     customerManagedKey: true,
     metering: {
