@@ -184,6 +184,7 @@ export class UsageMetering extends Construct {
     if (authorization.kind === 'cognito') {
       this.signIn = new ApiSignIn(this, 'SignIn', {
         domainPrefix: authorization.domainPrefix,
+        clientIds: authorization.clientIds,
         removalPolicy,
       });
     }

@@ -24,6 +24,8 @@ export interface ApiSignInProps {
   readonly domainPrefix?: string;
   /** @default RemovalPolicy.RETAIN (with deletion protection) */
   readonly removalPolicy?: RemovalPolicy;
+  /** Ids of further app clients (made outside the stack) whose tokens the API accepts. */
+  readonly clientIds?: readonly string[];
 }
 
 /**
@@ -56,10 +58,12 @@ export class ApiSignIn extends Construct {
   readonly domainUrl: string;
   readonly tokenEndpoint: string;
   readonly #scopes: cognito.OAuthScope[];
+  readonly #clientIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: ApiSignInProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.#clientIds = props.clientIds ?? [];
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       // People are invited by an administrator; nobody signs themselves up.
       selfSignUpEnabled: false,
@@ -124,6 +128,7 @@ export class ApiSignIn extends Construct {
       produce: () => [
         this.machineClient.userPoolClientId,
         ...(this.consoleClient ? [this.consoleClient.userPoolClientId] : []),
+        ...this.#clientIds,
       ],
     });
   }

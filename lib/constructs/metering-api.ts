@@ -57,6 +57,8 @@ export type ApiAuthorization =
       readonly kind: 'cognito';
       /** @default derived from the stack name (with the stage) and the account id */
       readonly domainPrefix?: string;
+      /** Ids of further app clients of the pool (made outside the stack) whose tokens to accept. */
+      readonly clientIds?: readonly string[];
     };
 
 /** Stage throttling when none is given: all callers together, far below the account's quota. */

@@ -221,6 +221,19 @@ describe('console on', () => {
     }
   });
 
+  it('accepts tokens of further clients made outside the stack, when listed', () => {
+    const listed = synthStack({
+      metering: { apiAuthorization: { kind: 'cognito', clientIds: ['outside-client'] } },
+    });
+    const authorizer = only<{ Properties: any }>(listed, 'AWS::ApiGatewayV2::Authorizer');
+    const audience = authorizer.Properties.JwtConfiguration.Audience;
+    expect(audience).toHaveLength(2);
+    expect(audience[1]).toBe('outside-client');
+    // Without a console: the machine client only, and no hosting.
+    listed.template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    listed.template.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+
   it('names the Cognito domain after the stack (with its stage) and the account', () => {
     const domain = only<{ Properties: any }>(synth, 'AWS::Cognito::UserPoolDomain');
     expect(domain.Properties.Domain).toEqual({
