@@ -180,24 +180,43 @@ export class UsageMetering extends Construct {
       reservedConcurrency: props.concurrency?.ingest,
       ...common,
     });
+    const front = this.#front(props, common);
+    this.api = front.api;
+    this.signIn = front.signIn;
+    this.console = front.console;
+    const { reset, sweeper } = this.periodEnd;
+    this.functions = [this.api.handler, this.ingestion.ingest, reset, sweeper];
+    this.observability = this.#watch(props, removalPolicy);
+  }
+
+  // The API; with `cognito`, the user pool that issues its tokens; with `console`, its hosting.
+  #front(
+    props: UsageMeteringProps,
+    common: {
+      logRetention?: logs.RetentionDays;
+      removalPolicy: RemovalPolicy;
+      encryptionKey?: kms.IKey;
+    },
+  ): { api: MeteringApi; signIn?: ApiSignIn; console?: ConsoleHosting } {
     const authorization = authorizationOf(this, props);
-    if (authorization.kind === 'cognito') {
-      this.signIn = new ApiSignIn(this, 'SignIn', {
-        domainPrefix: authorization.domainPrefix,
-        clientIds: authorization.clientIds,
-        removalPolicy,
-      });
-    }
-    this.api = new MeteringApi(this, 'Api', {
+    const signIn =
+      authorization.kind === 'cognito'
+        ? new ApiSignIn(this, 'SignIn', {
+            domainPrefix: authorization.domainPrefix,
+            clientIds: authorization.clientIds,
+            removalPolicy: common.removalPolicy,
+          })
+        : undefined;
+    const api = new MeteringApi(this, 'Api', {
       table: this.table,
       streams: this.streams,
       periodEnd: this.periodEnd,
       destination: this.destination,
-      authorization: this.signIn
+      authorization: signIn
         ? {
             kind: 'jwt',
-            issuer: this.signIn.issuer,
-            audience: this.signIn.audience,
+            issuer: signIn.issuer,
+            audience: signIn.audience,
             scopes: COGNITO_SCOPE_NAMES,
           }
         : authorization,
@@ -205,17 +224,16 @@ export class UsageMetering extends Construct {
       reservedConcurrency: props.concurrency?.api,
       ...common,
     });
-    if (props.console && this.signIn) {
-      this.console = new ConsoleHosting(this, 'Console', {
-        httpApi: this.api.httpApi,
-        signIn: this.signIn,
-        assetPath: props.console.assetPath,
-        removalPolicy,
-      });
-    }
-    const { reset, sweeper } = this.periodEnd;
-    this.functions = [this.api.handler, this.ingestion.ingest, reset, sweeper];
-    this.observability = this.#watch(props, removalPolicy);
+    const hosting =
+      props.console && signIn
+        ? new ConsoleHosting(this, 'Console', {
+            ...props.console,
+            httpApi: api.httpApi,
+            signIn,
+            removalPolicy: common.removalPolicy,
+          })
+        : undefined;
+    return { api, signIn, console: hosting };
   }
 
   // Alarms and the dashboard over every part of the service.

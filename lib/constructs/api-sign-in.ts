@@ -43,6 +43,35 @@ export function cognitoDomainPrefix(stackName: string): string {
   return (slug || 'usage-metering').slice(0, 50).replace(/-$/, '');
 }
 
+/** A pool of invited people only: e-mail sign-in, strong passwords, TOTP MFA required. */
+function userPoolOf(scope: Construct, removalPolicy: RemovalPolicy): cognito.UserPool {
+  const userPool = new cognito.UserPool(scope, 'UserPool', {
+    // People are invited by an administrator; nobody signs themselves up.
+    selfSignUpEnabled: false,
+    signInAliases: { email: true },
+    autoVerify: { email: true },
+    mfa: cognito.Mfa.REQUIRED,
+    mfaSecondFactor: { otp: true, sms: false },
+    passwordPolicy: {
+      minLength: 12,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireDigits: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(3),
+    },
+    accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+    deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+    removalPolicy,
+  });
+  acknowledgeRule(
+    userPool,
+    'COG8',
+    'The Plus feature plan (threat protection) is charged per monthly active user; an operator console used by a few invited people with required TOTP MFA and a strong password policy does not need it. Switch featurePlan to PLUS where policy asks for it.',
+  );
+  return userPool;
+}
+
 /** The user pool, its domain, the API's scopes, and the two app clients. */
 export class ApiSignIn extends Construct {
   readonly userPool: cognito.UserPool;
@@ -64,30 +93,7 @@ export class ApiSignIn extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.#clientIds = props.clientIds ?? [];
-    this.userPool = new cognito.UserPool(this, 'UserPool', {
-      // People are invited by an administrator; nobody signs themselves up.
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      autoVerify: { email: true },
-      mfa: cognito.Mfa.REQUIRED,
-      mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
-      removalPolicy,
-    });
-    acknowledgeRule(
-      this.userPool,
-      'COG8',
-      'The Plus feature plan (threat protection) is charged per monthly active user; an operator console used by a few invited people with required TOTP MFA and a strong password policy does not need it. Switch featurePlan to PLUS where policy asks for it.',
-    );
+    this.userPool = userPoolOf(this, removalPolicy);
     const prefix =
       props.domainPrefix ??
       Fn.join('-', [cognitoDomainPrefix(Stack.of(this).stackName), Aws.ACCOUNT_ID]);

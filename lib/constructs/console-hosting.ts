@@ -177,14 +177,15 @@ export class ConsoleHosting extends Construct {
     ack('Serverless-LambdaTracing', 'a deploy-time copy with nothing worth tracing.');
   }
 
-  #distribution(props: ConsoleHostingProps): cloudfront.Distribution {
+  // The CSP (this origin and Cognito) and the usual security headers, on every answer.
+  #securityHeaders(signIn: ApiSignIn): cloudfront.ResponseHeadersPolicy {
     const region = Stack.of(this).region;
-    const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+    return new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Usage-metering console: strict CSP and security headers',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
           contentSecurityPolicy: contentSecurityPolicy([
-            props.signIn.domainUrl,
+            signIn.domainUrl,
             `https://cognito-idp.${region}.amazonaws.com`,
           ]),
           override: true,
@@ -203,6 +204,11 @@ export class ConsoleHosting extends Construct {
         xssProtection: { protection: false, override: true },
       },
     });
+  }
+
+  #distribution(props: ConsoleHostingProps): cloudfront.Distribution {
+    const region = Stack.of(this).region;
+    const headers = this.#securityHeaders(props.signIn);
     const fallback = new cloudfront.Function(this, 'SpaFallback', {
       comment: 'Paths that are not files answer the console index.html',
       code: cloudfront.FunctionCode.fromInline(SPA_FALLBACK),
