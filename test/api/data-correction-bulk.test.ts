@@ -1,10 +1,17 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../shared/adapters/dynamodb/client.js';
+import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data-correction-store.js';
+import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
 import { BULK_LIMIT } from '../../shared/application/data-correction-bulk.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import {
   CORRECTION_REASONS,
   type DataCorrection,
 } from '../../shared/ports/data-correction-store.js';
+import { apiUnderTest } from '../support/api.js';
 import {
   type CorrectionsApi,
   correctionsApiUnderTest,
@@ -303,5 +310,39 @@ describe('POST /corrections/delete', () => {
       remaining: false,
     });
     expect(await counts(api)).toEqual({});
+  });
+});
+
+describe('correction routes when DynamoDB throttles', () => {
+  it('answer 503 with Retry-After, touching nothing and showing no internals', async () => {
+    const client = createDocumentClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const throttled = new ProvisionedThroughputExceededException({
+      message: 'slow down',
+      $metadata: { httpStatusCode: 400 },
+    });
+    mockClient(client).on(QueryCommand).rejects(throttled);
+    const streamWriter = new InMemoryUsageStreamWriter();
+    const api = await apiUnderTest({
+      dataCorrections: {
+        corrections: new DynamoDbDataCorrectionStore(client, 't'),
+        streamWriter,
+        now: () => new Date('2025-01-11T08:00:00Z'),
+      },
+    });
+    for (const [method, path, body, query] of [
+      ['GET', '/corrections', undefined, { userId: 'u', from: at(0) }],
+      ['GET', '/corrections/counts', undefined, undefined],
+      ['POST', '/corrections/reprocess', { reason: 'NO_METER' }, undefined],
+      ['POST', '/corrections/delete', { all: true }, undefined],
+    ] as const) {
+      const response = await api.call(method, path, body, query ? { query } : undefined);
+      expect(response.status, `${method} ${path}`).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(JSON.stringify(response.body)).not.toMatch(/slow down|Provisioned|stack/i);
+    }
+    expect(streamWriter.records).toHaveLength(0);
   });
 });
