@@ -13,7 +13,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StreamsConfigInput } from '../shared/config/streams.js';
 import { ApiSignIn, COGNITO_SCOPE_NAMES } from './constructs/api-sign-in.js';
-import { ConsoleHosting } from './constructs/console-hosting.js';
+import { ConsoleHosting, consoleAssets } from './constructs/console-hosting.js';
 import { Ingestion, type IngestOptions } from './constructs/ingestion.js';
 import { type ApiAuthorization, MeteringApi } from './constructs/metering-api.js';
 import type { MeteringFunction } from './constructs/metering-function.js';
@@ -136,6 +136,9 @@ export class UsageMetering extends Construct {
 
   constructor(scope: Construct, id: string, props: UsageMeteringProps = {}) {
     super(scope, id);
+    // Settings that cannot work fail before any Lambda is bundled.
+    if (props.console) consoleAssets(props.console.assetPath);
+    const authorization = authorizationOf(this, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const common = {
       logRetention: props.retention?.logs,
@@ -180,7 +183,7 @@ export class UsageMetering extends Construct {
       reservedConcurrency: props.concurrency?.ingest,
       ...common,
     });
-    const front = this.#front(props, common);
+    const front = this.#front(props, authorization, common);
     this.api = front.api;
     this.signIn = front.signIn;
     this.console = front.console;
@@ -192,13 +195,13 @@ export class UsageMetering extends Construct {
   // The API; with `cognito`, the user pool that issues its tokens; with `console`, its hosting.
   #front(
     props: UsageMeteringProps,
+    authorization: ApiAuthorization,
     common: {
       logRetention?: logs.RetentionDays;
       removalPolicy: RemovalPolicy;
       encryptionKey?: kms.IKey;
     },
   ): { api: MeteringApi; signIn?: ApiSignIn; console?: ConsoleHosting } {
-    const authorization = authorizationOf(this, props);
     const signIn =
       authorization.kind === 'cognito'
         ? new ApiSignIn(this, 'SignIn', {

@@ -251,7 +251,7 @@ export class ConsoleHosting extends Construct {
 }
 
 /** The console bundle's folder, refused when it has not been built. */
-function consoleAssets(given: string | undefined): string {
+export function consoleAssets(given: string | undefined): string {
   const folder = path.resolve(given ?? DEFAULT_CONSOLE_ASSETS);
   if (!existsSync(path.join(folder, 'index.html'))) {
     throw new Error(
