@@ -4,7 +4,7 @@
  * two clients' tokens the API's JWT authorizer accepts, and the settings that refuse what
  * cannot work. The console bundle is a stub folder (a fixture), not the console's own build.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -14,14 +14,7 @@ import { cognitoDomainPrefix } from '../../lib/constructs/api-sign-in.js';
 import { contentSecurityPolicy, SPA_FALLBACK } from '../../lib/constructs/console-hosting.js';
 import { DEFAULT_SCOPE_NAMES, scopesFor } from '../../shared/http/access-levels.js';
 import { ALL_ROUTE_SPECS, routeKeyOf } from '../../shared/http/route-specs.js';
-import { type Synthesized, synthStack } from './support.js';
-
-/** A folder with a stub index.html, standing in for `console/dist`. */
-function stubConsole(): string {
-  const folder = mkdtempSync(path.join(tmpdir(), 'console-stub-'));
-  writeFileSync(path.join(folder, 'index.html'), '<!doctype html><title>stub</title>');
-  return folder;
-}
+import { type Synthesized, stubConsole, synthStack } from './support.js';
 
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';

@@ -2,8 +2,7 @@
  * cdk-nag AwsSolutions and Serverless: no unresolved finding in any configuration; every excuse
  * has a reason; the one CDK warning is the one that says no one hears the alarms.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -13,14 +12,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_ALARM_SUBSCRIBER_WARNING } from '../../lib/constructs/observability.js';
 import type { UsageMeteringStackProps } from '../../lib/usage-metering-stack.js';
-import { type Synthesized, synthStack } from './support.js';
-
-/** A stub console bundle (a fixture): the template needs a folder with an index.html. */
-function stubConsole(): string {
-  const folder = mkdtempSync(path.join(tmpdir(), 'console-stub-'));
-  writeFileSync(path.join(folder, 'index.html'), '<!doctype html><title>stub</title>');
-  return folder;
-}
+import { type Synthesized, stubConsole, synthStack } from './support.js';
 
 const VARIANTS: Record<string, UsageMeteringStackProps> = {
   default: {},
