@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { SCOPE_TOKEN } from '../shared/http/access-levels.js';
+import type { ApiAuthorization } from './constructs/metering-api.js';
 import type { UsageMeteringStackProps } from './usage-metering-stack.js';
 
 const list = z.string().transform((value) =>
@@ -33,7 +34,17 @@ export const appContextSchema = z
     // Two stages (dev, prod, a developer's own) side by side in one account and Region.
     stage: stageName.optional(),
     destination: z.enum(['sqs', 'sqs-fifo', 'sns', 'sns-fifo']).default('sqs'),
-    auth: z.enum(['iam', 'jwt']).default('iam'),
+    // Default: cognito with the console, else iam.
+    auth: z.enum(['iam', 'jwt', 'cognito']).optional(),
+    console: flag.default(false),
+    consolePath: z.string().min(1).optional(),
+    cognitoDomainPrefix: z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+        'must be lower-case letters, digits and hyphens (at most 63)',
+      )
+      .optional(),
     jwtIssuer: z.url().optional(),
     jwtAudience: list.optional(),
     jwtReadScope: scopeName.optional(),
@@ -56,6 +67,20 @@ export const appContextSchema = z
     customerManagedKey: flag.default(false),
   })
   .superRefine((context, ctx) => {
+    if (context.console && context.auth !== undefined && context.auth !== 'cognito') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: `console=true needs auth=cognito (the default with a console), not ${context.auth}: ${context.auth === 'iam' ? 'a browser cannot sign IAM requests' : 'people sign in with the Cognito user pool the stack creates'}`,
+      });
+    }
+    if (context.cognitoDomainPrefix && authOf(context) !== 'cognito') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cognitoDomainPrefix'],
+        message: 'applies to auth=cognito (or console=true) only',
+      });
+    }
     if (context.auth === 'jwt' && (!context.jwtIssuer || !context.jwtAudience?.length)) {
       ctx.addIssue({
         code: 'custom',
@@ -66,6 +91,11 @@ export const appContextSchema = z
   });
 
 export type AppContext = z.infer<typeof appContextSchema>;
+
+/** The API's authorization the context asks for: `auth`, else cognito with a console, else iam. */
+function authOf(context: Pick<AppContext, 'auth' | 'console'>): 'iam' | 'jwt' | 'cognito' {
+  return context.auth ?? (context.console ? 'cognito' : 'iam');
+}
 
 /** Context the CDK itself sets or reads (feature flags, CLI settings), not the app's. */
 export function isCdkContextKey(key: string): boolean {
@@ -115,19 +145,10 @@ export function stackPropsFromContext(context: AppContext): UsageMeteringStackPr
     metering: {
       ...(context.streamsFile ? { streams: readFileSync(context.streamsFile, 'utf8') } : {}),
       destination: { kind, fifo: fifo === 'fifo' },
-      apiAuthorization:
-        context.auth === 'jwt'
-          ? {
-              kind: 'jwt',
-              issuer: context.jwtIssuer ?? '',
-              audience: context.jwtAudience ?? [],
-              scopes: {
-                read: context.jwtReadScope,
-                write: context.jwtWriteScope,
-                admin: context.jwtAdminScope,
-              },
-            }
-          : { kind: 'iam' },
+      apiAuthorization: authorizationFromContext(context),
+      ...(context.console
+        ? { console: context.consolePath ? { assetPath: context.consolePath } : {} }
+        : {}),
       apiThrottle: { rateLimit: context.apiRateLimit, burstLimit: context.apiBurstLimit },
       kinesisCapacity:
         context.shardCount === undefined
@@ -158,6 +179,26 @@ export function stackPropsFromContext(context: AppContext): UsageMeteringStackPr
       ...(context.historyRetentionDays === undefined
         ? {}
         : { historyRetention: Duration.days(context.historyRetentionDays) }),
+    },
+  };
+}
+
+function authorizationFromContext(context: AppContext): ApiAuthorization {
+  const kind = authOf(context);
+  if (kind === 'cognito') {
+    return context.cognitoDomainPrefix
+      ? { kind, domainPrefix: context.cognitoDomainPrefix }
+      : { kind };
+  }
+  if (kind === 'iam') return { kind };
+  return {
+    kind,
+    issuer: context.jwtIssuer ?? '',
+    audience: context.jwtAudience ?? [],
+    scopes: {
+      read: context.jwtReadScope,
+      write: context.jwtWriteScope,
+      admin: context.jwtAdminScope,
     },
   };
 }

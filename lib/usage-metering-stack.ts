@@ -57,7 +57,37 @@ export class UsageMeteringStack extends Stack {
         description: 'Metered records are published to this topic',
       });
     }
+    this.#signInOutputs();
     new CfnOutput(this, 'AlarmTopicArn', { value: metering.observability.alarmTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: metering.observability.dashboard.dashboardName });
+  }
+
+  // Where people and programs get tokens, and the console's address.
+  #signInOutputs(): void {
+    const { signIn, console: hosting } = this.metering;
+    if (!signIn) return;
+    new CfnOutput(this, 'UserPoolId', {
+      value: signIn.userPool.userPoolId,
+      description: 'Cognito user pool of the API: people (console) and machine clients',
+    });
+    new CfnOutput(this, 'TokenEndpoint', {
+      value: signIn.tokenEndpoint,
+      description: 'OAuth2 token endpoint (client credentials for programs)',
+    });
+    new CfnOutput(this, 'MachineClientId', {
+      value: signIn.machineClient.userPoolClientId,
+      description:
+        'Client-credentials app client; its secret: aws cognito-idp describe-user-pool-client',
+    });
+    if (!hosting) return;
+    new CfnOutput(this, 'ConsoleUrl', { value: `${hosting.url}/` });
+    new CfnOutput(this, 'ConsoleClientId', {
+      value: signIn.consoleClient?.userPoolClientId ?? '',
+      description: 'Public app client of the console (authorization code with PKCE)',
+    });
+    new CfnOutput(this, 'ConsoleConfigUrl', {
+      value: `${hosting.url}/config.json`,
+      description: 'What the console reads to find the API and its sign-in (docs/console.md)',
+    });
   }
 }

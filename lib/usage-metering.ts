@@ -12,6 +12,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StreamsConfigInput } from '../shared/config/streams.js';
+import { ApiSignIn, COGNITO_SCOPE_NAMES } from './constructs/api-sign-in.js';
+import { ConsoleHosting, consoleAssets } from './constructs/console-hosting.js';
 import { Ingestion, type IngestOptions } from './constructs/ingestion.js';
 import { type ApiAuthorization, MeteringApi } from './constructs/metering-api.js';
 import type { MeteringFunction } from './constructs/metering-function.js';
@@ -44,8 +46,17 @@ export interface UsageMeteringProps {
   readonly streams?: StreamsConfigInput | string;
   /** Where metered records go. @default a new standard SQS queue */
   readonly destination?: DestinationOptions;
-  /** Who may call the API. @default AWS IAM (SigV4) */
+  /**
+   * Who may call the API. @default AWS IAM (SigV4); with `console`, a Cognito user pool
+   * (`{ kind: 'cognito' }`)
+   */
   readonly apiAuthorization?: ApiAuthorization;
+  /**
+   * Host the console (S3 and CloudFront, the API on the same origin) with sign-in through the
+   * Cognito user pool; needs `apiAuthorization` `cognito` (the default with a console), since a
+   * browser cannot sign IAM requests. @default no console
+   */
+  readonly console?: ConsoleOptions;
   /**
    * The API's stage throttle, shared by all callers; over it they get 429.
    * @default 100 requests per second, burst 200 (DEFAULT_API_THROTTLE)
@@ -94,6 +105,12 @@ export interface UsageMeteringProps {
   readonly historyRetention?: Duration;
 }
 
+/** See {@link UsageMeteringProps.console}. */
+export interface ConsoleOptions {
+  /** The built console (index.html at its root). @default 'console/dist' (npm run console:build) */
+  readonly assetPath?: string;
+}
+
 /** Reserved concurrency per Lambda; see {@link UsageMeteringProps.concurrency}. */
 export interface ConcurrencyOptions {
   readonly ingest?: number;
@@ -110,11 +127,18 @@ export class UsageMetering extends Construct {
   readonly ingestion: Ingestion;
   readonly api: MeteringApi;
   readonly observability: Observability;
+  /** The Cognito user pool issuing the API's tokens, with `apiAuthorization` `cognito`. */
+  readonly signIn?: ApiSignIn;
+  /** The console's hosting, with `console`. */
+  readonly console?: ConsoleHosting;
   /** The four Lambdas: api, ingest, reset, sweeper. */
   readonly functions: readonly MeteringFunction[];
 
   constructor(scope: Construct, id: string, props: UsageMeteringProps = {}) {
     super(scope, id);
+    // Settings that cannot work fail before any Lambda is bundled.
+    if (props.console) consoleAssets(props.console.assetPath);
+    const authorization = authorizationOf(this, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const common = {
       logRetention: props.retention?.logs,
@@ -159,19 +183,60 @@ export class UsageMetering extends Construct {
       reservedConcurrency: props.concurrency?.ingest,
       ...common,
     });
-    this.api = new MeteringApi(this, 'Api', {
+    const front = this.#front(props, authorization, common);
+    this.api = front.api;
+    this.signIn = front.signIn;
+    this.console = front.console;
+    const { reset, sweeper } = this.periodEnd;
+    this.functions = [this.api.handler, this.ingestion.ingest, reset, sweeper];
+    this.observability = this.#watch(props, removalPolicy);
+  }
+
+  // The API; with `cognito`, the user pool that issues its tokens; with `console`, its hosting.
+  #front(
+    props: UsageMeteringProps,
+    authorization: ApiAuthorization,
+    common: {
+      logRetention?: logs.RetentionDays;
+      removalPolicy: RemovalPolicy;
+      encryptionKey?: kms.IKey;
+    },
+  ): { api: MeteringApi; signIn?: ApiSignIn; console?: ConsoleHosting } {
+    const signIn =
+      authorization.kind === 'cognito'
+        ? new ApiSignIn(this, 'SignIn', {
+            domainPrefix: authorization.domainPrefix,
+            clientIds: authorization.clientIds,
+            removalPolicy: common.removalPolicy,
+          })
+        : undefined;
+    const api = new MeteringApi(this, 'Api', {
       table: this.table,
       streams: this.streams,
       periodEnd: this.periodEnd,
       destination: this.destination,
-      authorization: props.apiAuthorization,
+      authorization: signIn
+        ? {
+            kind: 'jwt',
+            issuer: signIn.issuer,
+            audience: signIn.audience,
+            scopes: COGNITO_SCOPE_NAMES,
+          }
+        : authorization,
       throttle: props.apiThrottle,
       reservedConcurrency: props.concurrency?.api,
       ...common,
     });
-    const { reset, sweeper } = this.periodEnd;
-    this.functions = [this.api.handler, this.ingestion.ingest, reset, sweeper];
-    this.observability = this.#watch(props, removalPolicy);
+    const hosting =
+      props.console && signIn
+        ? new ConsoleHosting(this, 'Console', {
+            ...props.console,
+            httpApi: api.httpApi,
+            signIn,
+            removalPolicy: common.removalPolicy,
+          })
+        : undefined;
+    return { api, signIn, console: hosting };
   }
 
   // Alarms and the dashboard over every part of the service.
@@ -197,6 +262,18 @@ export class UsageMetering extends Construct {
       removalPolicy,
     });
   }
+}
+
+/** The API's authorization: as given, Cognito by default with a console, else IAM. */
+function authorizationOf(scope: Construct, props: UsageMeteringProps): ApiAuthorization {
+  const given = props.apiAuthorization;
+  if (!props.console) return given ?? { kind: 'iam' };
+  if (given && given.kind !== 'cognito') {
+    throw new Error(
+      `${scope.node.path}: the console needs apiAuthorization { kind: 'cognito' } (-c auth=cognito), not '${given.kind}': ${given.kind === 'iam' ? 'a browser cannot sign IAM requests' : 'people sign in with the user pool this stack creates'}`,
+    );
+  }
+  return given ?? { kind: 'cognito' };
 }
 
 /**

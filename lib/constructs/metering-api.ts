@@ -47,6 +47,18 @@ export type ApiAuthorization =
       readonly audience: readonly string[];
       /** Scope names per access level. @default DEFAULT_SCOPE_NAMES (`usage-metering/read`, ...) */
       readonly scopes?: Partial<ScopeNames>;
+    }
+  /**
+   * JWTs of a Cognito user pool this service creates (UsageMetering's ApiSignIn): client
+   * credentials for programs, the console's sign-in for people; scopes `usage-metering/read`,
+   * `/write`, `/admin`. UsageMetering turns it into `jwt` before MeteringApi sees it.
+   */
+  | {
+      readonly kind: 'cognito';
+      /** @default derived from the stack name (with the stage) and the account id */
+      readonly domainPrefix?: string;
+      /** Ids of further app clients of the pool (made outside the stack) whose tokens to accept. */
+      readonly clientIds?: readonly string[];
     };
 
 /** Stage throttling when none is given: all callers together, far below the account's quota. */
@@ -198,6 +210,9 @@ export class MeteringApi extends Construct {
    * (answered 405 with `Allow` by the Lambda, as locally), each with the authorizer it needs.
    */
   private addTableRoutes(authorization: ApiAuthorization): apigw.HttpRoute[] {
+    if (authorization.kind === 'cognito') {
+      throw new Error(`${this.node.path}: pass the user pool's issuer as { kind: 'jwt' }`);
+    }
     const integration = new HttpLambdaIntegration('Handler', this.handler.function, {
       payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
       // One permission for the API instead of one per route; the API has no other targets.

@@ -38,7 +38,7 @@ function notFound(id: string): NotFoundError {
   return new NotFoundError(`data correction ${id} not found`);
 }
 
-/** Lists entries, oldest first, optionally by reason. */
+/** Lists entries, oldest first, by reason, user and time when asked. */
 export async function listDataCorrections(
   deps: DataCorrectionDeps,
   filter: DataCorrectionFilter,
@@ -108,6 +108,18 @@ export async function reprocessDataCorrection(
   if (id.length > MAX_ID_LENGTH) throw notFound(id);
   const stored = await deps.corrections.get(id);
   if (!stored) throw notFound(id);
+  return resendStoredCorrection(deps, stored);
+}
+
+/**
+ * Re-sends an entry already read (steps 1–3 of `reprocessDataCorrection`): the claim, not the
+ * read, is what keeps two callers from putting the record twice.
+ */
+export async function resendStoredCorrection(
+  deps: DataCorrectionDeps,
+  stored: DataCorrection,
+): Promise<DataCorrection> {
+  const { id } = stored;
   if (stored.dataTruncated) {
     throw new ConflictError(
       `entry ${id} keeps only the first bytes of a ${stored.dataBytes ?? 'large'}-byte record; it cannot be re-sent`,

@@ -17,7 +17,11 @@ import {
   thresholdSchema,
 } from '../domain/meter-type-schemas.js';
 import { streamConfigSchema, usageRecordSchema } from '../domain/stream-schemas.js';
+import { correctionBulkFilter } from './data-correction-operations.js';
 import {
+  dataCorrectionBulkDeleteResult,
+  dataCorrectionBulkReprocessResult,
+  dataCorrectionCounts,
   dataCorrectionList,
   dataCorrectionResponse,
   errorResponseSchema,
@@ -110,6 +114,14 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    correctionBulkFilter,
+    {
+      id: 'DataCorrectionBulkFilter',
+      description:
+        'Body of POST /corrections/reprocess and POST /corrections/delete: which entries. Every given field must match; `from`/`to` bound `correctedAt` (from inclusive, to exclusive). At least one filter, or `{ "all": true }` alone for every entry, so an empty body never means everything.',
+    },
+  ],
+  [
     dryRunBodySchema,
     {
       id: 'StreamDryRun',
@@ -136,6 +148,9 @@ const responseComponents: [z.ZodType, Meta][] = [
   [summaryResponse, { id: 'Summary' }],
   [dataCorrectionResponse, { id: 'DataCorrection' }],
   [dataCorrectionList, { id: 'DataCorrectionList' }],
+  [dataCorrectionCounts, { id: 'DataCorrectionCounts' }],
+  [dataCorrectionBulkReprocessResult, { id: 'DataCorrectionBulkReprocessResult' }],
+  [dataCorrectionBulkDeleteResult, { id: 'DataCorrectionBulkDeleteResult' }],
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
   [dryRunResponse, { id: 'StreamDryRunResult' }],

@@ -128,6 +128,7 @@ export const REQUEST_EXAMPLES: Record<string, Json> = {
   MeterCreate: { meterKey: 'usage-events', meterTypeExternalRef: 'sku-api-calls', userId: 'alice' },
   MeterUpdate: { customFields: { plan: 'platinum' }, deleteOnReset: true },
   StreamDryRun: { records: [usageRecord, { userId: 'bob', value: 1 }] },
+  DataCorrectionBulkFilter: { reason: 'NO_METER', userId: 'alice', from: CREATED },
 };
 
 /** Example of each response component. */
@@ -140,6 +141,24 @@ export const RESPONSE_EXAMPLES: Record<string, Json> = {
   Summary: { meterTypes: 1, categories: 1, meters: 1 },
   DataCorrection: dataCorrection,
   DataCorrectionList: { corrections: [dataCorrection] },
+  DataCorrectionCounts: {
+    counts: [
+      { reason: 'NO_METER', count: 3 },
+      { reason: 'INVALID_RECORD', count: 0 },
+    ],
+  },
+  DataCorrectionBulkReprocessResult: {
+    reprocessed: 12,
+    failed: [
+      {
+        id: dataCorrection.id,
+        code: 'NOT_REPROCESSABLE',
+        message: `entry ${dataCorrection.id} can never be metered as it is (the record is not valid JSON)`,
+      },
+    ],
+    remaining: false,
+  },
+  DataCorrectionBulkDeleteResult: { deleted: 100, remaining: true },
   Stream: stream,
   StreamList: { streams: [stream] },
   StreamDryRunResult: {
@@ -200,6 +219,11 @@ export const ERROR_EXAMPLES: Record<string, JsonObject> = {
     issues: [{ field: 'name', message: "a meter type named 'api-calls' already exists" }],
   },
   413: { message: 'the body must be at most 65536 bytes' },
+  412: { message: 'the stream has changed since version 3; read it again and retry' },
+  422: {
+    message: 'entry usage-events:… can never be metered as it is (the record is not valid JSON)',
+    code: 'NOT_REPROCESSABLE',
+  },
   415: { message: 'the body must be JSON, sent with content-type: application/json' },
   500: { message: 'internal error' },
   503: { message: 'the service is busy; retry shortly' },

@@ -153,9 +153,40 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
   listDataCorrections: {
     tag: TAGS.corrections,
     summary: 'List records that could not be metered, oldest first',
+    description:
+      'Filters combine: `reason`, `userId`, and `from` (inclusive) / `to` (exclusive) on `correctedAt`. Each is served by an index, never a Scan (docs/api.md says what a filter reads).',
     query: correctionListQuery,
     returns: 'DataCorrectionList',
-    errors: { 400: 'a query parameter is invalid' },
+    errors: { 400: 'a query parameter is invalid, or `from` is not before `to`' },
+    mayBeBusy: true,
+  },
+  countDataCorrections: {
+    tag: TAGS.corrections,
+    summary: 'Open entries (not yet re-sent) per reason',
+    description:
+      'Exact as of the index, which follows writes within about a second; every reason is listed. Entries that keep only the first bytes of a large record count as open.',
+    returns: 'DataCorrectionCounts',
+    mayBeBusy: true,
+  },
+  reprocessDataCorrections: {
+    tag: TAGS.corrections,
+    summary: 'Put up to 100 open entries matching a filter back on their streams',
+    description:
+      'Each entry goes through the same claim as POST /corrections/{id}/reprocess, so concurrent calls never re-send a record twice. Call again while `remaining` is true; stop when a call re-sends nothing. Failed entries stay open.',
+    body: 'DataCorrectionBulkFilter',
+    returns: 'DataCorrectionBulkReprocessResult',
+    errors: { 400: 'the body is invalid, names no filter, or `from` is not before `to`' },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  deleteDataCorrections: {
+    tag: TAGS.corrections,
+    summary: 'Delete up to 100 entries matching a filter, re-sent ones too',
+    description: 'Call again while `remaining` is true.',
+    body: 'DataCorrectionBulkFilter',
+    returns: 'DataCorrectionBulkDeleteResult',
+    errors: { 400: 'the body is invalid, names no filter, or `from` is not before `to`' },
+    readsBody: true,
     mayBeBusy: true,
   },
   getDataCorrection: {

@@ -3,6 +3,7 @@
  * to the type the handler returns, so the document cannot drift from the code.
  */
 import { z } from 'zod';
+import type { BulkDeleteResult, BulkReprocessResult } from '../application/data-correction-bulk.js';
 import type { MeterTypeWithWarnings } from '../application/meter-types.js';
 import type { ErrorBody } from '../domain/errors.js';
 import type { MeterType } from '../domain/meter.js';
@@ -11,7 +12,11 @@ import { aggregationTypes, meterTypeCreateSchema } from '../domain/meter-type-sc
 import type { MeterView } from '../domain/meter-view.js';
 import type { MeteredRecord } from '../domain/metered-record.js';
 import { isoTimestamp } from '../domain/schema-primitives.js';
-import { CORRECTION_REASONS, type DataCorrection } from '../ports/data-correction-store.js';
+import {
+  CORRECTION_REASONS,
+  type DataCorrection,
+  type OpenCorrectionCount,
+} from '../ports/data-correction-store.js';
 import type { MeteringSummary } from '../ports/metering-store.js';
 
 const id = z.uuid();
@@ -195,6 +200,39 @@ export const dataCorrectionList = z.object({
   nextToken,
 });
 
+export const dataCorrectionCounts = z.object({
+  counts: z
+    .array(z.object({ reason: z.enum(CORRECTION_REASONS), count: z.number().int() }))
+    .describe('every reason, with the number of its entries not yet re-sent (0 when none)'),
+});
+
+export const dataCorrectionBulkReprocessResult = z.object({
+  reprocessed: z.number().int().describe('entries put back on their stream by this call'),
+  failed: z
+    .array(
+      z.object({
+        id: z.string(),
+        code: z
+          .string()
+          .describe(
+            '`DATA_TRUNCATED` (cannot be re-sent), `UNAVAILABLE` (throttled: call again later), `NOT_FOUND` (e.g. its stream is gone), `REJECTED`, `INTERNAL`',
+          ),
+        message: z.string(),
+      }),
+    )
+    .describe('entries this call could not re-send; they stay open'),
+  remaining: z
+    .boolean()
+    .describe(
+      'true: more entries may match; call again (stop when a call re-sends nothing, e.g. all failed)',
+    ),
+});
+
+export const dataCorrectionBulkDeleteResult = z.object({
+  deleted: z.number().int().describe('entries this call deleted'),
+  remaining: z.boolean().describe('true: more entries match; call again'),
+});
+
 export const meteredRecordList = z.object({
   meteredRecords: z.array(meteredRecordSchema),
   nextToken,
@@ -214,6 +252,9 @@ export type ResponseSchemasMatchTheirTypes = [
   Proven<Same<z.output<typeof meterResponse>, MeterView>>,
   Proven<Same<z.output<typeof dataCorrectionResponse>, DataCorrection>>,
   Proven<Same<z.output<typeof summaryResponse>, MeteringSummary>>,
+  Proven<Same<z.output<typeof dataCorrectionCounts>['counts'][number], OpenCorrectionCount>>,
+  Proven<Same<z.output<typeof dataCorrectionBulkReprocessResult>, BulkReprocessResult>>,
+  Proven<Same<z.output<typeof dataCorrectionBulkDeleteResult>, BulkDeleteResult>>,
   Proven<Same<z.output<typeof meteredRecordSchema>, MeteredRecord>>,
   Proven<Same<z.output<typeof errorResponseSchema>, ErrorBody>>,
 ];

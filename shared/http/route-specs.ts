@@ -22,7 +22,8 @@ export interface RouteSpec<Operation extends string = string> {
   readonly operation: Operation;
 }
 
-// Order matters only to the OpenAPI document, which lists paths in this order.
+// Order matters to the OpenAPI document, which lists paths in this order, and to the router where
+// a fixed path and a `{parameter}` path both fit (the first row wins).
 const ROUTES = [
   { method: 'POST', path: '/meter-types', access: 'write', operation: 'createMeterType' },
   { method: 'GET', path: '/meter-types', access: 'read', operation: 'listMeterTypes' },
@@ -37,6 +38,21 @@ const ROUTES = [
   { method: 'GET', path: '/summary', access: 'read', operation: 'getSummary' },
   { method: 'GET', path: '/openapi.json', access: 'read', operation: 'getOpenApiDocument' },
   { method: 'GET', path: '/corrections', access: 'read', operation: 'listDataCorrections' },
+  // The fixed paths come before `/corrections/{id}`: the router takes the first row that fits.
+  { method: 'GET', path: '/corrections/counts', access: 'read', operation: 'countDataCorrections' },
+  // Admin, as the single re-send and delete below are.
+  {
+    method: 'POST',
+    path: '/corrections/reprocess',
+    access: 'admin',
+    operation: 'reprocessDataCorrections',
+  },
+  {
+    method: 'POST',
+    path: '/corrections/delete',
+    access: 'admin',
+    operation: 'deleteDataCorrections',
+  },
   { method: 'GET', path: '/corrections/{id}', access: 'read', operation: 'getDataCorrection' },
   // Admin, not write: the record goes back on its stream and is counted, so re-sending changes
   // usage as much as deleting does.

@@ -37,10 +37,12 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
     const parts = path.startsWith(`${API_BASE_PATH}/`)
       ? path.slice(API_BASE_PATH.length + 1).split('/')
       : undefined;
-    const matches = table.flatMap(({ route, segments }) => {
-      const params = parts && paramsOf(segments, parts);
-      return params ? [{ route, params }] : [];
-    });
+    const matches = mostSpecific(
+      table.flatMap(({ route, segments }) => {
+        const params = parts && paramsOf(segments, parts);
+        return params ? [{ route, params }] : [];
+      }),
+    );
     if (matches.length === 0) throw new NotFoundError(`no route for ${path}`);
     // HEAD is GET without the body (the handler drops it), wherever GET is served.
     const served = method === 'HEAD' ? 'GET' : method;
@@ -63,9 +65,20 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
   };
 }
 
+/**
+ * The matches of the most specific path: a fixed segment beats a path parameter, so
+ * `/corrections/counts` is never read as the entry `counts` of `/corrections/{id}` (any method:
+ * a wrong one is 405 on the fixed path).
+ */
+function mostSpecific<M extends { route: RouteSpec }>(matches: M[]): M[] {
+  const fixed = (m: M) => m.route.path.split('/').filter((s) => s && !s.startsWith('{')).length;
+  const best = Math.max(...matches.map(fixed));
+  return matches.filter((m) => fixed(m) === best);
+}
+
 /** The methods a path serves, for `Allow`: HEAD beside every GET. */
 export function allowedMethods(methods: readonly string[]): string[] {
-  return methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+  return [...new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))];
 }
 
 /** The path parameters when `parts` fit the route's `segments`, else undefined. */

@@ -45,8 +45,20 @@ export interface DataCorrection {
   reprocessSequenceNumber?: string;
 }
 
+/** Which entries: every given field must match. */
 export interface DataCorrectionFilter {
   reason?: CorrectionReason;
+  userId?: string;
+  /** `correctedAt` at or after this instant (ISO, as `toISOString` writes it). */
+  from?: string;
+  /** `correctedAt` before this instant (ISO, as `toISOString` writes it). */
+  to?: string;
+}
+
+/** How many entries of a reason are open: stored and not yet re-sent. */
+export interface OpenCorrectionCount {
+  reason: CorrectionReason;
+  count: number;
 }
 
 /**
@@ -70,12 +82,21 @@ export interface CorrectionLog {
 /** The API's side of data correction: inspect, delete and re-send the stored entries. */
 export interface CorrectionAdminStore {
   get(id: string): Promise<DataCorrection | undefined>;
-  /** Lists entries, newest last, optionally by reason. */
+  /** Lists entries matching the filter, newest last. */
   list(
     filter: DataCorrectionFilter,
     limit: number,
     nextToken?: string,
   ): Promise<Page<DataCorrection>>;
+  /** Ids of the first `limit` entries matching the filter, oldest first. */
+  matchingIds(filter: DataCorrectionFilter, limit: number): Promise<string[]>;
+  /**
+   * Ids of up to `limit` entries matching the filter that may be re-sent: not re-sent yet and
+   * not truncated. An index may lag a moment: callers re-read each entry before acting.
+   */
+  reprocessableIds(filter: DataCorrectionFilter, limit: number): Promise<string[]>;
+  /** Open entries (not yet re-sent, truncated ones included) per reason, every reason listed. */
+  countOpen(): Promise<OpenCorrectionCount[]>;
   /** Deletes an entry; NotFoundError if there is none. */
   delete(id: string): Promise<void>;
   /**

@@ -1,40 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoDbDataCorrectionStore } from '../../shared/adapters/dynamodb/data-correction-store.js';
-import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
 import { REPROCESS_CLAIM_STALE_AFTER_MS } from '../../shared/application/data-corrections.js';
-import { correctionIdFor } from '../../shared/domain/data-correction.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import { unwrapReprocessed } from '../../shared/domain/reprocess-envelope.js';
 import { type StreamConfig, streamConfigSchema } from '../../shared/domain/stream-schemas.js';
-import {
-  CORRECTION_REASONS,
-  type DataCorrection,
-} from '../../shared/ports/data-correction-store.js';
-import { apiUnderTest } from '../support/api.js';
-import { freshTable } from '../support/dynamodb.js';
-
-const STREAM = 'usage-events';
-
-/** A correction entry for the record at `n` on the stream; override any field. */
-function entry(n: number, overrides: Partial<DataCorrection> = {}): DataCorrection {
-  const sequenceNumber = String(49_000_000_000n + BigInt(n));
-  // A record that can be metered once its user has a meter (without a timestamp of its own).
-  const record = JSON.stringify({ userId: `user-${n}`, value: n, plan: 'gold', n });
-  return {
-    id: correctionIdFor(STREAM, 'shardId-000000000000', sequenceNumber),
-    reason: 'NO_METER',
-    message: `user user-${n} has no meter`,
-    streamName: STREAM,
-    shardId: 'shardId-000000000000',
-    sequenceNumber,
-    partitionKey: `user-${n}`,
-    data: Buffer.from(record).toString('base64'),
-    receivedAt: new Date(Date.UTC(2025, 0, 10, 0, 0, n)).toISOString(),
-    correctedAt: new Date(Date.UTC(2025, 0, 10, 0, 1, n)).toISOString(),
-    userId: `user-${n}`,
-    ...overrides,
-  };
-}
+import { CORRECTION_REASONS } from '../../shared/ports/data-correction-store.js';
+import { correctionsApiUnderTest, entry, listAll, STREAM } from '../support/corrections.js';
 
 const streams: StreamConfig[] = [
   streamConfigSchema.parse({
@@ -64,36 +34,8 @@ const streams: StreamConfig[] = [
   }),
 ];
 
-async function correctionsUnderTest() {
-  const table = await freshTable();
-  const corrections = new DynamoDbDataCorrectionStore(table.client, table.tableName);
-  const streamWriter = new InMemoryUsageStreamWriter();
-  const clock = { now: new Date('2025-01-11T08:00:00.000Z') };
-  const api = await apiUnderTest({
-    dataCorrections: { corrections, streamWriter, streams, now: () => clock.now },
-    streams,
-  });
-  return { ...api, corrections, streamWriter, clock };
-}
-
-/** Every entry the list returns, page by page. */
-async function listAll(
-  api: Awaited<ReturnType<typeof correctionsUnderTest>>,
-  query: Record<string, string>,
-): Promise<{ items: DataCorrection[]; pages: number }> {
-  const items: DataCorrection[] = [];
-  let nextToken: string | undefined;
-  let pages = 0;
-  do {
-    const response = await api.call('GET', '/corrections', undefined, {
-      query: nextToken ? { ...query, nextToken } : query,
-    });
-    expect(response.status).toBe(200);
-    items.push(...response.body.corrections);
-    nextToken = response.body.nextToken;
-    pages += 1;
-  } while (nextToken);
-  return { items, pages };
+function correctionsUnderTest() {
+  return correctionsApiUnderTest(streams);
 }
 
 describe('data correction API', () => {
@@ -162,7 +104,11 @@ describe('data correction API', () => {
     [{ limit: '0' }, 'limit'],
     [{ limit: '101' }, 'limit'],
     [{ nextToken: 'bogus' }, 'nextToken'],
-    [{ userId: 'alice' }, 'userId'],
+    [{ colour: 'red' }, 'colour'],
+    [{ from: 'yesterday' }, 'from'],
+    [{ from: '2025-01-10T00:00:00Z', to: '2025-01-10T00:00:00Z' }, 'to'],
+    [{ from: '2025-01-10T01:00:00+01:00', to: '2025-01-09T23:00:00Z' }, 'to'],
+    [{ userId: '' }, 'userId'],
   ])('refuses the query %o with 400 naming %s', async (query, field) => {
     const api = await correctionsUnderTest();
     const response = await api.call('GET', '/corrections', undefined, { query });

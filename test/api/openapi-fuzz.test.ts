@@ -38,6 +38,8 @@ const RULES_IN_WORDS = [
   /without empty or reserved parts|has a key that is not allowed/,
   /is required for \w+|must be absent for exists|must be (string|number) for \w+|must be an array of \w+ values for in|must have the type the condition names/,
   /is not a token this API returned/,
+  /must be after from/,
+  /must not be given with a filter/,
 ];
 
 const operations: [string, string, Json][] = Object.entries<Json>(openApiDocument.paths).flatMap(

@@ -294,6 +294,9 @@ describe('routes', () => {
   it('gives each route the level its method implies, admin to re-sending, read to dry runs', () => {
     const declared: Record<string, AccessLevel> = {
       'POST /corrections/{id}/reprocess': 'admin',
+      // Bulk re-send and delete: as admin as the single ones.
+      'POST /corrections/reprocess': 'admin',
+      'POST /corrections/delete': 'admin',
       'POST /metered-records/{recordId}/resend': 'admin',
       // Writes nothing: it shows what GET /meters already shows.
       'POST /streams/{name}/dry-run': 'read',

@@ -12,10 +12,13 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_ALARM_SUBSCRIBER_WARNING } from '../../lib/constructs/observability.js';
 import type { UsageMeteringStackProps } from '../../lib/usage-metering-stack.js';
-import { type Synthesized, synthStack } from './support.js';
+import { type Synthesized, stubConsole, synthStack } from './support.js';
 
 const VARIANTS: Record<string, UsageMeteringStackProps> = {
   default: {},
+  'console with Cognito sign-in, destroy on delete': {
+    metering: { console: { assetPath: stubConsole() }, removalPolicy: RemovalPolicy.DESTROY },
+  },
   'SNS FIFO, JWT, shards, customer managed key': {
     customerManagedKey: true,
     metering: {

@@ -450,8 +450,18 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   const resend = ours.find((c) => c.reason === 'NO_METER')!;
   const discard = ours.find((c) => c.reason === 'INVALID_RECORD')!;
   await api('GET', '/corrections/{id}', { params: { id: resend.id }, status: 200 });
+  // The filtered lists read the user, reason and open indexes; the counts the open index.
+  const window = { from: '2025-01-15T00:00:00Z', to: '2025-01-16T00:00:00Z' };
+  await api('GET', '/corrections', { query: { userId: `nobody-${tag}`, ...window }, status: 200 });
+  await api('GET', '/corrections', { query: { reason: 'NO_METER', ...window }, status: 200 });
+  await api('GET', '/corrections/counts', { status: 200 });
   await api('POST', '/corrections/{id}/reprocess', { params: { id: resend.id }, status: 200 });
+  // The bulk re-send puts the other one back too (Query, GetItem, UpdateItem, PutRecord).
+  const bulk = await api('POST', '/corrections/reprocess', { body: window, status: 200 });
+  if (bulk.body?.reprocessed < 1) throw new Error(`bulk re-send: ${JSON.stringify(bulk.body)}`);
   await api('DELETE', '/corrections/{id}', { params: { id: discard.id }, status: 204 });
+  const deleted = await api('POST', '/corrections/delete', { body: window, status: 200 });
+  if (deleted.body?.deleted < 1) throw new Error(`bulk delete: ${JSON.stringify(deleted.body)}`);
   await api('DELETE', '/meters/{id}', { params: { id: dave.id }, status: 204 });
 
   // --- Reset at 11:10: a deleteOnReset meter (deleted in a transaction) and a plain one. ------

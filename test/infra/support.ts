@@ -1,5 +1,5 @@
 /** Synthesizes the stack for template assertions and reads policies out of the template. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -116,4 +116,11 @@ export function environmentOf(json: Synthesized['json'], functionLogicalId: stri
     string,
     unknown
   >;
+}
+
+/** A folder with a stub index.html, standing in for `console/dist` (a test fixture). */
+export function stubConsole(): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'console-stub-'));
+  writeFileSync(path.join(folder, 'index.html'), '<!doctype html><title>stub</title>');
+  return folder;
 }

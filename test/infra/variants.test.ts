@@ -223,6 +223,8 @@ describe('JWT authorizer with the default scope names, and a rate limit alone', 
     ]);
     for (const route of deletes) expect(scopes[routeKeyOf(route)]).toEqual([admin]);
     expect(scopes['POST /usage-metering/v1/corrections/{id}/reprocess']).toEqual([admin]);
+    expect(scopes['POST /usage-metering/v1/corrections/reprocess']).toEqual([admin]);
+    expect(scopes['POST /usage-metering/v1/corrections/delete']).toEqual([admin]);
   });
 
   it('throttles at the rate given, with the default burst', () => {

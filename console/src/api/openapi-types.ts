@@ -155,7 +155,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List records that could not be metered, oldest first */
+        /**
+         * List records that could not be metered, oldest first
+         * @description Filters combine: `reason`, `userId`, and `from` (inclusive) / `to` (exclusive) on `correctedAt`. Each is served by an index, never a Scan (docs/api.md says what a filter reads).
+         */
         get: operations["listDataCorrections"];
         put?: never;
         post?: never;
@@ -166,6 +169,70 @@ export interface paths {
          * @description As GET, with the same status and headers, and no body.
          */
         head: operations["listDataCorrectionsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/corrections/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open entries (not yet re-sent) per reason
+         * @description Exact as of the index, which follows writes within about a second; every reason is listed. Entries that keep only the first bytes of a large record count as open.
+         */
+        get: operations["countDataCorrections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * Open entries (not yet re-sent) per reason (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["countDataCorrectionsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/corrections/reprocess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put up to 100 open entries matching a filter back on their streams
+         * @description Each entry goes through the same claim as POST /corrections/{id}/reprocess, so concurrent calls never re-send a record twice. Call again while `remaining` is true; stop when a call re-sends nothing. Failed entries stay open.
+         */
+        post: operations["reprocessDataCorrections"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/corrections/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete up to 100 entries matching a filter, re-sent ones too
+         * @description Call again while `remaining` is true.
+         */
+        post: operations["deleteDataCorrections"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -433,6 +500,53 @@ export interface components {
              */
             reprocessedAt?: string;
             reprocessSequenceNumber?: string;
+        };
+        DataCorrectionBulkDeleteResult: {
+            /** @description entries this call deleted */
+            deleted: number;
+            /** @description true: more entries match; call again */
+            remaining: boolean;
+        };
+        DataCorrectionBulkFilter: {
+            /** @enum {string} */
+            reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+            userId?: string;
+            /**
+             * Format: date-time
+             * @description `correctedAt` at or after this instant (inclusive)
+             */
+            from?: string;
+            /**
+             * Format: date-time
+             * @description `correctedAt` before this instant (exclusive)
+             */
+            to?: string;
+            /**
+             * @description `true` to mean every entry; not combined with a filter
+             * @constant
+             */
+            all?: true;
+        };
+        DataCorrectionBulkReprocessResult: {
+            /** @description entries put back on their stream by this call */
+            reprocessed: number;
+            /** @description entries this call could not re-send; they stay open */
+            failed: {
+                id: string;
+                /** @description `DATA_TRUNCATED` (cannot be re-sent), `UNAVAILABLE` (throttled: call again later), `NOT_FOUND` (e.g. its stream is gone), `REJECTED`, `INTERNAL` */
+                code: string;
+                message: string;
+            }[];
+            /** @description true: more entries may match; call again (stop when a call re-sends nothing, e.g. all failed) */
+            remaining: boolean;
+        };
+        DataCorrectionCounts: {
+            /** @description every reason, with the number of its entries not yet re-sent (0 when none) */
+            counts: {
+                /** @enum {string} */
+                reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                count: number;
+            }[];
         };
         DataCorrectionList: {
             corrections: components["schemas"]["DataCorrection"][];
@@ -2591,6 +2705,9 @@ export interface operations {
         parameters: {
             query?: {
                 reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                userId?: string;
+                from?: string;
+                to?: string;
                 /** @description page size */
                 limit?: number;
                 /** @description the `nextToken` of the previous page */
@@ -2630,7 +2747,7 @@ export interface operations {
                     "application/json": components["schemas"]["DataCorrectionList"];
                 };
             };
-            /** @description a query parameter is invalid */
+            /** @description a query parameter is invalid, or `from` is not before `to` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2659,6 +2776,9 @@ export interface operations {
         parameters: {
             query?: {
                 reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                userId?: string;
+                from?: string;
+                to?: string;
                 /** @description page size */
                 limit?: number;
                 /** @description the `nextToken` of the previous page */
@@ -2677,7 +2797,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description a query parameter is invalid */
+            /** @description a query parameter is invalid, or `from` is not before `to` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2706,6 +2826,274 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    countDataCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "counts": [
+                     *         {
+                     *           "reason": "NO_METER",
+                     *           "count": 3
+                     *         },
+                     *         {
+                     *           "reason": "INVALID_RECORD",
+                     *           "count": 0
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DataCorrectionCounts"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    countDataCorrectionsHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    reprocessDataCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "NO_METER",
+                 *       "userId": "alice",
+                 *       "from": "2025-01-10T09:30:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DataCorrectionBulkFilter"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "reprocessed": 12,
+                     *       "failed": [
+                     *         {
+                     *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "code": "NOT_REPROCESSABLE",
+                     *           "message": "entry 5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d can never be metered as it is (the record is not valid JSON)"
+                     *         }
+                     *       ],
+                     *       "remaining": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DataCorrectionBulkReprocessResult"];
+                };
+            };
+            /** @description the body is invalid, names no filter, or `from` is not before `to` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is not sent as `content-type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteDataCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "NO_METER",
+                 *       "userId": "alice",
+                 *       "from": "2025-01-10T09:30:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DataCorrectionBulkFilter"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deleted": 100,
+                     *       "remaining": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DataCorrectionBulkDeleteResult"];
+                };
+            };
+            /** @description the body is invalid, names no filter, or `from` is not before `to` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is not sent as `content-type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getDataCorrection: {
@@ -2979,6 +3367,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "entry usage-events:… can never be metered as it is (the record is not valid JSON)",
+                     *       "code": "NOT_REPROCESSABLE"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };

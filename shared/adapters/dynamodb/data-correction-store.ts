@@ -17,11 +17,20 @@ import type {
   CorrectionLog,
   DataCorrection,
   DataCorrectionFilter,
+  OpenCorrectionCount,
 } from '../../ports/data-correction-store.js';
 import type { Page } from '../../ports/metering-store.js';
 import { batchGetAll } from './batch-get.js';
+import {
+  CORRECTION_INDEX_ATTRIBUTES,
+  correctionIndexKeys,
+  countOpenCorrections,
+  listCorrections,
+  matchingCorrectionIds,
+  OPEN_INDEX_ATTRIBUTES,
+  reprocessableCorrectionIds,
+} from './data-correction-index.js';
 import { isConditionFailed, rethrowStoreError } from './errors.js';
-import { listPartition } from './paging.js';
 import { keyPart, LIST_PARTITIONS } from './table.js';
 
 /** The listing-index partition of data-correction entries (beside LIST_PARTITIONS in table.ts). */
@@ -31,7 +40,13 @@ export const DATA_CORRECTION_PARTITION = LIST_PARTITIONS.dataCorrections;
 const PUT_CONCURRENCY = 16;
 
 /** Attributes that exist only for storage: keys, index keys, and the in-flight re-send claim. */
-const ITEM_ONLY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'reprocessClaimedAt'] as const;
+const ITEM_ONLY_FIELDS = [
+  'pk',
+  'sk',
+  ...CORRECTION_INDEX_ATTRIBUTES,
+  'entity',
+  'reprocessClaimedAt',
+] as const;
 
 /** The item key of one entry. */
 export function dataCorrectionKey(id: string): { pk: string; sk: string } {
@@ -42,8 +57,7 @@ function toItem(entry: DataCorrection): Record<string, NativeAttributeValue> {
   return {
     ...entry,
     ...dataCorrectionKey(entry.id),
-    gsi1pk: DATA_CORRECTION_PARTITION,
-    gsi1sk: `${entry.correctedAt}#${entry.id}`,
+    ...correctionIndexKeys(entry),
     entity: 'dataCorrection',
   };
 }
@@ -161,21 +175,20 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
     limit: number,
     nextToken?: string,
   ): Promise<Page<DataCorrection>> {
-    const page = await listPartition(this.client, {
-      tableName: this.tableName,
-      partition: DATA_CORRECTION_PARTITION,
-      limit,
-      nextToken,
-      filter:
-        filter.reason === undefined
-          ? undefined
-          : {
-              expression: '#reason = :reason',
-              names: { '#reason': 'reason' },
-              values: { ':reason': filter.reason },
-            },
-    });
+    const page = await listCorrections(this.client, this.tableName, filter, limit, nextToken);
     return { ...page, items: page.items.map(fromItem) };
+  }
+
+  async matchingIds(filter: DataCorrectionFilter, limit: number): Promise<string[]> {
+    return matchingCorrectionIds(this.client, this.tableName, filter, limit);
+  }
+
+  async reprocessableIds(filter: DataCorrectionFilter, limit: number): Promise<string[]> {
+    return reprocessableCorrectionIds(this.client, this.tableName, filter, limit);
+  }
+
+  async countOpen(): Promise<OpenCorrectionCount[]> {
+    return countOpenCorrections(this.client, this.tableName);
   }
 
   async delete(id: string): Promise<void> {
@@ -223,9 +236,10 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
   async completeReprocess(id: string, sequenceNumber: string, now: Date): Promise<DataCorrection> {
     try {
       // The condition also keeps UpdateItem from creating a bare item for a deleted entry.
+      // Removing the open-index keys takes the entry out of the open counts and bulk re-sends.
       return await this.update({
         Key: dataCorrectionKey(id),
-        UpdateExpression: 'SET #done = :now, #seq = :seq REMOVE #claimed',
+        UpdateExpression: `SET #done = :now, #seq = :seq REMOVE #claimed, ${OPEN_INDEX_ATTRIBUTES.join(', ')}`,
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#done)',
         ExpressionAttributeNames: {
           '#claimed': 'reprocessClaimedAt',

@@ -1,4 +1,4 @@
-/** Opaque paging over the listing index: every item exactly once, in creation order. */
+/** Opaque paging over the table's indexes: every item exactly once, in index order. */
 import type { DynamoDBDocumentClient, NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.js';
@@ -56,17 +56,60 @@ export function decodeToken(
   return key;
 }
 
-/** What to list: a partition of the listing index and an optional filter. */
+/** An index to list: its name and key attributes. */
+export interface IndexSpec extends IndexKeys {
+  name: string;
+}
+
+/** The listing index (gsi1). */
+export const LIST_INDEX: IndexSpec = { name: TABLE_KEYS.listIndex, ...LIST_INDEX_KEYS };
+
+/** What to list: a partition of an index (the listing index by default) and an optional filter. */
 export interface ListQuery {
   tableName: string;
   partition: string;
   limit: number;
   nextToken?: string;
   filter?: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+  index?: IndexSpec;
+  /** Sort keys at or after `from` and before `to` (a sort key never equals `to` itself). */
+  range?: { from?: string; to?: string };
+  /** Answer the index entries as they are instead of reading the items behind them. */
+  keysOnly?: boolean;
+}
+
+/** The key condition of a query: the partition, and the sort key range when there is one. */
+function keyConditionOf(query: ListQuery, index: IndexSpec) {
+  const { from, to } = query.range ?? {};
+  const names: Record<string, string> = { '#lpk': index.partitionKey };
+  const values: Record<string, unknown> = { ':lpk': query.partition };
+  let expression = '#lpk = :lpk';
+  if (from !== undefined || to !== undefined) names['#lsk'] = index.sortKey;
+  if (from !== undefined) values[':from'] = from;
+  if (to !== undefined) values[':to'] = to;
+  // Sort keys are `<time>#<id>`, so none equals `to` and BETWEEN's inclusive end excludes `to`.
+  if (from !== undefined && to !== undefined) expression += ' AND #lsk BETWEEN :from AND :to';
+  else if (from !== undefined) expression += ' AND #lsk >= :from';
+  else if (to !== undefined) expression += ' AND #lsk < :to';
+  return { expression, names, values };
+}
+
+/** The start key a client's token names, refused (400) when it lies outside the query's range. */
+function startKeyOf(query: ListQuery, index: IndexSpec): Record<string, string> | undefined {
+  if (!query.nextToken) return undefined;
+  const key = decodeToken(query.nextToken, query.partition, index);
+  const sortKey = key[index.sortKey] ?? '';
+  const { from, to } = query.range ?? {};
+  if ((from !== undefined && sortKey < from) || (to !== undefined && sortKey >= to)) {
+    throw new ValidationError([
+      { field: 'nextToken', message: 'belongs to a different from/to than this request' },
+    ]);
+  }
+  return key;
 }
 
 /**
- * Lists one partition of the listing index. With a filter, DynamoDB's `Limit` counts items
+ * Lists one partition of an index (the listing index by default). With a filter, DynamoDB's `Limit` counts items
  * read, not items returned, so it keeps reading with `Limit` = what is still missing; the
  * last key read is then exactly after the last item returned, and no item is skipped.
  * The index carries only keys and the filter attributes (so usage writes never touch it);
@@ -76,19 +119,19 @@ export async function listPartition(
   client: DynamoDBDocumentClient,
   query: ListQuery,
 ): Promise<Page<Record<string, NativeAttributeValue>>> {
+  const index = query.index ?? LIST_INDEX;
+  const condition = keyConditionOf(query, index);
   const items: Record<string, NativeAttributeValue>[] = [];
-  let startKey: Record<string, NativeAttributeValue> | undefined = query.nextToken
-    ? decodeToken(query.nextToken, query.partition)
-    : undefined;
+  let startKey: Record<string, NativeAttributeValue> | undefined = startKeyOf(query, index);
   do {
     const output = await client
       .send(
         new QueryCommand({
           TableName: query.tableName,
-          IndexName: TABLE_KEYS.listIndex,
-          KeyConditionExpression: '#lpk = :lpk',
-          ExpressionAttributeNames: { '#lpk': TABLE_KEYS.listPartitionKey, ...query.filter?.names },
-          ExpressionAttributeValues: { ':lpk': query.partition, ...query.filter?.values },
+          IndexName: index.name,
+          KeyConditionExpression: condition.expression,
+          ExpressionAttributeNames: { ...condition.names, ...query.filter?.names },
+          ExpressionAttributeValues: { ...condition.values, ...query.filter?.values },
           FilterExpression: query.filter?.expression,
           ExclusiveStartKey: startKey,
           Limit: query.limit - items.length,
@@ -98,7 +141,7 @@ export async function listPartition(
     items.push(...(output.Items ?? []));
     startKey = output.LastEvaluatedKey;
   } while (startKey && items.length < query.limit);
-  const full = await readItems(client, query.tableName, items);
+  const full = query.keysOnly ? items : await readItems(client, query.tableName, items);
   return startKey ? { items: full, nextToken: encodeToken(startKey) } : { items: full };
 }
 

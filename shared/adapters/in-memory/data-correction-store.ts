@@ -3,11 +3,13 @@
  * correction log, and the API's re-send claims; the test and bench fake.
  */
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import type {
-  CorrectionAdminStore,
-  CorrectionLog,
-  DataCorrection,
-  DataCorrectionFilter,
+import {
+  CORRECTION_REASONS,
+  type CorrectionAdminStore,
+  type CorrectionLog,
+  type DataCorrection,
+  type DataCorrectionFilter,
+  type OpenCorrectionCount,
 } from '../../ports/data-correction-store.js';
 import type { Page } from '../../ports/metering-store.js';
 
@@ -35,12 +37,45 @@ export class InMemoryDataCorrectionStore implements CorrectionLog, CorrectionAdm
     limit: number,
     nextToken?: string,
   ): Promise<Page<DataCorrection>> {
-    const all = [...this.entries.values()]
-      .filter((e) => filter.reason === undefined || e.reason === filter.reason)
-      .sort((a, b) => (a.correctedAt < b.correctedAt ? -1 : a.correctedAt > b.correctedAt ? 1 : 0));
+    const all = this.matching(filter);
     const start = nextToken ? Number(nextToken) : 0;
     const items = all.slice(start, start + limit).map(({ claimedAt: _c, ...rest }) => rest);
     return start + limit < all.length ? { items, nextToken: String(start + limit) } : { items };
+  }
+
+  async matchingIds(filter: DataCorrectionFilter, limit: number): Promise<string[]> {
+    return this.matching(filter)
+      .slice(0, limit)
+      .map((e) => e.id);
+  }
+
+  async reprocessableIds(filter: DataCorrectionFilter, limit: number): Promise<string[]> {
+    return this.matching(filter)
+      .filter((e) => e.reprocessedAt === undefined && !e.dataTruncated)
+      .slice(0, limit)
+      .map((e) => e.id);
+  }
+
+  async countOpen(): Promise<OpenCorrectionCount[]> {
+    const open = [...this.entries.values()].filter((e) => e.reprocessedAt === undefined);
+    return CORRECTION_REASONS.map((reason) => ({
+      reason,
+      count: open.filter((e) => e.reason === reason).length,
+    }));
+  }
+
+  /** Entries matching the filter, in the index order: `correctedAt`, then id. */
+  private matching(filter: DataCorrectionFilter) {
+    const key = (e: DataCorrection) => `${e.correctedAt}#${e.id}`;
+    return [...this.entries.values()]
+      .filter(
+        (e) =>
+          (filter.reason === undefined || e.reason === filter.reason) &&
+          (filter.userId === undefined || e.userId === filter.userId) &&
+          (filter.from === undefined || e.correctedAt >= filter.from) &&
+          (filter.to === undefined || e.correctedAt < filter.to),
+      )
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   }
 
   async delete(id: string): Promise<void> {
