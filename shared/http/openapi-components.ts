@@ -17,6 +17,7 @@ import {
   thresholdSchema,
 } from '../domain/meter-type-schemas.js';
 import { streamConfigSchema, usageRecordSchema } from '../domain/stream-schemas.js';
+import { httpIngestResponse, usageRecordBatchSchema } from './openapi-ingest-schemas.js';
 import {
   dataCorrectionList,
   dataCorrectionResponse,
@@ -118,6 +119,14 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    usageRecordBatchSchema,
+    {
+      id: 'UsageRecordBatch',
+      description:
+        "Body of POST /usage-records and POST /streams/{name}/records: 1 to 500 usage records, at most 1 MiB in all. Each is put on the stream as sent, with its user id as partition key, and from there on counted like a record put with the AWS SDK (see `UsageRecord` for the default field names; the stream's own names apply).",
+    },
+  ],
+  [
     usageRecordSchema,
     {
       id: 'UsageRecord',
@@ -139,6 +148,7 @@ const responseComponents: [z.ZodType, Meta][] = [
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
   [dryRunResponse, { id: 'StreamDryRunResult' }],
+  [httpIngestResponse, { id: 'UsageRecordsAccepted' }],
   [errorResponseSchema, { id: 'Error' }],
   [
     meteredRecordSchema,

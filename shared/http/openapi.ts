@@ -14,6 +14,7 @@ import {
 } from './openapi-components.js';
 import { OPERATIONS, type OperationDoc, TAGS } from './openapi-operations.js';
 import { ALL_ROUTE_SPECS, API_BASE_PATH, type RouteSpec } from './route-specs.js';
+import { MAX_BODY_BYTES } from './router.js';
 
 /** The local stack's API, as `npm start` serves it by default. */
 export const LOCAL_SERVER_URL = `http://127.0.0.1:3000${API_BASE_PATH}`;
@@ -77,9 +78,14 @@ function exportAnswers(): JsonObject {
 }
 
 /** The success and error answers of an operation. */
-function responsesOf(doc: OperationDoc): JsonObject {
+function responsesOf(route: RouteSpec, doc: OperationDoc): JsonObject {
   const responses: JsonObject = {};
-  if (doc.created) {
+  if (doc.accepted) {
+    responses['202'] = {
+      description: 'accepted',
+      content: jsonContent(componentRef(doc.returns ?? '')),
+    };
+  } else if (doc.created) {
     responses['201'] = {
       description: 'created',
       headers: { Location: { $ref: '#/components/headers/Location' } },
@@ -97,7 +103,7 @@ function responsesOf(doc: OperationDoc): JsonObject {
   const errors: Record<string, string> = { ...doc.errors };
   if (doc.readsBody) {
     errors['400'] ??= 'the body is not valid JSON';
-    errors['413'] = 'the body is larger than 64 KiB';
+    errors['413'] = `the body is larger than ${sizeOf(route.maxBodyBytes ?? MAX_BODY_BYTES)}`;
     errors['415'] = 'the body is not sent as `content-type: application/json`';
   }
   for (const code of Object.keys(errors).sort()) {
@@ -105,6 +111,10 @@ function responsesOf(doc: OperationDoc): JsonObject {
   }
   if (doc.mayBeBusy) responses['503'] = { $ref: '#/components/responses/ServiceUnavailable' };
   return responses;
+}
+
+function sizeOf(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
 }
 
 function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
@@ -125,7 +135,7 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
     ...(doc.body
       ? { requestBody: { required: true, content: jsonContent(componentRef(doc.body)) } }
       : {}),
-    responses: responsesOf(doc),
+    responses: responsesOf(route, doc),
     security: securityOf(route),
   };
 }
@@ -150,7 +160,7 @@ const INFO: JsonObject = {
   description: [
     "Meter types describe what is measured; meters are one customer's bucket for one meter type. Usage arrives on Kinesis (see the `UsageRecord` schema); at every period end a metered record (`MeteredRecord`) goes to SQS or SNS.",
     '',
-    'Bodies are JSON, at most 64 KiB. Errors are `{ "message", "issues": [{ "field", "message" }] }`. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Responses may gain fields; clients should ignore fields they do not know.',
+    'Bodies are JSON, at most 64 KiB (usage records sent over HTTPS: 1 MiB). Errors are `{ "message", "issues": [{ "field", "message" }] }`. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Responses may gain fields; clients should ignore fields they do not know.',
     '',
     'Authorization: AWS IAM (Signature Version 4, service `execute-api`) by default; a deployment may use a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials) instead. Every operation has an access level: `read` (GET), `write` (create and change) or `admin` (delete, re-send). With JWT, an operation lists the scopes that may call it, any one of which suffices; a scope of a higher level includes the lower ones. The local stack checks neither.',
   ].join('\n'),

@@ -20,7 +20,12 @@ export interface RouteSpec<Operation extends string = string> {
   readonly access: AccessLevel;
   /** The operation that serves it; also its OpenAPI `operationId`. */
   readonly operation: Operation;
+  /** The largest body it reads, when not the API's 64 KiB (`MAX_BODY_BYTES`). */
+  readonly maxBodyBytes?: number;
 }
+
+/** The body limit of the HTTP ingestion routes: 1 MiB of usage records. */
+export const INGEST_MAX_BODY_BYTES = 1024 * 1024;
 
 // Order matters only to the OpenAPI document, which lists paths in this order.
 const ROUTES = [
@@ -76,6 +81,21 @@ const ROUTES = [
     path: '/streams/{name}/dry-run',
     access: 'read',
     operation: 'dryRunStream',
+  },
+  // Write: HTTP ingestion puts usage on the stream, as a producer with Kinesis access would.
+  {
+    method: 'POST',
+    path: '/usage-records',
+    access: 'write',
+    operation: 'ingestUsageRecords',
+    maxBodyBytes: INGEST_MAX_BODY_BYTES,
+  },
+  {
+    method: 'POST',
+    path: '/streams/{name}/records',
+    access: 'write',
+    operation: 'ingestStreamRecords',
+    maxBodyBytes: INGEST_MAX_BODY_BYTES,
   },
 ] as const satisfies readonly RouteSpec[];
 

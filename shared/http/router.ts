@@ -43,14 +43,24 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
       const allowed = matches.map(({ route }) => route.method);
       throw new MethodNotAllowedError(`${method} is not allowed on ${path}`, allowed);
     }
-    const body = method === 'POST' || method === 'PATCH' ? readJsonBody(event) : undefined;
+    const read =
+      method === 'POST' || method === 'PATCH'
+        ? readJsonBodyWithText(event, match.route.maxBodyBytes ?? MAX_BODY_BYTES)
+        : undefined;
+    const body = read?.body;
     const query = Object.fromEntries(
       Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined),
     );
     const accept = headerOf(event, 'accept');
     return {
       route: match.route,
-      request: { params: match.params, query, body, ...(accept ? { accept } : {}) },
+      request: {
+        params: match.params,
+        query,
+        body,
+        ...(read?.text !== undefined ? { bodyText: read.text } : {}),
+        ...(accept ? { accept } : {}),
+      },
     };
   };
 }
@@ -81,12 +91,20 @@ function safeDecode(part: string): string {
 
 /** Reads the JSON body: 413 over 64 KiB, 415 when not JSON, 400 when malformed. */
 export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  return readJsonBodyWithText(event, MAX_BODY_BYTES)?.body;
+}
+
+/** The JSON body and its text, at most `maxBytes`; undefined without a body. */
+function readJsonBodyWithText(
+  event: APIGatewayProxyEventV2,
+  maxBytes: number,
+): { body: unknown; text: string } | undefined {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body, 'base64')
     : Buffer.from(event.body, 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`the body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (raw.byteLength > maxBytes) {
+    throw new PayloadTooLargeError(`the body must be at most ${maxBytes} bytes`);
   }
   const contentType = headerOf(event, 'content-type') ?? '';
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
@@ -95,15 +113,16 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
       'the body must be JSON, sent with content-type: application/json',
     );
   }
+  const text = raw.toString('utf8');
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     throw new BadRequestError('the body is not valid JSON');
   }
   const problem = unsafeStructure(body);
   if (problem) throw new ValidationError([problem]);
-  return body;
+  return { body, text };
 }
 
 /** Keys that would reach object prototypes in JavaScript code downstream. */
@@ -112,7 +131,7 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
  * Refuses, before any schema sees it, a body holding a `__proto__`, `constructor` or
  * `prototype` key at any depth. The walk uses no recursion, so no nesting can overflow it
- * (the body is at most 64 KiB); the schemas bound nesting where they keep a value.
+ * (the body is at most 1 MiB); the schemas bound nesting where they keep a value.
  */
 function unsafeStructure(body: unknown): { field: string; message: string } | undefined {
   const stack: { value: unknown; path: string }[] = [{ value: body, path: '' }];
