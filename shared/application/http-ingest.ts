@@ -107,7 +107,12 @@ function judge(
     return refused(index, 'NOT_AN_OBJECT', 'a usage record must be a JSON object');
   }
   // Ingestion reads the user id and eventId after enrichment (a rename may supply them).
-  const fields = structuredClone(value) as Record<string, unknown>;
+  // Enrichment changes nested objects in place, so it works on a copy parsed from the text
+  // (JSON.parse read that text already; no recursive copy meets a deeply nested record).
+  const text = record.text ?? JSON.stringify(value);
+  const fields = enriches(stream)
+    ? (JSON.parse(text) as Record<string, unknown>)
+    : (value as Record<string, unknown>);
   enrich(fields, stream.enrichment);
   const userIdField = stream.fields.userId;
   const userId = readField(fields, userIdField);
@@ -122,7 +127,7 @@ function judge(
       `${userIdField} must be a string of 1 to ${MAX_PARTITION_KEY_LENGTH} characters (it is the partition key)`,
     );
   }
-  const data = encoder.encode(record.text ?? JSON.stringify(value));
+  const data = encoder.encode(text);
   const size = data.byteLength + encoder.encode(userId).byteLength;
   if (size > MAX_RECORD_BYTES) {
     return refused(
@@ -136,6 +141,11 @@ function judge(
     entry: { partitionKey: userId, data },
     hasEventId: eventId !== undefined && eventId !== null,
   };
+}
+
+function enriches(stream: StreamConfig): boolean {
+  const { rename, defaults, static: fixed } = stream.enrichment;
+  return [rename, defaults, fixed].some((part) => Object.keys(part).length > 0);
 }
 
 function refused(index: number, reason: HttpRecordFailure, message: string): HttpRecordResult {
