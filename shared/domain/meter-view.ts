@@ -2,13 +2,22 @@
  * A meter as the API shows it: its definition, what it inherited from its type, and the running
  * usage of its open period, totalled over the shards.
  */
+import { type AverageParts, averagePartsOf, shownValue } from './average.js';
 import type { MeterDefinition } from './meter.js';
 import { emptyPeriodUsage, type MeterState, periodTotals } from './meter-usage.js';
 
 /** The running usage of a meter's current period, as the API shows it. */
 export interface MeterUsageView {
+  /** The mean for `average`. */
   value: number | null;
-  groups: { fields: Record<string, unknown>; value: number | null; count: number }[];
+  /** `average` only: the exact sum and count behind `value`. */
+  average?: AverageParts;
+  groups: {
+    fields: Record<string, unknown>;
+    value: number | null;
+    average?: AverageParts;
+    count: number;
+  }[];
   thresholdsReached: string[];
   meterMetaData: {
     recordCount: number;
@@ -32,15 +41,18 @@ function numberOrNull(value: string | null): number | null {
 
 /** The API's view of a meter: its definition, what it inherited, and its usage so far. */
 export function meterViewOf(state: MeterState): MeterView {
-  const totals = periodTotals(state.meterType.aggregation.type, state.usage ?? emptyPeriodUsage());
+  const type = state.meterType.aggregation.type;
+  const totals = periodTotals(type, state.usage ?? emptyPeriodUsage());
   const groups = Object.keys(totals.agg.groups)
     .sort()
     .map((key) => {
-      const group = totals.agg.groups[key];
+      const value = totals.agg.groups[key]?.value ?? null;
+      const count = totals.agg.groups[key]?.count ?? 0;
       return {
-        fields: group?.values ?? {},
-        value: numberOrNull(group?.value ?? null),
-        count: group?.count ?? 0,
+        fields: totals.agg.groups[key]?.values ?? {},
+        value: numberOrNull(shownValue(type, value, count)),
+        ...averagePartsOf(type, value, count),
+        count,
       };
     });
   return {
@@ -54,7 +66,8 @@ export function meterViewOf(state: MeterState): MeterView {
     meterTypeName: state.meterType.name,
     periodStart: state.periodStart,
     periodEnd: state.periodEnd,
-    value: numberOrNull(totals.agg.value),
+    value: numberOrNull(shownValue(type, totals.agg.value, totals.agg.count)),
+    ...averagePartsOf(type, totals.agg.value, totals.agg.count),
     groups,
     thresholdsReached: state.usage?.fired ?? [],
     meterMetaData: {

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PartialAggregate } from './aggregation.js';
+import { type AverageParts, averagePartsOf, shownValue } from './average.js';
 import type { AggregationType, FieldValue, Period } from './types.js';
 
 /** `final` at period end; `partial` when a threshold fires. */
@@ -29,6 +30,8 @@ export interface MeterSnapshot {
 export interface MeteredRecordGroup {
   fields: Record<string, FieldValue>;
   value: number;
+  /** `average` only: the group's exact sum and count; `value` is their mean. */
+  average?: AverageParts;
   count: number;
 }
 
@@ -57,8 +60,10 @@ export interface MeteredRecord {
   meterTypeName: string;
   timezone: string;
   meterKey: string;
-  /** 0 when the period had no usage (see `meterMetaData.recordCount`). */
+  /** 0 when the period had no usage (see `meterMetaData.recordCount`); the mean for `average`. */
   value: number;
+  /** `average` only: the exact sum and count of the values; `value` is their mean. */
+  average?: AverageParts;
   unit: string;
   createdAt: string;
   updatedAt: string;
@@ -119,7 +124,8 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
     .map(
       ([, group]): MeteredRecordGroup => ({
         fields: Object.fromEntries(Object.entries(group.values)),
-        value: toJsonNumber(group.value),
+        value: toJsonNumber(shownValue(meter.aggregation, group.value, group.count)),
+        ...averagePartsOf(meter.aggregation, group.value, group.count),
         count: group.count,
       }),
     );
@@ -133,7 +139,8 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
     meterTypeName: meter.meterTypeName,
     timezone: meter.timezone,
     meterKey: meter.meterKey,
-    value: toJsonNumber(aggregate.value),
+    value: toJsonNumber(shownValue(meter.aggregation, aggregate.value, aggregate.count)),
+    ...averagePartsOf(meter.aggregation, aggregate.value, aggregate.count),
     unit: meter.unit,
     createdAt: meter.createdAt,
     updatedAt: toIso(input.updatedAt),
@@ -199,6 +206,9 @@ export function canonicalMeteredRecord(record: MeteredRecord): MeteredRecord {
     timezone: record.timezone,
     meterKey: record.meterKey,
     value: record.value,
+    ...(record.average
+      ? { average: { sum: record.average.sum, count: record.average.count } }
+      : {}),
     unit: record.unit,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -207,6 +217,7 @@ export function canonicalMeteredRecord(record: MeteredRecord): MeteredRecord {
     groups: record.groups.map((group) => ({
       fields: sortedKeys(group.fields) as Record<string, FieldValue>,
       value: group.value,
+      ...(group.average ? { average: { sum: group.average.sum, count: group.average.count } } : {}),
       count: group.count,
     })),
     carryFirst: sortedKeys(record.carryFirst) as Record<string, FieldValue>,

@@ -19,6 +19,18 @@ const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const settings = meterTypeCreateSchema.shape;
 
 /** A meter type as the API returns it. */
+
+/** `average` only: what its mean is made of. */
+const averageParts = z
+  .object({
+    sum: z.string().describe('exact decimal: the sum of the values'),
+    count: z.number().int().min(0).describe('how many values'),
+  })
+  .optional()
+  .describe(
+    '`average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even)',
+  );
+
 export const meterTypeResponse = z.object({
   id,
   ...settings,
@@ -64,12 +76,17 @@ export const meterResponse = z.object({
   gracePeriodSeconds: settings.gracePeriodSeconds,
   periodStart: isoTimestamp.describe('start of the current period (inclusive)'),
   periodEnd: isoTimestamp.describe('end of the current period (exclusive)'),
-  value: z.number().nullable().describe('usage of the current period; null before any usage'),
+  value: z
+    .number()
+    .nullable()
+    .describe('usage of the current period (the mean for `average`); null before any usage'),
+  average: averageParts,
   groups: z
     .array(
       z.object({
         fields: z.record(z.string(), z.unknown()),
         value: z.number().nullable(),
+        average: averageParts,
         count: z.number().int(),
       }),
     )
@@ -128,7 +145,8 @@ export const meteredRecordSchema = z.object({
   meterTypeName: z.string(),
   timezone: z.string(),
   meterKey: z.string(),
-  value: z.number(),
+  value: z.number().describe('the mean for `average`'),
+  average: averageParts,
   unit: z.string(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
@@ -138,6 +156,7 @@ export const meteredRecordSchema = z.object({
     z.object({
       fields: z.record(z.string(), fieldValue),
       value: z.number(),
+      average: averageParts,
       count: z.number().int(),
     }),
   ),
