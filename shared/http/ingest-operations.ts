@@ -16,6 +16,7 @@ import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
 import { jsonResponse } from './responses.js';
 import { type ApiRequest, type Operations, param } from './route-helpers.js';
+import { streamNamed } from './stream-operations.js';
 
 /** What `POST /usage-records` and `POST /streams/{name}/records` answer (202). */
 export type HttpIngestResponse = Omit<HttpIngestResult, 'warnings'> & {
@@ -56,16 +57,6 @@ function onlyStream(streams: readonly StreamConfig[]): StreamConfig {
     );
   }
   return first;
-}
-
-function streamNamed(streams: readonly StreamConfig[], name: string): StreamConfig {
-  const stream = streams.find((s) => s.name === name);
-  if (!stream) {
-    throw new NotFoundError(
-      `stream ${name.length > 130 ? `${name.slice(0, 130)}…` : name} not found`,
-    );
-  }
-  return stream;
 }
 
 async function ingest(writer: UsageStreamWriter, stream: StreamConfig, request: ApiRequest) {
