@@ -201,7 +201,8 @@ export class MeteringApi extends Construct {
     // Re-sending a kept metered record publishes it again.
     props.destination.grantPublish(this.handler);
     props.periodEnd.grantScheduling(this.handler, { cancel: true });
-    // Re-sending a data correction puts the record back on its stream.
+    // Re-sending a data correction puts the record back on its stream; HTTP ingestion puts
+    // usage records on it.
     props.streams.grantPutRecord(this.handler);
   }
 

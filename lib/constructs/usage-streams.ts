@@ -134,11 +134,14 @@ export class UsageStreams extends Construct {
     this.#grantKey(grantee, ['kms:Decrypt']);
   }
 
-  /** `kinesis:PutRecord` on every stream (re-sending data corrections), and the key if any. */
+  /**
+   * `kinesis:PutRecord` (re-sending data corrections) and `kinesis:PutRecords` (HTTP
+   * ingestion) on the configured streams only, and the key if any.
+   */
   grantPutRecord(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['kinesis:PutRecord'],
+        actions: ['kinesis:PutRecord', 'kinesis:PutRecords'],
         resources: this.streams.map(({ stream }) => stream.streamArn),
       }),
     );

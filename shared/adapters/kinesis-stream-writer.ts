@@ -1,7 +1,12 @@
-/** Puts usage records back on their Kinesis stream (re-sending from data correction). */
-import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+/** Puts usage records on their Kinesis stream (HTTP ingestion, re-sending from data correction). */
+import { type KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NotFoundError, ServiceUnavailableError } from '../domain/errors.js';
-import type { UsageStreamWriter } from '../ports/usage-stream-writer.js';
+import type {
+  PutLocation,
+  PutRecordsEntry,
+  PutRecordsOutcome,
+  UsageStreamWriter,
+} from '../ports/usage-stream-writer.js';
 
 /** Settings of {@link KinesisUsageStreamWriter}. */
 export interface KinesisUsageStreamWriterOptions {
@@ -61,7 +66,7 @@ export class KinesisUsageStreamWriter implements UsageStreamWriter {
     streamName: string,
     partitionKey: string,
     data: Uint8Array,
-  ): Promise<{ shardId: string; sequenceNumber: string }> {
+  ): Promise<PutLocation> {
     let output: { ShardId?: string | undefined; SequenceNumber?: string | undefined };
     try {
       output = await this.#client.send(
@@ -72,22 +77,64 @@ export class KinesisUsageStreamWriter implements UsageStreamWriter {
         }),
       );
     } catch (error) {
-      if ((error as AwsErrorShape | undefined)?.name === 'ResourceNotFoundException') {
-        throw new NotFoundError(
-          `stream ${streamName} does not exist (any more); the record cannot be put back on it`,
-          { cause: error },
-        );
-      }
-      if (isTransient(error)) {
-        throw new ServiceUnavailableError(`stream ${streamName} is busy; retry shortly`, 1, {
-          cause: error,
-        });
-      }
-      throw error;
+      throw asServiceError(error, streamName);
     }
     if (!output.ShardId || !output.SequenceNumber) {
       throw new Error(`PutRecord to ${streamName} returned no shard id or sequence number`);
     }
     return { shardId: output.ShardId, sequenceNumber: output.SequenceNumber };
   }
+
+  async putRecords(
+    streamName: string,
+    entries: readonly PutRecordsEntry[],
+  ): Promise<PutRecordsOutcome[]> {
+    let output: {
+      Records?: {
+        ShardId?: string;
+        SequenceNumber?: string;
+        ErrorCode?: string;
+        ErrorMessage?: string;
+      }[];
+    };
+    try {
+      output = await this.#client.send(
+        new PutRecordsCommand({
+          StreamName: this.#streamNames[streamName] ?? streamName,
+          Records: entries.map((entry) => ({ PartitionKey: entry.partitionKey, Data: entry.data })),
+        }),
+      );
+    } catch (error) {
+      throw asServiceError(error, streamName);
+    }
+    const records = output.Records ?? [];
+    if (records.length !== entries.length) {
+      throw new Error(
+        `PutRecords to ${streamName} answered ${records.length} results for ${entries.length} records`,
+      );
+    }
+    return records.map((record): PutRecordsOutcome => {
+      if (record.ShardId && record.SequenceNumber && !record.ErrorCode) {
+        return { ok: true, shardId: record.ShardId, sequenceNumber: record.SequenceNumber };
+      }
+      return {
+        ok: false,
+        errorCode: record.ErrorCode ?? 'InternalFailure',
+        errorMessage: record.ErrorMessage ?? 'the stream returned no sequence number',
+      };
+    });
+  }
+}
+
+/** A missing stream as 404, throttling and outages as 503 (retry), anything else as it is. */
+function asServiceError(error: unknown, streamName: string): unknown {
+  if ((error as AwsErrorShape | undefined)?.name === 'ResourceNotFoundException') {
+    return new NotFoundError(`stream ${streamName} does not exist (any more)`, { cause: error });
+  }
+  if (isTransient(error)) {
+    return new ServiceUnavailableError(`stream ${streamName} is busy; retry shortly`, 1, {
+      cause: error,
+    });
+  }
+  return error;
 }

@@ -15,6 +15,7 @@ export function applyValue(
 ): string {
   switch (type) {
     case 'sum':
+    case 'average':
       return new Big(current ?? 0).plus(sampleValue).toFixed();
     case 'increment':
       return new Big(current ?? 0).plus(1).toFixed();
@@ -31,9 +32,13 @@ export function applyValue(
   }
 }
 
-/** The value of no records: 0 for sums and counts, none for min, max and last. */
+/**
+ * The value of no records: 0 for sums and counts, none for min, max and last. An `average`
+ * keeps the exact sum of its values as its value (the count is the aggregate's `count`); the
+ * mean is worked out only where it is shown (`meanOf`), so merging stays exact.
+ */
 export function emptyValue(type: AggregationType): string | null {
-  return type === 'sum' || type === 'increment' ? '0' : null;
+  return type === 'sum' || type === 'increment' || type === 'average' ? '0' : null;
 }
 
 /** Mutable single-pass accumulator of one aggregated value (the total, or one group). */
@@ -49,7 +54,7 @@ export class ValueAccumulator {
   /** `value` is the parsed `text` for min, max and last; sums add `text`; increment neither. */
   add(value: Big | null, at: number, text: string): void {
     this.count += 1;
-    if (this.type === 'sum') {
+    if (this.type === 'sum' || this.type === 'average') {
       this.sum.add(text);
       return;
     }
@@ -75,6 +80,7 @@ export class ValueAccumulator {
   result(): { value: string | null; valueAt: number | null } {
     switch (this.type) {
       case 'sum':
+      case 'average':
         return { value: this.sum.toFixed(), valueAt: null };
       case 'increment':
         return { value: String(this.count), valueAt: null };
@@ -104,6 +110,7 @@ export function mergeValue(
 ): ValueWithTime {
   switch (type) {
     case 'sum':
+    case 'average':
     case 'increment': {
       const sum = new ExactSum();
       sum.add(a.value ?? '0');

@@ -7,6 +7,9 @@
  * Values are exact decimals: big.js arithmetic, stored as canonical decimal strings
  * (`'0.3'`, `'-2'`, `'1000000'`; never exponent notation, never trailing zeros, never `-0`).
  *
+ * For `average`, `value` is the exact sum of the values and `count` their number; the mean is
+ * shown, never stored (see `meanOf`).
+ *
  * `valueAt` is the usage time of the record that supplied `value` for the `last` aggregation
  * (needed to merge `last` correctly); it is always `null` for `sum`, `increment`, `min` and `max`.
  *
@@ -150,7 +153,8 @@ export class Aggregator {
     const type = this.type;
     // Parse once per record; increment ignores the value (it may even be absent upstream).
     // Sums add the decimal text (see ExactSum); min, max and last compare Big values.
-    const parsed = type === 'increment' || type === 'sum' ? null : new Big(value);
+    const parsed =
+      type === 'increment' || type === 'sum' || type === 'average' ? null : new Big(value);
     this.total.add(parsed, at, value);
     if (this.firstUsageAt === null || at < this.firstUsageAt) this.firstUsageAt = at;
     if (this.lastUsageAt === null || at > this.lastUsageAt) this.lastUsageAt = at;

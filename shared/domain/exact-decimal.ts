@@ -5,6 +5,23 @@
  */
 import Big from 'big.js';
 
+/** Decimal places of a mean (the `average` aggregation), rounded half to even. */
+export const MEAN_DECIMAL_PLACES = 12;
+
+/** A big.js of its own, so the mean's rounding changes no other arithmetic. */
+const MeanBig = Big();
+MeanBig.DP = MEAN_DECIMAL_PLACES;
+MeanBig.RM = Big.roundHalfEven;
+
+/**
+ * The mean `sum ÷ count` as a canonical decimal, rounded once, from the exact quotient, to 12
+ * decimal places, ties to even; `null` for no values. `meanOf('10', 3)` is `'3.333333333333'`.
+ */
+export function meanOf(sum: string, count: number): string | null {
+  if (count === 0) return null;
+  return new MeanBig(sum).div(count).toFixed();
+}
+
 /** Canonical decimal string of a decimal string or number; throws on an invalid decimal. */
 export function canonicalDecimal(value: string | number): string {
   return new Big(value).toFixed();

@@ -7,7 +7,7 @@ import { isValidTimeZone } from './schedule.js';
 import { validateResetSchedule } from './schedule-parser.js';
 import { identifier, isoTimestamp, storableNumber, text } from './schema-primitives.js';
 
-export const aggregationTypes = ['sum', 'increment', 'min', 'max', 'last'] as const;
+export const aggregationTypes = ['sum', 'increment', 'min', 'max', 'last', 'average'] as const;
 
 export const aggregationSchema = z.strictObject({
   type: z.enum(aggregationTypes, {
@@ -108,6 +108,8 @@ const meterTypeFields = {
 };
 
 type MeterTypeShape = {
+  aggregation?: { type: string } | undefined;
+  capacityPolicy?: string | undefined;
   activeFrom?: string | undefined;
   activeTo?: string | undefined;
   capacity?: number | undefined;
@@ -122,6 +124,14 @@ function checkMeterTypeInvariants(value: MeterTypeShape, ctx: z.RefinementCtx): 
     Date.parse(value.activeFrom) >= Date.parse(value.activeTo)
   ) {
     ctx.addIssue({ code: 'custom', path: ['activeTo'], message: 'must be after activeFrom' });
+  }
+  if (value.aggregation?.type === 'average' && value.capacityPolicy === 'reject') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capacityPolicy'],
+      message:
+        'an average cannot refuse records by capacity (the next record may lower it); use notify',
+    });
   }
   const seen = new Set<string>();
   value.thresholds.forEach((threshold, index) => {

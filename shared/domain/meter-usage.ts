@@ -9,6 +9,7 @@
  */
 import type { PartialAggregate } from './aggregation.js';
 import { emptyAggregate, mergeAggregates } from './aggregation.js';
+import { shownValue } from './average.js';
 import type { MeterDefinition } from './meter.js';
 import type { MeteredRecord, MeterSnapshot } from './metered-record.js';
 import { buildMeteredRecord } from './metered-record.js';
@@ -208,10 +209,11 @@ export function dueThresholdRecords(
 ): { records: MeteredRecord[]; fired: string[] } {
   const type = state.meterType.aggregation.type;
   const totals = periodTotals(type, state.usage);
+  // An average's thresholds compare its mean, as shown, not the sum it keeps.
   const names = thresholdsToFire(
     effectiveThresholds(state.meterType),
     state.meterType.capacity,
-    totals.agg.value,
+    shownValue(type, totals.agg.value, totals.agg.count),
     state.usage.fired,
   );
   const period = {

@@ -2,15 +2,23 @@
  * A meter as the API shows it: its definition, what it inherited from its type, and the running
  * usage of its open period, totalled over the shards.
  */
+import { type AverageParts, averagePartsOf, shownValue } from './average.js';
 import { type DecimalOutput, decimalOutput } from './exact-decimal.js';
 import type { MeterDefinition } from './meter.js';
 import { emptyPeriodUsage, type MeterState, periodTotals } from './meter-usage.js';
 
 /** The running usage of a meter's current period, as the API shows it. */
 export interface MeterUsageView {
-  /** Exact: a number when it round-trips, else the canonical decimal string (`DecimalOutput`). */
+  /** Exact: a number when it round-trips, else the canonical decimal string (`DecimalOutput`); the mean for `average`. */
   value: DecimalOutput | null;
-  groups: { fields: Record<string, unknown>; value: DecimalOutput | null; count: number }[];
+  /** `average` only: the exact sum and count behind `value`. */
+  average?: AverageParts;
+  groups: {
+    fields: Record<string, unknown>;
+    value: DecimalOutput | null;
+    average?: AverageParts;
+    count: number;
+  }[];
   thresholdsReached: string[];
   meterMetaData: {
     recordCount: number;
@@ -34,15 +42,18 @@ function outputOrNull(value: string | null): DecimalOutput | null {
 
 /** The API's view of a meter: its definition, what it inherited, and its usage so far. */
 export function meterViewOf(state: MeterState): MeterView {
-  const totals = periodTotals(state.meterType.aggregation.type, state.usage ?? emptyPeriodUsage());
+  const type = state.meterType.aggregation.type;
+  const totals = periodTotals(type, state.usage ?? emptyPeriodUsage());
   const groups = Object.keys(totals.agg.groups)
     .sort()
     .map((key) => {
-      const group = totals.agg.groups[key];
+      const value = totals.agg.groups[key]?.value ?? null;
+      const count = totals.agg.groups[key]?.count ?? 0;
       return {
-        fields: group?.values ?? {},
-        value: outputOrNull(group?.value ?? null),
-        count: group?.count ?? 0,
+        fields: totals.agg.groups[key]?.values ?? {},
+        value: outputOrNull(shownValue(type, value, count)),
+        ...averagePartsOf(type, value, count),
+        count,
       };
     });
   return {
@@ -56,7 +67,8 @@ export function meterViewOf(state: MeterState): MeterView {
     meterTypeName: state.meterType.name,
     periodStart: state.periodStart,
     periodEnd: state.periodEnd,
-    value: outputOrNull(totals.agg.value),
+    value: outputOrNull(shownValue(type, totals.agg.value, totals.agg.count)),
+    ...averagePartsOf(type, totals.agg.value, totals.agg.count),
     groups,
     thresholdsReached: state.usage?.fired ?? [],
     meterMetaData: {

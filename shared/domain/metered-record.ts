@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PartialAggregate } from './aggregation.js';
+import { type AverageParts, averagePartsOf, shownValue } from './average.js';
 import { type DecimalOutput, decimalOutput } from './exact-decimal.js';
 import type { AggregationType, FieldValue, Period } from './types.js';
 
@@ -31,6 +32,8 @@ export interface MeteredRecordGroup {
   fields: Record<string, FieldValue>;
   /** Exact: a number when it round-trips, else the canonical decimal string. */
   value: DecimalOutput;
+  /** `average` only: the group's exact sum and count; `value` is their mean. */
+  average?: AverageParts;
   count: number;
 }
 
@@ -60,10 +63,12 @@ export interface MeteredRecord {
   timezone: string;
   meterKey: string;
   /**
-   * 0 when the period had no usage (see `meterMetaData.recordCount`). Exact: a JSON number when
-   * it round-trips, else the canonical decimal string (`DecimalOutput`).
+   * 0 when the period had no usage (see `meterMetaData.recordCount`); the mean for `average`.
+   * Exact: a JSON number when it round-trips, else the canonical decimal string (`DecimalOutput`).
    */
   value: DecimalOutput;
+  /** `average` only: the exact sum and count of the values; `value` is their mean. */
+  average?: AverageParts;
   unit: string;
   createdAt: string;
   updatedAt: string;
@@ -124,7 +129,8 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
     .map(
       ([, group]): MeteredRecordGroup => ({
         fields: Object.fromEntries(Object.entries(group.values)),
-        value: toOutput(group.value),
+        value: toOutput(shownValue(meter.aggregation, group.value, group.count)),
+        ...averagePartsOf(meter.aggregation, group.value, group.count),
         count: group.count,
       }),
     );
@@ -138,7 +144,8 @@ export function buildMeteredRecord(input: MeteredRecordInput): MeteredRecord {
     meterTypeName: meter.meterTypeName,
     timezone: meter.timezone,
     meterKey: meter.meterKey,
-    value: toOutput(aggregate.value),
+    value: toOutput(shownValue(meter.aggregation, aggregate.value, aggregate.count)),
+    ...averagePartsOf(meter.aggregation, aggregate.value, aggregate.count),
     unit: meter.unit,
     createdAt: meter.createdAt,
     updatedAt: toIso(input.updatedAt),
@@ -201,6 +208,9 @@ export function canonicalMeteredRecord(record: MeteredRecord): MeteredRecord {
     timezone: record.timezone,
     meterKey: record.meterKey,
     value: record.value,
+    ...(record.average
+      ? { average: { sum: record.average.sum, count: record.average.count } }
+      : {}),
     unit: record.unit,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -209,6 +219,7 @@ export function canonicalMeteredRecord(record: MeteredRecord): MeteredRecord {
     groups: record.groups.map((group) => ({
       fields: sortedKeys(group.fields) as Record<string, FieldValue>,
       value: group.value,
+      ...(group.average ? { average: { sum: group.average.sum, count: group.average.count } } : {}),
       count: group.count,
     })),
     carryFirst: sortedKeys(record.carryFirst) as Record<string, FieldValue>,

@@ -15,6 +15,7 @@ import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
+import { ingestOperations } from './ingest-operations.js';
 import { meterOperations, meterTypeOperations } from './meter-operations.js';
 import { meteredRecordOperations } from './metered-record-operations.js';
 import { errorResponse, jsonResponse, type RouteResult } from './responses.js';
@@ -61,6 +62,8 @@ export function bindOperations(deps: ApiDeps): Operations {
     getSummary: async () => jsonResponse(200, await deps.summary.summary()),
     getOpenApiDocument: async () => jsonResponse(200, await openApiDocument()),
     ...dataCorrectionOperations(deps.dataCorrections),
+    // HTTP ingestion puts on the same streams that data corrections are re-sent to.
+    ...ingestOperations(deps.streams, deps.dataCorrections.streamWriter),
     ...meteredRecordOperations(deps.meteredRecords),
     ...streamOperations(deps.streams, {
       userMeters: deps.userMeters,

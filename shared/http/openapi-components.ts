@@ -18,6 +18,7 @@ import {
 } from '../domain/meter-type-schemas.js';
 import { streamConfigSchema, usageRecordSchema } from '../domain/stream-schemas.js';
 import { correctionBulkFilter } from './data-correction-operations.js';
+import { httpIngestResponse, usageRecordBatchSchema } from './openapi-ingest-schemas.js';
 import {
   dataCorrectionBulkDeleteResult,
   dataCorrectionBulkReprocessResult,
@@ -130,6 +131,14 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    usageRecordBatchSchema,
+    {
+      id: 'UsageRecordBatch',
+      description:
+        "Body of POST /usage-records and POST /streams/{name}/records: 1 to 500 usage records, at most 1 MiB in all. Each is put on the stream as sent, with its user id as partition key, and from there on counted like a record put with the AWS SDK (see `UsageRecord` for the default field names; the stream's own names apply).",
+    },
+  ],
+  [
     usageRecordSchema,
     {
       id: 'UsageRecord',
@@ -154,6 +163,7 @@ const responseComponents: [z.ZodType, Meta][] = [
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
   [dryRunResponse, { id: 'StreamDryRunResult' }],
+  [httpIngestResponse, { id: 'UsageRecordsAccepted' }],
   [errorResponseSchema, { id: 'Error' }],
   [
     meteredRecordSchema,

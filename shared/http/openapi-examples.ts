@@ -129,6 +129,10 @@ export const REQUEST_EXAMPLES: Record<string, Json> = {
   MeterUpdate: { customFields: { plan: 'platinum' }, deleteOnReset: true },
   StreamDryRun: { records: [usageRecord, { userId: 'bob', value: 1 }] },
   DataCorrectionBulkFilter: { reason: 'NO_METER', userId: 'alice', from: CREATED },
+  UsageRecordBatch: [
+    { userId: 'alice', value: 3, timestamp: '2025-01-10T09:32:00Z', eventId: 'call-1' },
+    { userId: 'bob', value: '0.25', eventId: 'call-2' },
+  ],
 };
 
 /** Example of each response component. */
@@ -159,6 +163,26 @@ export const RESPONSE_EXAMPLES: Record<string, Json> = {
     remaining: false,
   },
   DataCorrectionBulkDeleteResult: { deleted: 100, remaining: true },
+  UsageRecordsAccepted: {
+    stream: 'usage-events',
+    accepted: 1,
+    rejected: 1,
+    results: [
+      {
+        index: 0,
+        status: 'accepted',
+        shardId: 'shardId-000000000000',
+        sequenceNumber: '49655000000000000000000000000000000000000000000000000002',
+      },
+      {
+        index: 1,
+        status: 'rejected',
+        reason: 'THROTTLED',
+        message: 'the stream is busy (ProvisionedThroughputExceededException); send it again',
+        retryable: true,
+      },
+    ],
+  },
   Stream: stream,
   StreamList: { streams: [stream] },
   StreamDryRunResult: {

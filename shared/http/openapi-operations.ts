@@ -16,6 +16,8 @@ export interface OperationDoc {
   /** Component name of the 200/201 body. */
   returns?: string;
   created?: boolean;
+  /** 202: taken on for processing later (HTTP ingestion). */
+  accepted?: boolean;
   noContent?: boolean;
   /** Error codes with what they mean for this operation. */
   errors?: Partial<Record<400 | 404 | 409 | 422, string>>;
@@ -35,6 +37,7 @@ export const TAGS = {
   streams: 'streams',
   history: 'metered records',
   service: 'service',
+  ingestion: 'ingestion',
 };
 
 /** One entry per operation of the route table; a missing one does not compile. */
@@ -289,6 +292,35 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     returns: 'StreamDryRunResult',
     errors: {
       400: 'the body is invalid, or `configuration` is invalid or names another stream',
+      404: 'no such stream',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  ingestUsageRecords: {
+    tag: TAGS.ingestion,
+    summary: 'Put usage records on the only stream',
+    description:
+      "For a deployment with one stream; with several, 400 names them (use POST /streams/{name}/records). Each record goes on the stream's Kinesis stream with its user id as partition key, exactly as a producer with the AWS SDK would put it, and is counted (or put into data correction) by ingestion like any other. `results` has one entry per record, in order: its shard and sequence number, or why it was not accepted and whether sending it again can succeed. Resend only the records not accepted. Resending is safe only when records carry an `eventId` and the stream de-duplicates; `warnings` says when not.",
+    body: 'UsageRecordBatch',
+    returns: 'UsageRecordsAccepted',
+    accepted: true,
+    errors: {
+      400: 'the body is not an array of 1 to 500 records, or there is more than one stream',
+    },
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  ingestStreamRecords: {
+    tag: TAGS.ingestion,
+    summary: 'Put usage records on a stream',
+    description:
+      "Each record goes on the stream's Kinesis stream with its user id as partition key, exactly as a producer with the AWS SDK would put it, and is counted (or put into data correction) by ingestion like any other. `results` has one entry per record, in order: its shard and sequence number, or why it was not accepted and whether sending it again can succeed. Resend only the records not accepted. Resending is safe only when records carry an `eventId` and the stream de-duplicates; `warnings` says when not.",
+    body: 'UsageRecordBatch',
+    returns: 'UsageRecordsAccepted',
+    accepted: true,
+    errors: {
+      400: 'the body is not an array of 1 to 500 records',
       404: 'no such stream',
     },
     readsBody: true,

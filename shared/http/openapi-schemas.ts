@@ -34,6 +34,18 @@ const exactValue = z
   );
 
 /** A meter type as the API returns it. */
+
+/** `average` only: what its mean is made of. */
+const averageParts = z
+  .object({
+    sum: z.string().describe('exact decimal: the sum of the values'),
+    count: z.number().int().min(0).describe('how many values'),
+  })
+  .optional()
+  .describe(
+    '`average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even)',
+  );
+
 export const meterTypeResponse = z.object({
   id,
   ...settings,
@@ -84,13 +96,15 @@ export const meterResponse = z.object({
   value: exactValue
     .nullable()
     .describe(
-      'usage of the current period; null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string',
+      'usage of the current period (the mean for `average`); null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string',
     ),
+  average: averageParts,
   groups: z
     .array(
       z.object({
         fields: z.record(z.string(), z.unknown()),
         value: exactValue.nullable(),
+        average: averageParts,
         count: z.number().int(),
       }),
     )
@@ -162,7 +176,8 @@ export const meteredRecordSchema = z.object({
   meterTypeName: z.string(),
   timezone: z.string(),
   meterKey: z.string(),
-  value: exactValue,
+  value: exactValue.describe('the mean for `average`'),
+  average: averageParts,
   unit: z.string(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
@@ -172,6 +187,7 @@ export const meteredRecordSchema = z.object({
     z.object({
       fields: z.record(z.string(), fieldValue),
       value: exactValue,
+      average: averageParts,
       count: z.number().int(),
     }),
   ),

@@ -22,6 +22,7 @@ import {
 import { OPERATIONS, type OperationDoc, TAGS } from './openapi-operations.js';
 import { QUERY_PARAMETER_DOCS } from './route-helpers.js';
 import { ALL_ROUTE_SPECS, API_BASE_PATH, type RouteSpec } from './route-specs.js';
+import { MAX_BODY_BYTES } from './router.js';
 
 /** The local stack's API, as `npm start` serves it by default. */
 export const LOCAL_SERVER_URL = `http://127.0.0.1:3000${API_BASE_PATH}`;
@@ -136,9 +137,14 @@ const OPENAPI_DOCUMENT_SCHEMA: JsonObject = {
 };
 
 /** The success and error answers of an operation. */
-function responsesOf(doc: OperationDoc): JsonObject {
+function responsesOf(route: RouteSpec, doc: OperationDoc): JsonObject {
   const responses: JsonObject = {};
-  if (doc.created) {
+  if (doc.accepted) {
+    responses['202'] = {
+      description: 'accepted',
+      content: jsonContent(componentRef(doc.returns ?? ''), RESPONSE_EXAMPLES[doc.returns ?? '']),
+    };
+  } else if (doc.created) {
     responses['201'] = {
       description: 'created',
       headers: { Location: { $ref: '#/components/headers/Location' } },
@@ -158,7 +164,7 @@ function responsesOf(doc: OperationDoc): JsonObject {
   const errors: Record<string, string> = { ...doc.errors };
   if (doc.readsBody) {
     errors['400'] ??= 'the body is not valid JSON';
-    errors['413'] = 'the body is larger than 64 KiB';
+    errors['413'] = `the body is larger than ${sizeOf(route.maxBodyBytes ?? MAX_BODY_BYTES)}`;
     errors['415'] = 'the body is not sent as `content-type: application/json`';
   }
   for (const code of Object.keys(errors).sort()) {
@@ -198,6 +204,10 @@ function headOperation(get: JsonObject): JsonObject {
   };
 }
 
+function sizeOf(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
 function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name: name ?? '',
@@ -221,7 +231,7 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
           },
         }
       : {}),
-    responses: responsesOf(doc),
+    responses: responsesOf(route, doc),
     security: securityOf(route),
   };
 }
@@ -245,7 +255,7 @@ const INFO: JsonObject = {
   description: [
     "Meter types describe what is measured; meters are one customer's bucket for one meter type. Usage arrives on Kinesis (see the `UsageRecord` schema); at every period end a metered record (`MeteredRecord`) goes to SQS or SNS.",
     '',
-    'Bodies are JSON in UTF-8, at most 64 KiB, sent as `content-type: application/json` (a `charset` other than UTF-8, or any `content-encoding`, is 415; bytes that are not UTF-8 are 400). Errors are `{ "message", "issues": [{ "field", "message" }] }`: `issues` names every field at fault (400) or the field whose value is taken (409). Ids are UUIDs, case-insensitive on input and lower case in answers. `null` in a PATCH clears an optional field; fields that are not set are left out of answers. A path this document does not list is 404 (`NotFound`); a listed path with a method it does not list is 405 with `Allow` (`MethodNotAllowed`); HEAD is served wherever GET is. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Response objects list every field they may hold; new fields come with a new version of this document.',
+    'Bodies are JSON in UTF-8, at most 64 KiB (usage records sent over HTTPS: 1 MiB), sent as `content-type: application/json` (a `charset` other than UTF-8, or any `content-encoding`, is 415; bytes that are not UTF-8 are 400). Errors are `{ "message", "issues": [{ "field", "message" }] }`: `issues` names every field at fault (400) or the field whose value is taken (409). Ids are UUIDs, case-insensitive on input and lower case in answers. `null` in a PATCH clears an optional field; fields that are not set are left out of answers. A path this document does not list is 404 (`NotFound`); a listed path with a method it does not list is 405 with `Allow` (`MethodNotAllowed`); HEAD is served wherever GET is. Every route that reads DynamoDB or the scheduler may answer 503 with `Retry-After`. A deployment throttles all callers together (100 requests per second, burst 200 by default) and answers 429 above that: retry with backoff. Response objects list every field they may hold; new fields come with a new version of this document.',
     '',
     'Authorization: AWS IAM (Signature Version 4, service `execute-api`) by default; a deployment may use a JWT authorizer (issuer and audience, e.g. OAuth2 client credentials) instead. Every operation has an access level: `read` (GET), `write` (create and change) or `admin` (delete, re-send). With JWT, an operation lists the scopes that may call it, any one of which suffices; a scope of a higher level includes the lower ones. The local stack checks neither.',
   ].join('\n'),

@@ -9,6 +9,8 @@ export interface ApiRequest {
   params: Record<string, string>;
   query: Record<string, string | undefined>;
   body: unknown;
+  /** The body's JSON text as sent (HTTP ingestion keeps each record's own bytes). */
+  bodyText?: string;
   /** The `accept` header, for the routes that can answer in more than one format. */
   accept?: string;
 }

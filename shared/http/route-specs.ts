@@ -20,10 +20,15 @@ export interface RouteSpec<Operation extends string = string> {
   readonly access: AccessLevel;
   /** The operation that serves it; also its OpenAPI `operationId`. */
   readonly operation: Operation;
+  /** The largest body it reads, when not the API's 64 KiB (`MAX_BODY_BYTES`). */
+  readonly maxBodyBytes?: number;
 }
 
-// Order matters to the OpenAPI document, which lists paths in this order, and to the router where
-// a fixed path and a `{parameter}` path both fit (the first row wins).
+/** The body limit of the HTTP ingestion routes: 1 MiB of usage records. */
+export const INGEST_MAX_BODY_BYTES = 1024 * 1024;
+
+// Order matters to the OpenAPI document, which lists paths in this order. Where a fixed path and a
+// `{parameter}` path both fit, the router takes the more specific (fixed) one.
 const ROUTES = [
   { method: 'POST', path: '/meter-types', access: 'write', operation: 'createMeterType' },
   { method: 'GET', path: '/meter-types', access: 'read', operation: 'listMeterTypes' },
@@ -92,6 +97,21 @@ const ROUTES = [
     path: '/streams/{name}/dry-run',
     access: 'read',
     operation: 'dryRunStream',
+  },
+  // Write: HTTP ingestion puts usage on the stream, as a producer with Kinesis access would.
+  {
+    method: 'POST',
+    path: '/usage-records',
+    access: 'write',
+    operation: 'ingestUsageRecords',
+    maxBodyBytes: INGEST_MAX_BODY_BYTES,
+  },
+  {
+    method: 'POST',
+    path: '/streams/{name}/records',
+    access: 'write',
+    operation: 'ingestStreamRecords',
+    maxBodyBytes: INGEST_MAX_BODY_BYTES,
   },
 ] as const satisfies readonly RouteSpec[];
 

@@ -53,14 +53,24 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
         allowedMethods(matches.map(({ route }) => route.method)),
       );
     }
-    const body = method === 'POST' || method === 'PATCH' ? readJsonBody(event) : undefined;
+    const read =
+      method === 'POST' || method === 'PATCH'
+        ? readJsonBodyWithText(event, match.route.maxBodyBytes ?? MAX_BODY_BYTES)
+        : undefined;
+    const body = read?.body;
     const query = Object.fromEntries(
       Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined),
     );
     const accept = headerOf(event, 'accept');
     return {
       route: match.route,
-      request: { params: match.params, query, body, ...(accept ? { accept } : {}) },
+      request: {
+        params: match.params,
+        query,
+        body,
+        ...(read?.text !== undefined ? { bodyText: read.text } : {}),
+        ...(accept ? { accept } : {}),
+      },
     };
   };
 }
@@ -110,12 +120,20 @@ function safeDecode(part: string): string {
  * content-encoded; 400 when not UTF-8 (never replaced by U+FFFD) or not JSON.
  */
 export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  return readJsonBodyWithText(event, MAX_BODY_BYTES)?.body;
+}
+
+/** The JSON body and its text, at most `maxBytes`; undefined without a body. */
+function readJsonBodyWithText(
+  event: APIGatewayProxyEventV2,
+  maxBytes: number,
+): { body: unknown; text: string } | undefined {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body, 'base64')
     : Buffer.from(event.body, 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`the body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (raw.byteLength > maxBytes) {
+    throw new PayloadTooLargeError(`the body must be at most ${maxBytes} bytes`);
   }
   checkMediaType(event);
   let text: string;
@@ -132,7 +150,7 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
   const problem = unsafeStructure(body);
   if (problem) throw new ValidationError([problem]);
-  return body;
+  return { body, text };
 }
 
 /** 415 unless the body is JSON in UTF-8 (the default) and not content-encoded. */
@@ -170,7 +188,7 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
  * Refuses, before any schema sees it, a body holding a `__proto__`, `constructor` or
  * `prototype` key at any depth. The walk uses no recursion, so no nesting can overflow it
- * (the body is at most 64 KiB); the schemas bound nesting where they keep a value.
+ * (the body is at most 1 MiB); the schemas bound nesting where they keep a value.
  */
 function unsafeStructure(body: unknown): { field: string; message: string } | undefined {
   const stack: { value: unknown; path: string }[] = [{ value: body, path: '' }];

@@ -40,7 +40,7 @@ export const dryRunBodySchema = z.strictObject({
 });
 
 /** The configured stream of this name, or NotFoundError. */
-function streamNamed(streams: readonly StreamConfig[], name: string): StreamConfig {
+export function streamNamed(streams: readonly StreamConfig[], name: string): StreamConfig {
   const stream = streams.find((s) => s.name === name);
   if (!stream) {
     throw new NotFoundError(

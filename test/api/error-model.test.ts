@@ -125,6 +125,7 @@ describe('the router', () => {
       params: { id: 'a b' },
       query: { x: '1' },
       body: { deleteOnReset: true },
+      bodyText: '{"deleteOnReset":true}',
     });
   });
 

@@ -4,7 +4,11 @@
  * month-end model's arithmetic.
  */
 import { describe, expect, inject, it } from 'vitest';
+import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
+import { InMemoryUsageStreamWriter } from '../../shared/adapters/in-memory/usage-stream-writer.js';
+import { apiUnderTest, testStreams } from '../support/api.js';
 import { measureHistoryRead } from './history-bench.js';
+import { httpIngestRows, measureHttpIngest, type PostRecords } from './http-ingest-bench.js';
 import { measureThroughput, measureWrites } from './ingest-bench.js';
 import { monthEndRows } from './month-end.js';
 
@@ -32,6 +36,33 @@ describe('bench (smoke)', () => {
   it("reads one user's 12 months over 10 meters back in one Query page", async () => {
     const read = await measureHistoryRead(inject('dynamoDbEndpoint'));
     expect([read.records, read.queries, read.pages]).toEqual([120, 1, 1]);
+  });
+
+  it('posts records over HTTP in requests of 500, resending only the throttled ones', async () => {
+    const writer = new InMemoryUsageStreamWriter();
+    writer.refuseNext(undefined, 'ProvisionedThroughputExceededException');
+    const api = await apiUnderTest({
+      streams: testStreams(['k']),
+      dataCorrections: {
+        corrections: new InMemoryDataCorrectionStore(),
+        streamWriter: writer,
+        streams: testStreams(['k']),
+        now: () => new Date(),
+        log: () => {},
+      },
+    });
+    const post: PostRecords = (body) => api.call('POST', '/usage-records', body);
+    const result = await measureHttpIngest(post, {
+      records: 1_200,
+      perRequest: 500,
+      users: 10,
+      concurrency: 2,
+    });
+    expect([result.accepted, result.retried, result.requests]).toEqual([1_200, 1, 4]);
+    // Each record on the stream once: the resent one was refused the first time.
+    expect(new Set(writer.records.map((r) => new TextDecoder().decode(r.data))).size).toBe(1_200);
+    expect(writer.records).toHaveLength(1_200);
+    expect(httpIngestRows(result)[0]?.section).toBe('7');
   });
 
   it('models the month end at 1,000 invocations per second', () => {

@@ -19,6 +19,7 @@ import {
 } from './bundle-bench.js';
 import { type FlushResult, flushRows, measureFlushes } from './flush-bench.js';
 import { historyRows, measureHistoryRead } from './history-bench.js';
+import { httpIngestRows, measureHttpIngestLocal } from './http-ingest-bench.js';
 import {
   hotMeterRows,
   measureHotMeter,
@@ -45,6 +46,7 @@ const sizes = quick
       hot: { offeredPerSecond: 2_000, seconds: 1, shards: 2, batchSize: 200 },
       flush: { sequential: 20, swept: 40, concurrency: 8 },
       local: { records: 2_000, users: 20, timeoutMs: 120_000 },
+      http: { records: 2_000, users: 20 },
     }
   : {
       throughput: { users: 100, batches: 20, batchSize: 1_000, rounds: 5 },
@@ -52,6 +54,7 @@ const sizes = quick
       hot: { offeredPerSecond: 10_000, seconds: 5, shards: 2, batchSize: 1_000 },
       flush: { sequential: 100, swept: 500, concurrency: 8 },
       local: { records: 20_000, users: 100, timeoutMs: 240_000 },
+      http: { records: 20_000, users: 100 },
     };
 
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -133,6 +136,11 @@ async function main() {
       ports.push(local.dynamoDbPort);
       rows.push(...localStackRows(local));
     }
+  }
+
+  if (want(7)) {
+    progress('7. HTTP ingestion into the local Kinesis');
+    rows.push(...httpIngestRows(await measureHttpIngestLocal(sizes.http)));
   }
 
   const left = javaLeft(ports);

@@ -17,6 +17,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import Big from 'big.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMeter } from '../../shared/application/meters.js';
+import { meanOf } from '../../shared/domain/exact-decimal.js';
 import type { MeteredRecord } from '../../shared/domain/metered-record.js';
 import type { KeptRecord } from '../../shared/domain/record-history.js';
 import type { DataCorrection } from '../../shared/ports/data-correction-store.js';
@@ -41,7 +42,7 @@ function prng(seed: number) {
 }
 type Random = ReturnType<typeof prng>;
 
-const AGGREGATIONS = ['sum', 'increment', 'min', 'max', 'last'] as const;
+const AGGREGATIONS = ['sum', 'increment', 'min', 'max', 'last', 'average'] as const;
 const SCHEDULES = [
   { minute: '*/15', hour: '*', day: '*', month: '*', weekday: '*' },
   { minute: '0', hour: '*', day: '*', month: '*', weekday: '*' },
@@ -292,6 +293,21 @@ async function runSeed(seed: number): Promise<void> {
       expect(sum.toFixed(), `seed ${seed}: sum of meter ${meter.id}`).toBe(
         expected.reduce((s, r) => s.plus(r.value), new Big(0)).toFixed(),
       );
+    }
+    if (meter.aggregation === 'average') {
+      // The exact sum and count behind the means: every value once, over all periods.
+      const parts = [...finals.map((r) => r.average), open?.average];
+      const sum = parts.reduce((s, p) => s.plus(p?.sum ?? 0), new Big(0));
+      const count = parts.reduce((n, p) => n + (p?.count ?? 0), 0);
+      expect(sum.toFixed(), `seed ${seed}: average sum of meter ${meter.id}`).toBe(
+        expected.reduce((s, r) => s.plus(r.value), new Big(0)).toFixed(),
+      );
+      expect(count, `seed ${seed}: average count of meter ${meter.id}`).toBe(expected.length);
+      for (const final of finals) {
+        expect(final.value, `seed ${seed}: mean of meter ${meter.id}`).toBe(
+          final.average?.count ? Number(meanOf(final.average.sum, final.average.count)) : 0,
+        );
+      }
     }
     // One partial push per threshold reached in a period (values are positive: sums only grow).
     if (

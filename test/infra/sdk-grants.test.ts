@@ -419,6 +419,14 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
     body: { records: [{ userId: `alice-${tag}`, value: 1, timestamp: '2025-01-15T10:00:00Z' }] },
     status: 200,
   });
+  // HTTP ingestion puts records on the stream (PutRecords); the stubbed stream keeps nothing.
+  const overHttp = [usage(`zed-${tag}`, 1, '2025-01-15T10:00:00Z', `h1-${tag}`).data];
+  await api('POST', '/streams/{name}/records', {
+    params: { name: stream.name },
+    body: overHttp,
+    status: 202,
+  });
+  await api('POST', '/usage-records', { body: overHttp, status: streams.length === 1 ? 202 : 400 });
   await api('DELETE', '/meter-types/{id}', { params: { id: doomedType.id }, status: 204 });
 
   // --- Ingest at 10:30: usage, a bad record, a record without a meter, a threshold. ----------
@@ -600,6 +608,7 @@ function expectedOperations(destination: 'sqs' | 'sns'): Record<MeteringEntryPoi
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
       'kinesis:PutRecord',
+      'kinesis:PutRecords',
       publish,
     ],
     ingest: [

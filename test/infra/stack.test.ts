@@ -287,6 +287,7 @@ describe('IAM', () => {
         'dynamodb:Query',
         'iam:PassRole',
         'kinesis:PutRecord',
+        'kinesis:PutRecords',
         'scheduler:CreateSchedule',
         'scheduler:DeleteSchedule',
         'sqs:SendMessage',
@@ -366,10 +367,12 @@ describe('IAM', () => {
     );
   });
 
-  it('lets only the API put records on the streams (re-sending corrections)', () => {
+  it('lets only the API put records on the streams (re-sending corrections, HTTP ingestion)', () => {
     expect(grantsOf('api').get('kinesis:PutRecord')).toEqual([streamArn()]);
+    expect(grantsOf('api').get('kinesis:PutRecords')).toEqual([streamArn()]);
     for (const entry of ['ingest', 'reset', 'sweeper']) {
       expect(grantsOf(entry).has('kinesis:PutRecord')).toBe(false);
+      expect(grantsOf(entry).has('kinesis:PutRecords')).toBe(false);
     }
     for (const action of KINESIS_READ) {
       expect(grantsOf('ingest').get(action)).toEqual([streamArn()]);
@@ -651,6 +654,8 @@ describe('API', () => {
         `PATCH ${v1}/meter-types/*`,
         `POST ${v1}/meters`,
         `PATCH ${v1}/meters/*`,
+        `POST ${v1}/usage-records`,
+        `POST ${v1}/streams/*/records`,
       ].sort(),
     );
     expect(admin).toHaveLength(

@@ -456,13 +456,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put usage records on the only stream
+         * @description For a deployment with one stream; with several, 400 names them (use POST /streams/{name}/records). Each record goes on the stream's Kinesis stream with its user id as partition key, exactly as a producer with the AWS SDK would put it, and is counted (or put into data correction) by ingestion like any other. `results` has one entry per record, in order: its shard and sequence number, or why it was not accepted and whether sending it again can succeed. Resend only the records not accepted. Resending is safe only when records carry an `eventId` and the stream de-duplicates; `warnings` says when not.
+         */
+        post: operations["ingestUsageRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/streams/{name}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put usage records on a stream
+         * @description Each record goes on the stream's Kinesis stream with its user id as partition key, exactly as a producer with the AWS SDK would put it, and is counted (or put into data correction) by ingestion like any other. `results` has one entry per record, in order: its shard and sequence number, or why it was not accepted and whether sending it again can succeed. Resend only the records not accepted. Resending is safe only when records carry an `eventId` and the stream de-duplicates; `warnings` says when not.
+         */
+        post: operations["ingestStreamRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Aggregation: {
             /** @enum {string} */
-            type: "sum" | "increment" | "min" | "max" | "last";
+            type: "sum" | "increment" | "min" | "max" | "last" | "average";
         };
         CustomFields: {
             [key: string]: unknown;
@@ -606,14 +646,28 @@ export interface components {
              * @description end of the current period (exclusive)
              */
             periodEnd: string;
-            /** @description usage of the current period; null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string */
+            /** @description usage of the current period (the mean for `average`); null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string */
             value: (number | string) | null;
+            /** @description `average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even) */
+            average?: {
+                /** @description exact decimal: the sum of the values */
+                sum: string;
+                /** @description how many values */
+                count: number;
+            };
             /** @description the current period's usage by the guiding rule's group-by fields */
             groups: {
                 fields: {
                     [key: string]: unknown;
                 };
                 value: (number | string) | null;
+                /** @description `average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even) */
+                average?: {
+                    /** @description exact decimal: the sum of the values */
+                    sum: string;
+                    /** @description how many values */
+                    count: number;
+                };
                 count: number;
             }[];
             /** @description thresholds that fired in the current period */
@@ -788,8 +842,15 @@ export interface components {
             meterTypeName: string;
             timezone: string;
             meterKey: string;
-            /** @description exact: a JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string (e.g. "12345678901234567893.123456790") */
+            /** @description the mean for `average` */
             value: number | string;
+            /** @description `average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even) */
+            average?: {
+                /** @description exact decimal: the sum of the values */
+                sum: string;
+                /** @description how many values */
+                count: number;
+            };
             unit: string;
             /** Format: date-time */
             createdAt: string;
@@ -805,6 +866,13 @@ export interface components {
                 };
                 /** @description exact: a JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string (e.g. "12345678901234567893.123456790") */
                 value: number | string;
+                /** @description `average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even) */
+                average?: {
+                    /** @description exact decimal: the sum of the values */
+                    sum: string;
+                    /** @description how many values */
+                    count: number;
+                };
                 count: number;
             }[];
             carryFirst: {
@@ -821,7 +889,7 @@ export interface components {
                 lastUsageAt: string | null;
                 lateRecords: number;
                 /** @enum {string} */
-                aggregation: "sum" | "increment" | "min" | "max" | "last";
+                aggregation: "sum" | "increment" | "min" | "max" | "last" | "average";
             };
         };
         MeteredRecordList: {
@@ -1108,6 +1176,43 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        UsageRecordBatch: {
+            [key: string]: unknown;
+        }[];
+        UsageRecordsAccepted: {
+            /** @description the stream the records were put on */
+            stream: string;
+            accepted: number;
+            rejected: number;
+            /** @description one per record, in the order sent */
+            results: ({
+                /** @description its position in the body */
+                index: number;
+                /** @constant */
+                status: "accepted";
+                shardId: string;
+                /** @description its Kinesis sequence number */
+                sequenceNumber: string;
+            } | {
+                /** @description its position in the body */
+                index: number;
+                /** @constant */
+                status: "rejected";
+                /**
+                 * @description `NOT_AN_OBJECT`, `NO_USER_ID` (no user id usable as partition key), `TOO_LARGE` (over Kinesis 1 MiB): fix the record; `THROTTLED`, `STREAM_FAILURE`: send it again
+                 * @enum {string}
+                 */
+                reason: "NOT_AN_OBJECT" | "NO_USER_ID" | "TOO_LARGE" | "THROTTLED" | "STREAM_FAILURE";
+                message: string;
+                /** @description whether sending the same record again can succeed */
+                retryable: boolean;
+            })[];
+            /** @description `DEDUPLICATION_OFF` or `NO_EVENT_ID`: resending a record could count it twice; absent when none */
+            warnings?: {
+                code: string;
+                message: string;
+            }[];
+        };
         UserUsage: {
             userId: string;
             meters: {
@@ -1152,14 +1257,28 @@ export interface components {
                  * @description end of the current period (exclusive)
                  */
                 periodEnd: string;
-                /** @description usage of the current period; null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string */
+                /** @description usage of the current period (the mean for `average`); null before any usage. A JSON number when that number prints back as the same decimal, otherwise the exact canonical decimal string */
                 value: (number | string) | null;
+                /** @description `average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even) */
+                average?: {
+                    /** @description exact decimal: the sum of the values */
+                    sum: string;
+                    /** @description how many values */
+                    count: number;
+                };
                 /** @description the current period's usage by the guiding rule's group-by fields */
                 groups: {
                     fields: {
                         [key: string]: unknown;
                     };
                     value: (number | string) | null;
+                    /** @description `average` only: the exact sum and count; `value` is their mean (12 decimal places, half to even) */
+                    average?: {
+                        /** @description exact decimal: the sum of the values */
+                        sum: string;
+                        /** @description how many values */
+                        count: number;
+                    };
                     count: number;
                 }[];
                 /** @description thresholds that fired in the current period */
@@ -4461,6 +4580,255 @@ export interface operations {
                 };
             };
             /** @description the body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is not sent as `content-type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ingestUsageRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "userId": "alice",
+                 *         "value": 3,
+                 *         "timestamp": "2025-01-10T09:32:00Z",
+                 *         "eventId": "call-1"
+                 *       },
+                 *       {
+                 *         "userId": "bob",
+                 *         "value": "0.25",
+                 *         "eventId": "call-2"
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["UsageRecordBatch"];
+            };
+        };
+        responses: {
+            /** @description accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stream": "usage-events",
+                     *       "accepted": 1,
+                     *       "rejected": 1,
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "status": "accepted",
+                     *           "shardId": "shardId-000000000000",
+                     *           "sequenceNumber": "49655000000000000000000000000000000000000000000000000002"
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "status": "rejected",
+                     *           "reason": "THROTTLED",
+                     *           "message": "the stream is busy (ProvisionedThroughputExceededException); send it again",
+                     *           "retryable": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsageRecordsAccepted"];
+                };
+            };
+            /** @description the body is not an array of 1 to 500 records, or there is more than one stream */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is not sent as `content-type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ingestStreamRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a stream name; an unknown one is 404 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "userId": "alice",
+                 *         "value": 3,
+                 *         "timestamp": "2025-01-10T09:32:00Z",
+                 *         "eventId": "call-1"
+                 *       },
+                 *       {
+                 *         "userId": "bob",
+                 *         "value": "0.25",
+                 *         "eventId": "call-2"
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["UsageRecordBatch"];
+            };
+        };
+        responses: {
+            /** @description accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stream": "usage-events",
+                     *       "accepted": 1,
+                     *       "rejected": 1,
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "status": "accepted",
+                     *           "shardId": "shardId-000000000000",
+                     *           "sequenceNumber": "49655000000000000000000000000000000000000000000000000002"
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "status": "rejected",
+                     *           "reason": "THROTTLED",
+                     *           "message": "the stream is busy (ProvisionedThroughputExceededException); send it again",
+                     *           "retryable": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsageRecordsAccepted"];
+                };
+            };
+            /** @description the body is not an array of 1 to 500 records */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such stream */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is larger than 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,51 @@
+/**
+ * The source text of each element of a JSON array, as sent. HTTP ingestion puts each record on
+ * its stream with the producer's own bytes, so a number such as `0.10000000000000000001` reaches
+ * ingestion as written, not as the nearest double that `JSON.parse` would make of it. Pure.
+ */
+
+const OPEN = new Set(['[', '{']);
+const CLOSE = new Set([']', '}']);
+const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+
+/**
+ * The trimmed text of each top-level element of `text`, which must be valid JSON (already
+ * parsed by the caller); undefined when it is not an array. Strings are skipped with their
+ * escapes, so brackets and commas inside them do not count. One pass, no recursion.
+ */
+export function jsonArrayElementTexts(text: string): string[] | undefined {
+  let start = 0;
+  while (start < text.length && WHITESPACE.has(text.charAt(start))) start++;
+  if (text.charAt(start) !== '[') return undefined;
+  const elements: string[] = [];
+  let depth = 0;
+  let elementStart = start + 1;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (OPEN.has(c)) depth++;
+    else if (CLOSE.has(c)) {
+      depth--;
+      if (depth === 0) {
+        pushElement(elements, text.slice(elementStart, i));
+        return elements;
+      }
+    } else if (c === ',' && depth === 1) {
+      pushElement(elements, text.slice(elementStart, i));
+      elementStart = i + 1;
+    }
+  }
+  return undefined;
+}
+
+function pushElement(elements: string[], raw: string): void {
+  const trimmed = raw.trim();
+  // `[]` has no element; in valid JSON only the empty array gives an empty slice.
+  if (trimmed.length > 0) elements.push(trimmed);
+}
