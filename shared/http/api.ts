@@ -13,6 +13,7 @@ import type { MeterDeps } from '../application/meters.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
+import type { StreamProcessorStore } from '../ports/stream-processor-store.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
 import { meterOperations, meterTypeOperations } from './meter-operations.js';
@@ -43,8 +44,12 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   dataCorrections: DataCorrectionDeps;
   /** What the history operations need (`/metered-records`). */
   meteredRecords: MeteredRecordDeps;
-  /** The configured streams `GET /streams` shows. */
+  /** The deployed streams: which exist, and the seed of each one's processor. */
   streams: readonly StreamConfig[];
+  /** The streams' processors, every version (the API owns them). */
+  streamProcessors: StreamProcessorStore;
+  /** The Kinesis stream name of each stream, where CloudFormation named them. */
+  kinesisNames?: Readonly<Record<string, string>>;
   /** Reads a user's meters as ingestion does, for dry runs of a stream. */
   userMeters: UserMeterReader;
   /** Which categories meter types have, for the warnings of dry runs. */
@@ -62,11 +67,17 @@ export function bindOperations(deps: ApiDeps): Operations {
     getOpenApiDocument: async () => jsonResponse(200, await openApiDocument()),
     ...dataCorrectionOperations(deps.dataCorrections),
     ...meteredRecordOperations(deps.meteredRecords),
-    ...streamOperations(deps.streams, {
-      userMeters: deps.userMeters,
-      categories: deps.categories,
-      meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
+    ...streamOperations({
+      processors: deps.streamProcessors,
+      deployed: deps.streams,
       now: deps.now,
+      kinesisNames: deps.kinesisNames,
+      dryRun: {
+        userMeters: deps.userMeters,
+        categories: deps.categories,
+        meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
+        now: deps.now,
+      },
     }),
   };
 }

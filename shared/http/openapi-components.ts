@@ -31,7 +31,13 @@ import {
   summaryResponse,
   userUsageResponse,
 } from './openapi-schemas.js';
-import { dryRunResponse, streamResponse } from './openapi-stream-schemas.js';
+import {
+  dryRunResponse,
+  streamReplaceBody,
+  streamResponse,
+  streamVersionList,
+  streamWithWarningsResponse,
+} from './openapi-stream-schemas.js';
 import { dryRunBodySchema } from './stream-operations.js';
 
 /** A JSON value, as the document holds it. */
@@ -110,6 +116,14 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    streamReplaceBody,
+    {
+      id: 'StreamReplace',
+      description:
+        "Body of PUT /streams/{name}: a whole configuration. `version`, `updatedAt` and `kinesisStream` are read-only and ignored; `name`, `meterKey` and `shardCount` must be the stream's own.",
+    },
+  ],
+  [
     dryRunBodySchema,
     {
       id: 'StreamDryRun',
@@ -138,6 +152,8 @@ const responseComponents: [z.ZodType, Meta][] = [
   [dataCorrectionList, { id: 'DataCorrectionList' }],
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
+  [streamWithWarningsResponse, { id: 'StreamWithWarnings' }],
+  [streamVersionList, { id: 'StreamVersionList' }],
   [dryRunResponse, { id: 'StreamDryRunResult' }],
   [errorResponseSchema, { id: 'Error' }],
   [

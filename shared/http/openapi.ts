@@ -90,6 +90,7 @@ function responsesOf(doc: OperationDoc): JsonObject {
   } else {
     responses['200'] = {
       description: 'OK',
+      ...(doc.etag ? { headers: { ETag: { $ref: '#/components/headers/ETag' } } } : {}),
       content: jsonContent(doc.returns ? componentRef(doc.returns) : { type: 'object' }),
     };
     if (doc.exports) Object.assign(responses['200'] as JsonObject, exportAnswers());
@@ -107,6 +108,25 @@ function responsesOf(doc: OperationDoc): JsonObject {
   return responses;
 }
 
+const IF_MATCH: JsonObject = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description:
+    'The ETag of the version the change is based on (`"3"`, `3` or `W/"3"`), or `*`. A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.',
+  schema: { type: 'string' },
+  example: '"3"',
+};
+
+/** The JSON body of an operation, with its example when it has one. */
+function bodyContent(doc: OperationDoc): JsonObject {
+  const content = jsonContent(componentRef(doc.body ?? ''));
+  if (doc.bodyExample !== undefined) {
+    (content['application/json'] as JsonObject).example = doc.bodyExample as Json;
+  }
+  return content;
+}
+
 function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name: name ?? '',
@@ -119,12 +139,16 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
     tags: [doc.tag],
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
-    ...(pathParameters.length || doc.query
-      ? { parameters: [...pathParameters, ...(doc.query ? queryParameters(doc.query) : [])] }
+    ...(pathParameters.length || doc.query || doc.ifMatch
+      ? {
+          parameters: [
+            ...pathParameters,
+            ...(doc.query ? queryParameters(doc.query) : []),
+            ...(doc.ifMatch ? [IF_MATCH] : []),
+          ],
+        }
       : {}),
-    ...(doc.body
-      ? { requestBody: { required: true, content: jsonContent(componentRef(doc.body)) } }
-      : {}),
+    ...(doc.body ? { requestBody: { required: true, content: bodyContent(doc) } } : {}),
     responses: responsesOf(doc),
     security: securityOf(route),
   };
@@ -173,6 +197,11 @@ const HEADERS: JsonObject = {
   Location: {
     description: 'path of the created resource, under the base path',
     schema: { type: 'string' },
+  },
+  ETag: {
+    description: 'the version of the resource, as a strong entity tag: `"3"`',
+    schema: { type: 'string' },
+    example: '"3"',
   },
   RetryAfter: {
     description: 'seconds to wait before retrying',

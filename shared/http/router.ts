@@ -43,14 +43,22 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
       const allowed = matches.map(({ route }) => route.method);
       throw new MethodNotAllowedError(`${method} is not allowed on ${path}`, allowed);
     }
-    const body = method === 'POST' || method === 'PATCH' ? readJsonBody(event) : undefined;
+    const body =
+      method === 'POST' || method === 'PUT' || method === 'PATCH' ? readJsonBody(event) : undefined;
     const query = Object.fromEntries(
       Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined),
     );
     const accept = headerOf(event, 'accept');
+    const ifMatch = headerOf(event, 'if-match');
     return {
       route: match.route,
-      request: { params: match.params, query, body, ...(accept ? { accept } : {}) },
+      request: {
+        params: match.params,
+        query,
+        body,
+        ...(accept ? { accept } : {}),
+        ...(ifMatch !== undefined ? { ifMatch } : {}),
+      },
     };
   };
 }

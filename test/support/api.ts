@@ -8,6 +8,7 @@ import type {
 import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
+import { DynamoDbStreamProcessorStore } from '../../shared/adapters/dynamodb/stream-processor-store.js';
 import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
 import { InMemoryRecordHistory } from '../../shared/adapters/in-memory/record-history.js';
@@ -101,6 +102,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       log,
     },
     streams,
+    streamProcessors: new DynamoDbStreamProcessorStore(table.client, table.tableName),
     meteredRecords: {
       history: new InMemoryRecordHistory(),
       publisher: new InMemoryRecordPublisher(),
@@ -122,6 +124,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       rawBody?: string;
       query?: Record<string, string>;
       accept?: string;
+      headers?: Record<string, string>;
     } = {},
   ): Promise<ApiResponse> {
     const rawBody = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -135,6 +138,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
           ? {}
           : { 'content-type': options.contentType ?? 'application/json' }),
         ...(options.accept ? { accept: options.accept } : {}),
+        ...options.headers,
       },
       queryStringParameters: options.query,
       requestContext: {
