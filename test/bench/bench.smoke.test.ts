@@ -7,6 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { measureHistoryRead } from './history-bench.js';
 import { measureThroughput, measureWrites } from './ingest-bench.js';
 import { monthEndRows } from './month-end.js';
+import { allowedCurrentReads, measureStreamVersionReads } from './stream-version-bench.js';
 
 describe('bench (smoke)', () => {
   it('meters 100 records exactly through the in-memory fakes, with and without dedup, never mutating what it read', async () => {
@@ -32,6 +33,18 @@ describe('bench (smoke)', () => {
   it("reads one user's 12 months over 10 meters back in one Query page", async () => {
     const read = await measureHistoryRead(inject('dynamoDbEndpoint'));
     expect([read.records, read.queries, read.pages]).toEqual([120, 1, 1]);
+  });
+
+  it('reads the current stream version at most once per refresh interval, whatever the batch count', async () => {
+    const options = { batchSize: 5, msPerBatch: 100, refreshMs: 5_000 };
+    for (const batches of [100, 1_000]) {
+      const r = await measureStreamVersionReads({ ...options, batches });
+      expect(r.currentReads).toBeGreaterThanOrEqual(1);
+      expect(r.currentReads, `${batches} batches`).toBeLessThanOrEqual(allowedCurrentReads(r));
+      // The pins are read once, at the cold start; after that the container's own write is kept.
+      expect([r.pinWrites, r.pinReads]).toEqual([batches, 1]);
+      expect(r.pinnedVersions).toEqual([1, 2]);
+    }
   });
 
   it('models the month end at 1,000 invocations per second', () => {
