@@ -10,6 +10,7 @@ import type { DataCorrectionDeps } from '../application/data-corrections.js';
 import type { MeterTypeDeps } from '../application/meter-types.js';
 import type { MeteredRecordDeps } from '../application/metered-records.js';
 import type { MeterDeps } from '../application/meters.js';
+import { listProcessors } from '../application/stream-processors.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
@@ -60,17 +61,18 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
 
 /** Every operation of the route table, bound to its dependencies. */
 export function bindOperations(deps: ApiDeps): Operations {
+  const processors = { processors: deps.streamProcessors, deployed: deps.streams, now: deps.now };
+  const currentStreams = async () =>
+    (await listProcessors(processors)).map((processor) => processor.configuration);
   return {
-    ...meterTypeOperations(deps),
+    ...meterTypeOperations({ ...deps, currentStreams }),
     ...meterOperations(deps),
     getSummary: async () => jsonResponse(200, await deps.summary.summary()),
     getOpenApiDocument: async () => jsonResponse(200, await openApiDocument()),
     ...dataCorrectionOperations(deps.dataCorrections),
     ...meteredRecordOperations(deps.meteredRecords),
     ...streamOperations({
-      processors: deps.streamProcessors,
-      deployed: deps.streams,
-      now: deps.now,
+      ...processors,
       kinesisNames: deps.kinesisNames,
       dryRun: {
         userMeters: deps.userMeters,

@@ -225,6 +225,25 @@ describe('PUT /streams/{name}', () => {
   });
 });
 
+describe('meter type warnings follow the stored rules', () => {
+  it('stops warning of a category once a saved version routes to it', async () => {
+    const { api, get, put } = await setUp();
+    const before = await api.call('POST', '/meter-types', meterTypeBody({ category: 'SMS' }));
+    expect(before.body.warnings?.map((w: { code: string }) => w.code)).toEqual([
+      'UNROUTED_CATEGORY',
+    ]);
+    const body = (await get()).body;
+    const saved = await put({
+      ...body,
+      guidingRules: [{ name: 'sms', category: 'SMS' }, ...body.guidingRules],
+    });
+    expect(saved.status).toBe(200);
+    const after = await api.call('POST', '/meter-types', meterTypeBody({ category: 'SMS' }));
+    expect(after.status).toBe(201);
+    expect(after.body.warnings).toBeUndefined();
+  });
+});
+
 describe('GET /streams/{name}/versions', () => {
   it('lists the history newest first, paged; a rollback is a PUT of an old configuration', async () => {
     const { api, get, put } = await setUp();
