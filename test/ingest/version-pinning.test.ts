@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../shared/adapters/kinesis-ingest-handler.js';
 import { replaceProcessor } from '../../shared/application/stream-processors.js';
 import { parseStreamsConfig } from '../../shared/config/streams.js';
+import type { MeteredRecord } from '../../shared/domain/metered-record.js';
 import type { ShardUsageWrite } from '../../shared/ports/usage-writer.js';
 import { ingestUnderTest, kinesisEvent, STREAM, streamConfig } from '../support/ingest.js';
 
@@ -88,6 +89,30 @@ describe('ingestion routes a retried record by the version its first attempt use
     expect([await value('u2/A'), await value('u2/B')]).toEqual([2, 16]);
     const pins = await t.processors.readPins(STREAM, 'shardId-000000000000');
     expect(pins?.pins.map((pin) => pin.version)).toEqual([1, 2]);
+  });
+
+  it("closes a period with the carry fields of the stream's current version", async () => {
+    const t = await ingestUnderTest(streamConfig(everythingTo('A')), {
+      versions: { refreshMs: 0 },
+    });
+    const { meter } = await t.meterFor('u1', { category: 'A' });
+    await replaceProcessor(
+      { ...t.versionDeps, processors: t.processors, categories: t.meterTypes },
+      STREAM,
+      { ...streamConfig({ ...everythingTo('A'), carryLast: ['plan'] })[0] },
+      '*',
+    );
+    await t.handler(
+      kinesisEvent([
+        { data: { userId: 'u1', value: 1, timestamp: '2025-01-15T11:00:00Z', plan: 'gold' } },
+      ]),
+    );
+    t.clock.now = new Date('2025-02-01T01:00:00.000Z');
+    await t.flush(meter.id);
+    const final = (t.publisher.records as unknown as MeteredRecord[]).find(
+      (r) => r.id === meter.id && r.recordType === 'final',
+    );
+    expect(final?.carryLast).toEqual({ plan: 'gold' });
   });
 
   it('records the routing version on data-correction entries', async () => {

@@ -229,15 +229,23 @@ export async function ingestUnderTest(
     deployed: streams,
     now: () => clock.now,
   };
+  const versions =
+    options.versions &&
+    new StreamVersions({ ...versionDeps, refreshMs: options.versions.refreshMs });
+  if (versions) {
+    // A closing period keeps the carry fields of the stream's current version, as deployed.
+    periodEnd.carryFields = async (meterKey) => {
+      const stream = streams.find((s) => s.meterKey === meterKey);
+      return stream && (await versions.current(stream.name)).configuration;
+    };
+  }
   const handler = createIngestHandler({
     store,
     corrections,
     meterType: async (id) => (await meterTypes.get(id))?.meterType,
     now: () => clock.now,
     streams,
-    ...(options.versions
-      ? { versions: new StreamVersions({ ...versionDeps, refreshMs: options.versions.refreshMs }) }
-      : {}),
+    ...(versions ? { versions } : {}),
     metrics,
     logFailure: (message, details) => failureLog.push({ message, details }),
   });
