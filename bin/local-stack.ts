@@ -1,17 +1,41 @@
 /**
  * `npm start`: runs the whole service locally, with the web console at `/`. Options:
- * `--persist DIR` keeps data across restarts; `--console-dev` rebuilds the console on every
- * change and reloads the open page (`npm run console:dev`); `PORT` sets the API port (default
- * 3000). Ctrl-C or SIGTERM stops everything.
+ * `--persist DIR` keeps data across restarts; `--streams FILE` declares the streams (a JSON array
+ * of stream configurations; each seeds its stream's processor once, after which the API owns it);
+ * `--console-dev` rebuilds the console on every change and reloads the open page
+ * (`npm run console:dev`); `PORT` sets the API port (default 3000). Ctrl-C or SIGTERM stops
+ * everything.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildConsole, DEFAULT_CONSOLE_DIR, watchConsole } from '../console/tools/build-console.js';
+import { InvalidStreamsConfigError, parseStreamsConfig } from '../shared/config/streams.js';
 import { startLocalStack } from '../shared/local/local-stack.js';
 
 const { values } = parseArgs({
-  options: { persist: { type: 'string' }, 'console-dev': { type: 'boolean' } },
+  options: {
+    persist: { type: 'string' },
+    streams: { type: 'string' },
+    'console-dev': { type: 'boolean' },
+  },
   strict: true,
 });
+
+/** The streams of `--streams FILE`, validated; a clear message and exit 2 when it is bad. */
+function streamsFrom(file: string | undefined) {
+  if (file === undefined) return undefined;
+  try {
+    return parseStreamsConfig(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const reason =
+      error instanceof InvalidStreamsConfigError
+        ? error.message
+        : `cannot read it (${(error as Error).message})`;
+    console.error(`--streams ${file}: ${reason}`);
+    process.exit(2);
+  }
+}
+const streams = streamsFrom(values.streams);
 function portFrom(name: string, fallback: number): number {
   const port = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -38,6 +62,7 @@ const stack = await startLocalStack({
   port,
   kinesisPort,
   persistDir: values.persist,
+  streams,
   recordsFile: process.env.RECORDS_FILE,
   log: (line) => console.log(`${new Date().toISOString()}  ${line}`),
 });

@@ -19,8 +19,10 @@ import type { UsageStreams } from './usage-streams.js';
 /**
  * What ingestion does in the table: query a user's meters (DynamoDbIngestStore), read meter
  * types, claim and release de-duplication items, store data corrections (Put), look up which
- * records of a retried batch are already in data correction (BatchGet), update meters, and
- * what a prompt partial push does (see PERIOD_END_ITEM_ACTIONS).
+ * records of a retried batch are already in data correction (BatchGet), update meters, read
+ * the streams' meter processors (Get; seeding version 1 is a transaction of two conditional
+ * Puts), write each shard's version pins (a conditional Put), and what a prompt partial push
+ * does (see PERIOD_END_ITEM_ACTIONS).
  */
 export const INGEST_ITEM_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',

@@ -65,9 +65,10 @@ export type ApiAuthorization =
 export const DEFAULT_API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
 /**
- * What the API does in the table: meter types, meters and data corrections are read (Get,
- * BatchGet for lists and the summary), created and changed in transactions (Put, Update,
- * Delete) and listed through the list index.
+ * What the API does in the table: meter types, meters, data corrections and the streams' meter
+ * processors are read (Get, BatchGet for lists and the summary), created and changed in
+ * transactions (Put, Update, Delete; a new processor version is two conditional Puts) and
+ * listed through the list index (a processor's versions: a Query of its partition).
  */
 export const API_ITEM_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',

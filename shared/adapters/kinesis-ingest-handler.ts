@@ -12,6 +12,8 @@ import type {
 } from '../application/ingest.js';
 import { ingestBatch } from '../application/ingest.js';
 import type { StreamRecord } from '../application/ingest-decode.js';
+import { ingestPinnedBatch } from '../application/ingest-pinned.js';
+import type { StreamVersions } from '../application/stream-versions.js';
 import { ServiceError } from '../domain/errors.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { IngestMetrics } from '../ports/ingest-metrics.js';
@@ -79,6 +81,8 @@ export type IngestFailureLog = (message: string, details: IngestFailureDetails) 
 
 // One fixed message per stage, so the log can be searched by it; the details vary.
 const FAILURE_MESSAGES: Record<IngestFailureStage, string> = {
+  'stream-version':
+    "ingest could not read or pin the stream's processor version; the shard retries the batch",
   'correction-lookup':
     'ingest could not look up earlier data corrections; the shard retries the batch',
   meter: "ingest could not meter a user's records; the shard retries them",
@@ -95,6 +99,12 @@ export interface IngestHandlerDeps extends IngestDeps {
   metrics: IngestMetrics;
   /** Where infrastructure failures go; each is also counted in the metrics (`failed`). */
   logFailure: IngestFailureLog;
+  /**
+   * The stored processors and the shards' version pins: each record is routed by the version
+   * pinned to its position. Without it (tests of the routing itself) the deployed configuration
+   * routes every record.
+   */
+  versions?: StreamVersions;
   /** Called with the outcome, e.g. to send partial pushes promptly. */
   afterBatch?: (outcome: IngestOutcome) => Promise<void>;
 }
@@ -113,7 +123,10 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
     const streamName = streamNameOf(first.eventSourceARN);
     const stream = byName.get(streamName);
     if (!stream) throw new UnknownStreamError(`no stream configuration named '${streamName}'`);
-    const outcome = await ingestBatch(deps, stream, toStreamRecords(event));
+    const records = toStreamRecords(event);
+    const outcome = deps.versions
+      ? await ingestPinnedBatch(deps, deps.versions, stream.name, records)
+      : await ingestBatch(deps, stream, records);
     logFailures(deps.logFailure, stream.name, first, outcome);
     deps.metrics.recordBatch(stream.name, outcome.counts);
     await deps.afterBatch?.(outcome);

@@ -22,6 +22,8 @@ export class BatchCorrections {
     private readonly streamName: string,
     private readonly now: Date,
     private readonly counts: IngestCounts,
+    /** The version of the stream's processor that routed the batch's records. */
+    private readonly streamVersion?: number,
   ) {}
 
   /** Adds the entry of a record, with the original bytes and a deterministic id. */
@@ -43,6 +45,7 @@ export class BatchCorrections {
       ...correctionData(position.data),
       receivedAt: new Date(position.firstArrivalTime ?? position.arrivalTime).toISOString(),
       correctedAt: this.now.toISOString(),
+      ...(this.streamVersion === undefined ? {} : { streamVersion: this.streamVersion }),
       ...extra,
     });
   }

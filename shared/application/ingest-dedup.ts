@@ -13,6 +13,7 @@ import {
   type StreamPosition,
 } from '../domain/event-dedup.js';
 import { ALREADY_METERED, type Decision } from '../domain/ingest-decision.js';
+import type { MeterState } from '../domain/meter-usage.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { EventClaims } from '../ports/event-claims.js';
 import type { IngestCounts } from '../ports/ingest-metrics.js';
@@ -25,7 +26,7 @@ const DEDUP_CONCURRENCY = 16;
 /**
  * Claims the event ids of the records decided to apply; a duplicate's decision becomes
  * ALREADY_METERED. `held`: the claims this invocation holds, by sequence number (kept across
- * attempts, and for `releaseClaimsOfCorrected`).
+ * attempts, and for `releaseClaimsOfCorrected`); `meters`: every meter of the user, as read.
  */
 export async function deduplicate(
   claims: EventClaims,
@@ -35,8 +36,10 @@ export async function deduplicate(
   held: Map<string, StreamPosition>,
   now: Date,
   counts: IngestCounts,
+  meters: readonly MeterState[],
 ): Promise<void> {
   if (!stream.deduplication.enabled) return;
+  const userMeters = meters.map((meter) => ({ meter }));
   const expiresAt = claimExpiresAt(now, stream.deduplication.windowHours);
   const inBatch = new Set(entries.map((e) => e.position.sequenceNumber));
   // Within the batch the first record of an event id claims it; the claims go out concurrently.
@@ -57,7 +60,7 @@ export async function deduplicate(
       return;
     }
     if (
-      holderWentNowhere(claim.holder, position, entry.seq, decision.targets, inBatch) &&
+      holderWentNowhere(claim.holder, position, entry.seq, userMeters, inBatch) &&
       (await claims.takeOverClaim(stream.name, eventId, claim.holder, position, expiresAt))
     ) {
       held.set(position.sequenceNumber, position);

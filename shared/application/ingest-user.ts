@@ -77,7 +77,9 @@ export async function meterUserRecords(
     const meters = prepared.map((p) => p.state);
     const routing = new UserRouting(stream, meters);
     const decisions = decideAll(stream, entries, routing, metered);
-    if (claims) await deduplicate(deps.store, stream, entries, decisions, claims, now, counts);
+    if (claims) {
+      await deduplicate(deps.store, stream, entries, decisions, claims, now, counts, meters);
+    }
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
     const written = await writeMeters(deps.store, prepared, shardId, entries, decisions, now);
     if (written.includes('conflict')) {

@@ -34,7 +34,11 @@ import { meterUserRecords } from './ingest-user.js';
 import type { MeterTypeLookup } from './ingest-write.js';
 
 /** Where in a batch an infrastructure failure held records back. */
-export type IngestFailureStage = 'correction-lookup' | 'meter' | 'store-corrections';
+export type IngestFailureStage =
+  | 'stream-version'
+  | 'correction-lookup'
+  | 'meter'
+  | 'store-corrections';
 
 /**
  * An infrastructure failure (DynamoDB unreachable, throttled, denied) that held records of the
@@ -74,7 +78,8 @@ export interface IngestDeps {
   concurrency?: number;
 }
 
-function newCounts(received: number): IngestCounts {
+/** Counts of a batch of `received` records, nothing done yet. */
+export function newCounts(received: number): IngestCounts {
   return {
     received,
     metered: 0,
@@ -108,15 +113,19 @@ class BatchFailures {
   }
 }
 
-/** Meters one batch of one shard. */
+/**
+ * Meters one batch of one shard with one version of the stream's processor (`streamVersion`,
+ * recorded on the batch's data-correction entries).
+ */
 export async function ingestBatch(
   deps: IngestDeps,
   stream: StreamConfig,
   records: readonly StreamRecord[],
+  streamVersion?: number,
 ): Promise<IngestOutcome> {
   const now = deps.now();
   const counts = newCounts(records.length);
-  const corrections = new BatchCorrections(stream.name, now, counts);
+  const corrections = new BatchCorrections(stream.name, now, counts, streamVersion);
   const byUser = decodeByUser(stream, records, (position, failure) =>
     corrections.add(
       position,

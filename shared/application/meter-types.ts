@@ -16,6 +16,14 @@ export interface MeterTypeDeps {
   newId: () => string;
   /** The streams whose guiding rules decide whether a category is reachable. */
   streams: readonly StreamConfig[];
+  /** The streams' current processors, where they are stored; `streams` when absent. */
+  currentStreams?: () => Promise<readonly StreamConfig[]>;
+}
+
+/** The warnings a meter type of this category deserves, against the streams' current rules. */
+async function warningsFor(deps: MeterTypeDeps, category: string): Promise<Warning[]> {
+  const streams = deps.currentStreams ? await deps.currentStreams() : deps.streams;
+  return categoryWarnings(streams, category);
 }
 
 /** A meter type as a create or update answers it, with warnings when there are any. */
@@ -33,7 +41,7 @@ export async function createMeterType(
   const input = parseOrThrow(meterTypeCreateSchema, body);
   const meterType = newMeterType(deps.newId(), input, deps.now());
   await deps.meterTypes.create(meterType);
-  return withWarnings(meterType, categoryWarnings(deps.streams, meterType.category));
+  return withWarnings(meterType, await warningsFor(deps, meterType.category));
 }
 
 /** Reads one meter type, or throws NotFoundError. */
@@ -60,7 +68,7 @@ export async function updateMeterType(
   if (!stored) throw new NotFoundError(`meter type ${id} not found`);
   const next = updatedMeterType(stored.meterType, update, deps.now());
   await deps.meterTypes.replace(stored, next);
-  return withWarnings(next, categoryWarnings(deps.streams, next.category));
+  return withWarnings(next, await warningsFor(deps, next.category));
 }
 
 /** Deletes a meter type that has no meters. */

@@ -28,6 +28,11 @@ export interface PeriodEndDeps {
   meterType: (id: string) => Promise<MeterType | undefined>;
   /** Streams, for the carry fields of a meter key. */
   streams: readonly StreamConfig[];
+  /**
+   * The carry fields of a meter key's stream as its processor says now (stored processors);
+   * the deployed `streams` when absent.
+   */
+  carryFields?: (meterKey: string) => Promise<CarryFields | undefined>;
   now: () => Date;
   /**
    * How long the sweeper leaves an overdue meter to its schedule before it takes it over: the
@@ -45,7 +50,8 @@ export interface FlushResult {
 
 const MAX_ATTEMPTS = 10;
 
-function carryOf(deps: PeriodEndDeps, meterKey: string): CarryFields | undefined {
+async function carryOf(deps: PeriodEndDeps, meterKey: string): Promise<CarryFields | undefined> {
+  if (deps.carryFields) return deps.carryFields(meterKey);
   return deps.streams.find((stream) => stream.meterKey === meterKey);
 }
 
@@ -81,7 +87,8 @@ export async function flushMeter(deps: PeriodEndDeps, meterId: string): Promise<
       resetSchedule: type?.resetSchedule ?? meter.meterType.resetSchedule,
       timezone: type?.timezone ?? meter.meterType.timezone,
     };
-    const closed: MeterState = closePeriod(meter, now, rule, carryOf(deps, meter.meterKey)).state;
+    const carry = await carryOf(deps, meter.meterKey);
+    const closed: MeterState = closePeriod(meter, now, rule, carry).state;
     if (await deps.store.replaceMeter(closed, meter.version)) {
       meter = { ...closed, version: meter.version + 1 };
       periodsClosed++;

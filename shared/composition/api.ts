@@ -9,6 +9,7 @@ import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../adapters/dynamodb/meter-type-store.js';
 import { DynamoDbRecordHistory } from '../adapters/dynamodb/record-history.js';
+import { DynamoDbStreamProcessorStore } from '../adapters/dynamodb/stream-processor-store.js';
 import { KinesisUsageStreamWriter } from '../adapters/kinesis-stream-writer.js';
 import { ENV } from '../config/env-names.js';
 import type { readApiConfig } from '../config/runtime-config.js';
@@ -32,7 +33,10 @@ export interface ApiParts {
   scheduler: PeriodEndScheduler;
   /** Puts corrected records back on their stream. */
   streamWriter: UsageStreamWriter;
+  /** The deployed streams: which exist, and the seed of each one's processor. */
   streams: readonly StreamConfig[];
+  /** The Kinesis stream name of each stream, where CloudFormation named them. */
+  kinesisNames?: Readonly<Record<string, string>>;
   /** Where `POST /metered-records/{recordId}/resend` sends: the flush's destination. */
   publisher: MeteredRecordPublisher;
   log: ApiLog;
@@ -63,6 +67,8 @@ export function apiHandler(parts: ApiParts) {
       log: parts.log,
     },
     streams: parts.streams,
+    streamProcessors: new DynamoDbStreamProcessorStore(client, tableName),
+    kinesisNames: parts.kinesisNames,
     // The API only reads the history, so the retention it would write with does not matter.
     meteredRecords: {
       history: new DynamoDbRecordHistory(client, tableName, DEFAULT_HISTORY_RETENTION_DAYS),
@@ -90,6 +96,7 @@ export function awsApiHandler(
       streamNames: kinesisNames,
     }),
     streams: parseStreamsConfig(config[ENV.streamsConfig]),
+    kinesisNames,
     publisher: publisherFor(readDestination(), traceClient),
     log: hooks.log,
   });

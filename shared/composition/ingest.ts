@@ -4,9 +4,11 @@
  */
 import { DynamoDbDataCorrectionStore } from '../adapters/dynamodb/data-correction-store.js';
 import { DynamoDbIngestStore } from '../adapters/dynamodb/ingest-store.js';
+import { DynamoDbStreamProcessorStore } from '../adapters/dynamodb/stream-processor-store.js';
 import { createIngestHandler, type IngestFailureLog } from '../adapters/kinesis-ingest-handler.js';
 import type { IngestOutcome } from '../application/ingest.js';
 import { flushAfterIngest, type PeriodEndDeps } from '../application/period-end.js';
+import { StreamVersions } from '../application/stream-versions.js';
 import { ENV } from '../config/env-names.js';
 import { parseStreamsConfig } from '../config/streams.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
@@ -28,7 +30,10 @@ export interface IngestReporting {
 /** What the ingest handler is built from, wherever it runs. */
 export interface IngestParts extends IngestReporting {
   table: MeteringTable;
+  /** The deployed streams: which exist, and the seed of each one's processor. */
   streams: readonly StreamConfig[];
+  /** How long a container routes by the current version before it reads it again (5 s). */
+  refreshMs?: number;
   /** The Kinesis name of each configured stream, where CloudFormation named them. */
   kinesisNames?: Readonly<Record<string, string>>;
   periodEnd: PeriodEndDeps;
@@ -38,12 +43,22 @@ export interface IngestParts extends IngestReporting {
 /** The ingest handler (a Kinesis event in, batch item failures out) from its parts. */
 export function ingestHandler(parts: IngestParts) {
   const { client, tableName } = parts.table;
+  const now = parts.now ?? (() => new Date());
+  const processors = new DynamoDbStreamProcessorStore(client, tableName);
   return createIngestHandler({
     store: new DynamoDbIngestStore(client, tableName),
     corrections: new DynamoDbDataCorrectionStore(client, tableName),
     meterType: meterTypeLookup(parts.table),
-    now: parts.now ?? (() => new Date()),
+    now,
     streams: parts.streams,
+    // One per container: the current versions are read once per refresh interval.
+    versions: new StreamVersions({
+      processors,
+      pins: processors,
+      deployed: parts.streams,
+      now,
+      refreshMs: parts.refreshMs,
+    }),
     kinesisNames: parts.kinesisNames,
     metrics: parts.metrics,
     logFailure: parts.logFailure,

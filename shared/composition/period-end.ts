@@ -4,7 +4,9 @@
  */
 import { DynamoDbPeriodEndStore } from '../adapters/dynamodb/period-end-store.js';
 import { DynamoDbRecordHistory } from '../adapters/dynamodb/record-history.js';
+import { DynamoDbStreamProcessorStore } from '../adapters/dynamodb/stream-processor-store.js';
 import type { PeriodEndDeps } from '../application/period-end.js';
+import { StreamVersions } from '../application/stream-versions.js';
 import { ENV } from '../config/env-names.js';
 import type { readPeriodEndConfig } from '../config/runtime-config.js';
 import { parseStreamsConfig } from '../config/streams.js';
@@ -36,6 +38,15 @@ export interface PeriodEndParts {
 
 /** The period-end dependencies from their parts. */
 export function periodEndDeps(parts: PeriodEndParts): PeriodEndDeps {
+  const now = parts.now ?? (() => new Date());
+  const processors = new DynamoDbStreamProcessorStore(parts.table.client, parts.table.tableName);
+  // The carry fields a closing period keeps: the current version's, read once per refresh.
+  const versions = new StreamVersions({
+    processors,
+    pins: processors,
+    deployed: parts.streams,
+    now,
+  });
   return {
     store: new DynamoDbPeriodEndStore(parts.table.client, parts.table.tableName),
     publisher: parts.publisher,
@@ -47,7 +58,11 @@ export function periodEndDeps(parts: PeriodEndParts): PeriodEndDeps {
     scheduler: parts.scheduler,
     meterType: meterTypeLookup(parts.table),
     streams: parts.streams,
-    now: parts.now ?? (() => new Date()),
+    carryFields: async (meterKey) => {
+      const stream = parts.streams.find((s) => s.meterKey === meterKey);
+      return stream && (await versions.current(stream.name)).configuration;
+    },
+    now,
     sweepDelayMs: parts.sweepDelayMs,
   };
 }

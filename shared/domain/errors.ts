@@ -135,6 +135,12 @@ export class UnprocessableError extends ServiceError {
   }
 }
 
+/** A conditional request's precondition (`If-Match`) no longer holds (HTTP 412). */
+export class PreconditionFailedError extends ServiceError {
+  override readonly name = 'PreconditionFailedError';
+  override readonly statusCode = 412;
+}
+
 /** The request body is larger than the API takes (HTTP 413). */
 export class PayloadTooLargeError extends ServiceError {
   override readonly name = 'PayloadTooLargeError';

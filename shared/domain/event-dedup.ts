@@ -57,21 +57,23 @@ export function claimantsOf(
 
 /**
  * Whether the position holding a claim is an earlier record of this same shard, outside this
- * batch, that none of the record's target meters took (it went nowhere, e.g. to data
- * correction in a crashed attempt): then the claim may be taken over. `seq` is the claiming
- * record's bare sequence number; `inBatch` the sequence numbers of the batch.
+ * batch, that none of the user's meters took (it went nowhere, e.g. to data correction in a
+ * crashed attempt): then the claim may be taken over. `seq` is the claiming record's bare
+ * sequence number; `inBatch` the sequence numbers of the batch. Every meter of the user counts,
+ * not only the claimant's targets: the holder may have been routed by another version of the
+ * stream's processor, to meters of another category.
  */
 export function holderWentNowhere(
   holder: StreamPosition,
   claimant: StreamPosition,
   seq: string,
-  targets: readonly Target[],
+  meters: readonly Pick<Target, 'meter'>[],
   inBatch: ReadonlySet<string>,
 ): boolean {
   if (holder.shardId !== claimant.shardId || inBatch.has(holder.sequenceNumber)) return false;
   const holderSeq = bareSequence(holder.sequenceNumber);
   if (compareSequence(holderSeq, seq) >= 0) return false;
-  return targets.every(
+  return meters.every(
     (t) => compareSequence(appliedSequence(t.meter, holder.shardId), holderSeq) < 0,
   );
 }

@@ -94,7 +94,10 @@ const meterTypeFields = {
     .optional(),
   capacityPolicy: z
     .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
-    .default('notify'),
+    .default('notify')
+    .describe(
+      'what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)',
+    ),
   thresholds: z
     .array(thresholdSchema, { error: 'must be an array' })
     .max(10, { error: 'must have at most 10 thresholds' })

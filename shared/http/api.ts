@@ -10,9 +10,11 @@ import type { DataCorrectionDeps } from '../application/data-corrections.js';
 import type { MeterTypeDeps } from '../application/meter-types.js';
 import type { MeteredRecordDeps } from '../application/metered-records.js';
 import type { MeterDeps } from '../application/meters.js';
+import { listProcessors } from '../application/stream-processors.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
+import type { StreamProcessorStore } from '../ports/stream-processor-store.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { dataCorrectionOperations } from './data-correction-operations.js';
 import { ingestOperations } from './ingest-operations.js';
@@ -44,8 +46,12 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
   dataCorrections: DataCorrectionDeps;
   /** What the history operations need (`/metered-records`). */
   meteredRecords: MeteredRecordDeps;
-  /** The configured streams `GET /streams` shows. */
+  /** The deployed streams: which exist, and the seed of each one's processor. */
   streams: readonly StreamConfig[];
+  /** The streams' processors, every version (the API owns them). */
+  streamProcessors: StreamProcessorStore;
+  /** The Kinesis stream name of each stream, where CloudFormation named them. */
+  kinesisNames?: Readonly<Record<string, string>>;
   /** Reads a user's meters as ingestion does, for dry runs of a stream. */
   userMeters: UserMeterReader;
   /** Which categories meter types have, for the warnings of dry runs. */
@@ -56,8 +62,11 @@ export interface ApiDeps extends MeterDeps, MeterTypeDeps {
 
 /** Every operation of the route table, bound to its dependencies. */
 export function bindOperations(deps: ApiDeps): Operations {
+  const processors = { processors: deps.streamProcessors, deployed: deps.streams, now: deps.now };
+  const currentStreams = async () =>
+    (await listProcessors(processors)).map((processor) => processor.configuration);
   return {
-    ...meterTypeOperations(deps),
+    ...meterTypeOperations({ ...deps, currentStreams }),
     ...meterOperations(deps),
     getSummary: async () => jsonResponse(200, await deps.summary.summary()),
     getOpenApiDocument: async () => jsonResponse(200, await openApiDocument()),
@@ -65,11 +74,15 @@ export function bindOperations(deps: ApiDeps): Operations {
     // HTTP ingestion puts on the same streams that data corrections are re-sent to.
     ...ingestOperations(deps.streams, deps.dataCorrections.streamWriter),
     ...meteredRecordOperations(deps.meteredRecords),
-    ...streamOperations(deps.streams, {
-      userMeters: deps.userMeters,
-      categories: deps.categories,
-      meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
-      now: deps.now,
+    ...streamOperations({
+      ...processors,
+      kinesisNames: deps.kinesisNames,
+      dryRun: {
+        userMeters: deps.userMeters,
+        categories: deps.categories,
+        meterType: async (id) => (await deps.meterTypes.get(id))?.meterType,
+        now: deps.now,
+      },
     }),
   };
 }

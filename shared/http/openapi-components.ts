@@ -36,7 +36,13 @@ import {
   summaryResponse,
   userUsageResponse,
 } from './openapi-schemas.js';
-import { dryRunResponse, streamResponse } from './openapi-stream-schemas.js';
+import {
+  dryRunResponse,
+  streamReplaceBody,
+  streamResponse,
+  streamVersionList,
+  streamWithWarningsResponse,
+} from './openapi-stream-schemas.js';
 import { dryRunBodySchema } from './stream-operations.js';
 
 /** A JSON value, as the document holds it. */
@@ -123,6 +129,14 @@ const requestComponents: [z.ZodType, Meta][] = [
     },
   ],
   [
+    streamReplaceBody,
+    {
+      id: 'StreamReplace',
+      description:
+        "Body of PUT /streams/{name}: a whole configuration. `version`, `updatedAt` and `kinesisStream` are read-only and ignored; `name`, `meterKey` and `shardCount` must be the stream's own.",
+    },
+  ],
+  [
     dryRunBodySchema,
     {
       id: 'StreamDryRun',
@@ -162,6 +176,8 @@ const responseComponents: [z.ZodType, Meta][] = [
   [dataCorrectionBulkDeleteResult, { id: 'DataCorrectionBulkDeleteResult' }],
   [streamResponse, { id: 'Stream' }],
   [z.object({ streams: z.array(streamResponse) }), { id: 'StreamList' }],
+  [streamWithWarningsResponse, { id: 'StreamWithWarnings' }],
+  [streamVersionList, { id: 'StreamVersionList' }],
   [dryRunResponse, { id: 'StreamDryRunResult' }],
   [httpIngestResponse, { id: 'UsageRecordsAccepted' }],
   [errorResponseSchema, { id: 'Error' }],

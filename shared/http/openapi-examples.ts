@@ -115,11 +115,18 @@ const usageRecord = {
   region: 'eu',
 };
 
-const stream = streamConfigSchema.parse({
+const streamConfiguration = streamConfigSchema.parse({
   name: 'usage-events',
   meterKey: 'usage-events',
   guidingRules: [{ name: 'everything', category: 'DEFAULT' }],
-}) as unknown as Json;
+}) as unknown as JsonObject;
+
+const stream = {
+  ...streamConfiguration,
+  version: 3,
+  updatedAt: CREATED,
+  kinesisStream: 'UsageMetering-UsageEventsStream1A2B3C4D-abcdEFGH1234',
+};
 
 /** Example of each request component. */
 export const REQUEST_EXAMPLES: Record<string, Json> = {
@@ -185,6 +192,19 @@ export const RESPONSE_EXAMPLES: Record<string, Json> = {
   },
   Stream: stream,
   StreamList: { streams: [stream] },
+  StreamWithWarnings: {
+    ...stream,
+    warnings: [
+      {
+        code: 'CATEGORY_WITHOUT_METER_TYPE',
+        message: "rule 'everything' routes to category DEFAULT, which no meter type has",
+      },
+    ],
+  },
+  StreamVersionList: {
+    versions: [{ version: 3, updatedAt: CREATED, configuration: streamConfiguration }],
+    nextToken: 'eyJwayI6IlNUUkVBTSN1c2FnZS1ldmVudHMifQ',
+  },
   StreamDryRunResult: {
     stream: 'usage-events',
     configuration: 'deployed',

@@ -4,6 +4,7 @@ import { correctionListQuery } from './data-correction-operations.js';
 import { meterListQuery, meterTypeListQuery } from './meter-operations.js';
 import { meteredRecordListQuery, meterRecordListQuery } from './metered-record-operations.js';
 import type { OperationId } from './route-specs.js';
+import { streamVersionsQuery } from './stream-operations.js';
 
 /** What the document says of one operation besides its route. */
 export interface OperationDoc {
@@ -20,7 +21,13 @@ export interface OperationDoc {
   accepted?: boolean;
   noContent?: boolean;
   /** Error codes with what they mean for this operation. */
-  errors?: Partial<Record<400 | 404 | 409 | 422, string>>;
+  errors?: Partial<Record<400 | 404 | 409 | 412 | 422, string>>;
+  /** The 200 answer carries the resource's version as `ETag`. */
+  etag?: boolean;
+  /** The route takes `If-Match` (optimistic concurrency). */
+  ifMatch?: boolean;
+  /** An example of the JSON body. */
+  bodyExample?: unknown;
   /** 413 and 415: the route reads a JSON body. */
   readsBody?: boolean;
   /** 503 with Retry-After: the route reads DynamoDB or the scheduler. */
@@ -223,8 +230,11 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
   },
   listStreams: {
     tag: TAGS.streams,
-    summary: 'The configured streams: their meter keys, fields and guiding rules',
+    summary: "The deployed streams, each with its meter processor's current version",
+    description:
+      'The stored processor wins; the deployed configuration only seeds version 1 the first time a stream is read. `kinesisStream` is the Kinesis stream it reads.',
     returns: 'StreamList',
+    mayBeBusy: true,
   },
   listMeteredRecords: {
     tag: TAGS.history,
@@ -282,12 +292,55 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
       'Field names, validation, enrichment, guiding rules (with their operator and conditions), carry fields, de-duplication and late policy, defaults applied.',
     returns: 'Stream',
     errors: { 404: 'no such stream' },
+    etag: true,
+    mayBeBusy: true,
+  },
+  replaceStream: {
+    tag: TAGS.streams,
+    summary: "Replace a stream's meter processor (a new version)",
+    description:
+      'The body is a whole configuration, the shape GET /streams/{name} answers (its read-only `version`, `updatedAt` and `kinesisStream` are ignored, so a GET body can be edited and sent back). `name`, `meterKey` and `shardCount` cannot change. Saves version + 1; ingestion routes records put after the refresh interval (5 s; 10 s at most) by it, each record by the version pinned to its stream position. Send `If-Match` with the ETag of the version you read (`"3"`, `3`, `W/"3"` or `*`): a stale one is refused with 412, and of two writers with the same one exactly one wins. Rollback: PUT an old version\'s `configuration` (GET /streams/{name}/versions). `warnings` names each rule that routes to a category no meter type has.',
+    body: 'StreamReplace',
+    bodyExample: {
+      name: 'usage-events',
+      meterKey: 'usage-events',
+      shardCount: 1,
+      guidingRules: [
+        {
+          name: 'voice',
+          conditions: [{ field: 'service', op: 'in', type: 'string', value: ['voice', 'sip'] }],
+          category: 'VOICE',
+        },
+        { name: 'everything-else', category: 'DEFAULT' },
+      ],
+      deduplication: { enabled: true, windowHours: 24 },
+    },
+    returns: 'StreamWithWarnings',
+    errors: {
+      400: 'the configuration is invalid (`issues` name each field), or it changes `name`, `meterKey` or `shardCount`',
+      404: 'no such stream',
+      412: '`If-Match` names another version than the current one (read it again), or a concurrent save won',
+    },
+    etag: true,
+    ifMatch: true,
+    readsBody: true,
+    mayBeBusy: true,
+  },
+  listStreamVersions: {
+    tag: TAGS.streams,
+    summary: "A stream's processor versions, newest first",
+    description:
+      'Every version ever saved, with its configuration; versions never change. Data-correction entries name the version that routed their record (`streamVersion`).',
+    query: streamVersionsQuery,
+    returns: 'StreamVersionList',
+    errors: { 400: 'a query parameter is invalid', 404: 'no such stream' },
+    mayBeBusy: true,
   },
   dryRunStream: {
     tag: TAGS.streams,
     summary: 'What ingestion would do with some records; writes and counts nothing',
     description:
-      "For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the deployed one. `warnings` names each rule that routes to a category no meter type has.",
+      "For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the stream's current version. `warnings` names each rule that routes to a category no meter type has.",
     body: 'StreamDryRun',
     returns: 'StreamDryRunResult',
     errors: {

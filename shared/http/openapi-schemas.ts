@@ -133,6 +133,12 @@ export const dataCorrectionResponse = z.object({
   receivedAt: isoTimestamp.describe('when Kinesis received the record'),
   correctedAt: isoTimestamp.describe('when the record was put into data correction'),
   userId: z.string().optional(),
+  streamVersion: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("the version of the stream's meter processor that routed the record"),
   meterIds: z.array(z.string()).optional(),
   reprocessedAt: isoTimestamp.optional().describe('set once the record was put back on its stream'),
   reprocessSequenceNumber: z.string().optional(),

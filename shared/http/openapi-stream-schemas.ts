@@ -9,8 +9,48 @@ import { streamConfigSchema } from '../domain/stream-schemas.js';
 import { CORRECTION_REASONS } from '../ports/data-correction-store.js';
 import type { StreamView } from './stream-operations.js';
 
-/** A stream as the API returns it: its whole meter processor, defaults applied. */
-export const streamResponse = streamConfigSchema;
+const readOnlyFields = {
+  version: z.number().int().min(1).describe("the processor's version: 1 when seeded, +1 per save"),
+  updatedAt: isoTimestamp.describe('when this version was saved'),
+  kinesisStream: z.string().describe('the Kinesis stream the processor reads'),
+};
+
+/** A stream as the API returns it: its whole meter processor, defaults applied, and its version. */
+export const streamResponse = z.strictObject({
+  ...streamConfigSchema.shape,
+  ...readOnlyFields,
+});
+
+const warningsSchema = z
+  .array(z.object({ code: z.string(), message: z.string() }))
+  .optional()
+  .describe('e.g. a rule that routes to a category no meter type has; absent when none');
+
+/** `PUT /streams/{name}`: the new version, with warnings. */
+export const streamWithWarningsResponse = z.strictObject({
+  ...streamResponse.shape,
+  warnings: warningsSchema,
+});
+
+/** Body of `PUT /streams/{name}` as documented: a GET body may be sent back as it is. */
+export const streamReplaceBody = z.strictObject({
+  ...streamConfigSchema.shape,
+  version: readOnlyFields.version.optional().describe('read-only: ignored'),
+  updatedAt: readOnlyFields.updatedAt.optional().describe('read-only: ignored'),
+  kinesisStream: readOnlyFields.kinesisStream.optional().describe('read-only: ignored'),
+});
+
+/** `GET /streams/{name}/versions`: the history, newest first. */
+export const streamVersionList = z.object({
+  versions: z.array(
+    z.object({
+      version: readOnlyFields.version,
+      updatedAt: readOnlyFields.updatedAt,
+      configuration: streamConfigSchema,
+    }),
+  ),
+  nextToken: z.string().optional().describe('the next page; absent on the last'),
+});
 
 const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -75,10 +115,7 @@ export const dryRunResponse = z.object({
     .enum(['deployed', 'request'])
     .describe("which configuration was tried: the stream's own, or the body's"),
   results: z.array(dryRunResultSchema).describe('one per record, in the order given'),
-  warnings: z
-    .array(z.object({ code: z.string(), message: z.string() }))
-    .optional()
-    .describe('e.g. a rule that routes to a category no meter type has; absent when none'),
+  warnings: warningsSchema,
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

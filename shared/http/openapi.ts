@@ -155,6 +155,7 @@ function responsesOf(route: RouteSpec, doc: OperationDoc): JsonObject {
   } else {
     responses['200'] = {
       description: 'OK',
+      ...(doc.etag ? { headers: { ETag: { $ref: '#/components/headers/ETag' } } } : {}),
       content: doc.returns
         ? jsonContent(componentRef(doc.returns), RESPONSE_EXAMPLES[doc.returns])
         : jsonContent(OPENAPI_DOCUMENT_SCHEMA, OPENAPI_DOCUMENT_EXAMPLE),
@@ -208,6 +209,24 @@ function sizeOf(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
 }
 
+const IF_MATCH: JsonObject = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description:
+    'The ETag of the version the change is based on (`"3"`, `3` or `W/"3"`), or `*`. A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.',
+  schema: { type: 'string' },
+  example: '"3"',
+};
+
+/** The JSON body of an operation, with its example when it has one. */
+function bodyContent(doc: OperationDoc): JsonObject {
+  return jsonContent(
+    componentRef(doc.body ?? ''),
+    REQUEST_EXAMPLES[doc.body ?? ''] ?? (doc.bodyExample as Json | undefined),
+  );
+}
+
 function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name: name ?? '',
@@ -220,17 +239,16 @@ function operationObject(route: RouteSpec, doc: OperationDoc): JsonObject {
     tags: [doc.tag],
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
-    ...(pathParameters.length || doc.query
-      ? { parameters: [...pathParameters, ...(doc.query ? queryParameters(doc.query) : [])] }
-      : {}),
-    ...(doc.body
+    ...(pathParameters.length || doc.query || doc.ifMatch
       ? {
-          requestBody: {
-            required: true,
-            content: jsonContent(componentRef(doc.body), REQUEST_EXAMPLES[doc.body]),
-          },
+          parameters: [
+            ...pathParameters,
+            ...(doc.query ? queryParameters(doc.query) : []),
+            ...(doc.ifMatch ? [IF_MATCH] : []),
+          ],
         }
       : {}),
+    ...(doc.body ? { requestBody: { required: true, content: bodyContent(doc) } } : {}),
     responses: responsesOf(route, doc),
     security: securityOf(route),
   };
@@ -282,6 +300,11 @@ const HEADERS: JsonObject = {
   Location: {
     description: 'path of the created resource, under the base path',
     schema: { type: 'string' },
+  },
+  ETag: {
+    description: 'the version of the resource, as a strong entity tag: `"3"`',
+    schema: { type: 'string' },
+    example: '"3"',
   },
   RetryAfter: {
     description: 'seconds to wait before retrying',

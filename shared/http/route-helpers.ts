@@ -13,6 +13,8 @@ export interface ApiRequest {
   bodyText?: string;
   /** The `accept` header, for the routes that can answer in more than one format. */
   accept?: string;
+  /** The `If-Match` header, for the routes that change a versioned resource. */
+  ifMatch?: string;
 }
 
 /** Serves one route, its dependencies bound beforehand. */

@@ -10,7 +10,7 @@ import type { AccessLevel } from './access-levels.js';
 export const API_BASE_PATH = '/usage-metering/v1';
 
 /** The HTTP methods the API serves. */
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One route: method, path under the base path (with `{name}` parameters), access, operation. */
 export interface RouteSpec<Operation extends string = string> {
@@ -91,6 +91,14 @@ const ROUTES = [
   { method: 'GET', path: '/meters/{id}/records', access: 'read', operation: 'listMeterRecords' },
   { method: 'GET', path: '/users/{userId}/usage', access: 'read', operation: 'getUserUsage' },
   { method: 'GET', path: '/streams/{name}', access: 'read', operation: 'getStream' },
+  // Admin: a stream's rules decide where every record of every user goes.
+  { method: 'PUT', path: '/streams/{name}', access: 'admin', operation: 'replaceStream' },
+  {
+    method: 'GET',
+    path: '/streams/{name}/versions',
+    access: 'read',
+    operation: 'listStreamVersions',
+  },
   // Read, though a POST: a dry run writes nothing and shows what GET /meters already shows.
   {
     method: 'POST',

@@ -54,7 +54,7 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
       );
     }
     const read =
-      method === 'POST' || method === 'PATCH'
+      method === 'POST' || method === 'PUT' || method === 'PATCH'
         ? readJsonBodyWithText(event, match.route.maxBodyBytes ?? MAX_BODY_BYTES)
         : undefined;
     const body = read?.body;
@@ -62,6 +62,7 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
       Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined),
     );
     const accept = headerOf(event, 'accept');
+    const ifMatch = headerOf(event, 'if-match');
     return {
       route: match.route,
       request: {
@@ -70,6 +71,7 @@ export function createRouter<R extends RouteSpec>(routes: readonly R[]) {
         body,
         ...(read?.text !== undefined ? { bodyText: read.text } : {}),
         ...(accept ? { accept } : {}),
+        ...(ifMatch !== undefined ? { ifMatch } : {}),
       },
     };
   };

@@ -1,24 +1,68 @@
 /**
  * The stream operations: `GET /streams`, `GET /streams/{name}` (each stream's meter processor
- * in full, guiding rules with their operator and conditions) and `POST /streams/{name}/dry-run`
- * (what ingestion would do with some records, against the deployed configuration or one in the
- * body; writes nothing).
+ * in full, with its version), `PUT /streams/{name}` (a new version, optimistic concurrency with
+ * `If-Match`/`ETag`), `GET /streams/{name}/versions` (the history) and
+ * `POST /streams/{name}/dry-run` (what ingestion would do with some records, against the current
+ * version or a configuration in the body; writes nothing).
  */
 import { z } from 'zod';
 import { type DryRunDeps, dryRunStream } from '../application/stream-dry-run.js';
+import {
+  listProcessors,
+  listProcessorVersions,
+  processorNamed,
+  replaceProcessor,
+  type StreamProcessorDeps,
+  type VersionPrecondition,
+} from '../application/stream-processors.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import type { StreamProcessor } from '../domain/stream-processor.js';
 import { withWarnings } from '../domain/stream-reach.js';
 import { type StreamConfig, streamConfigSchema } from '../domain/stream-schemas.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { jsonResponse } from './responses.js';
-import { type Operations, param } from './route-helpers.js';
+import { type Operations, pagingQuery, param } from './route-helpers.js';
 
-/** What the API shows of a stream: its whole meter processor, as configured (defaults applied). */
-export type StreamView = StreamConfig;
+/**
+ * What the API shows of a stream: its whole meter processor as stored (defaults applied), its
+ * version, when that was saved, and the Kinesis stream it reads.
+ */
+export type StreamView = StreamConfig & {
+  version: number;
+  updatedAt: string;
+  kinesisStream: string;
+};
 
-/** The public view of one stream configuration. */
-export function streamView(stream: StreamConfig): StreamView {
-  return stream;
+/** The public view of one stream's processor. */
+export function streamView(
+  processor: StreamProcessor,
+  kinesisNames: Readonly<Record<string, string>> = {},
+): StreamView {
+  const { configuration } = processor;
+  return {
+    ...configuration,
+    version: processor.version,
+    updatedAt: processor.updatedAt,
+    kinesisStream: kinesisNames[configuration.name] ?? configuration.name,
+  };
+}
+
+/** The strong ETag of a version: `"3"`. */
+export function versionTag(version: number): string {
+  return `"${version}"`;
+}
+
+/**
+ * What an `If-Match` header asks: `*`, or the versions of its entity tags (`"3"`, `3` and
+ * `W/"3"` all name version 3). Tags that name no version match nothing.
+ */
+export function parseIfMatch(header: string | undefined): VersionPrecondition | undefined {
+  if (header === undefined) return undefined;
+  if (header.trim() === '*') return '*';
+  return header.split(',').flatMap((tag) => {
+    const match = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(tag);
+    return match ? [Number(match[1])] : [];
+  });
 }
 
 /** At most this many records in one dry run. */
@@ -66,19 +110,58 @@ function triedConfiguration(
   return configuration;
 }
 
-/** The stream operations for the configured streams; dry runs read meters through `dryRun`. */
-export function streamOperations(streams: readonly StreamConfig[], dryRun: DryRunDeps) {
-  const body = { streams: streams.map(streamView) };
+/** Query of `GET /streams/{name}/versions`. */
+export const streamVersionsQuery = z.strictObject(pagingQuery);
+
+/** What the stream operations need: the processors, categories, Kinesis names, dry-run reads. */
+export interface StreamOperationDeps extends StreamProcessorDeps {
+  dryRun: DryRunDeps;
+  /** The Kinesis stream name of each stream, where CloudFormation named them. */
+  kinesisNames?: Readonly<Record<string, string>>;
+}
+
+/** The stream operations, over the stored processors of the deployed streams. */
+export function streamOperations(deps: StreamOperationDeps) {
+  const view = (processor: StreamProcessor) => streamView(processor, deps.kinesisNames);
+  const etag = (processor: StreamProcessor) => ({ etag: versionTag(processor.version) });
   return {
-    listStreams: async () => jsonResponse(200, body),
-    getStream: async (req) =>
-      jsonResponse(200, streamView(streamNamed(streams, param(req, 'name')))),
+    listStreams: async () => jsonResponse(200, { streams: (await listProcessors(deps)).map(view) }),
+    getStream: async (req) => {
+      const processor = await processorNamed(deps, param(req, 'name'));
+      return jsonResponse(200, view(processor), etag(processor));
+    },
+    replaceStream: async (req) => {
+      const { processor, warnings } = await replaceProcessor(
+        { ...deps, categories: deps.dryRun.categories },
+        param(req, 'name'),
+        req.body,
+        parseIfMatch(req.ifMatch),
+      );
+      return jsonResponse(200, withWarnings(view(processor), warnings), etag(processor));
+    },
+    listStreamVersions: async (req) => {
+      const query = parseOrThrow(streamVersionsQuery, req.query);
+      const page = await listProcessorVersions(
+        deps,
+        param(req, 'name'),
+        query.limit,
+        query.nextToken,
+      );
+      return jsonResponse(200, {
+        versions: page.items.map(({ version, updatedAt, configuration }) => ({
+          version,
+          updatedAt,
+          configuration,
+        })),
+        nextToken: page.nextToken,
+      });
+    },
     dryRunStream: async (req) => {
-      const stream = streamNamed(streams, param(req, 'name'));
+      const stream = (await processorNamed(deps, param(req, 'name'))).configuration;
       const input = parseOrThrow(dryRunBodySchema, req.body);
       const tried = triedConfiguration(stream, input.configuration);
       const records = Array.isArray(input.records) ? input.records : [input.records];
-      const { results, warnings } = await dryRunStream(dryRun, tried, records);
+      const { results, warnings } = await dryRunStream(deps.dryRun, tried, records);
       return jsonResponse(
         200,
         withWarnings(

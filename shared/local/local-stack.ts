@@ -34,8 +34,13 @@ export interface LocalStackOptions {
   port: number;
   /** Port of the local Kinesis (0 = any free port). */
   kinesisPort: number;
-  /** The stream configuration (JSON-able); the shipped default when absent. */
+  /**
+   * The streams (JSON-able configurations; the shipped default when absent): which Kinesis
+   * streams exist, and the seed of each one's processor. The stored processor wins.
+   */
   streams?: unknown;
+  /** How long ingestion routes by a stream's current version before reading it again (5 s). */
+  refreshMs?: number;
   /** Batch size and window of the local event-source poller. */
   batchSize?: number;
   batchWindowMs?: number;
@@ -220,6 +225,7 @@ function startIngestion(
   const handler = ingestHandler({
     table,
     streams,
+    refreshMs: options.refreshMs,
     periodEnd,
     metrics: new InMemoryIngestMetrics(),
     logFailure: (message, { error, ...where }) =>

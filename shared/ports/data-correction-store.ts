@@ -35,6 +35,8 @@ export interface DataCorrection {
   receivedAt: string;
   /** When the record was put into data correction (ISO). */
   correctedAt: string;
+  /** The version of the stream's meter processor that routed the record (see GET /streams/{name}/versions). */
+  streamVersion?: number;
   /** The record's user, when it could be read. */
   userId?: string;
   /** Meters involved (e.g. the meter whose capacity was exceeded). */

@@ -300,7 +300,14 @@ describe('streams API', () => {
     const api = await correctionsUnderTest();
     const response = await api.call('GET', '/streams');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ streams });
+    expect(response.body).toEqual({
+      streams: streams.map((stream) => ({
+        ...stream,
+        version: 1,
+        updatedAt: '2025-01-10T00:00:00.000Z',
+        kinesisStream: stream.name,
+      })),
+    });
     expect(response.body.streams[0]).toMatchObject({
       name: STREAM,
       validation: { required: ['plan'], types: { plan: 'string' } },

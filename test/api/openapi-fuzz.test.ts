@@ -40,6 +40,8 @@ const RULES_IN_WORDS = [
   /is not a token this API returned/,
   /must be after from/,
   /must not be given with a filter/,
+  /cannot change \(it is /,
+  /an average cannot refuse records by capacity/,
   /streams \(.*\): send to POST \/streams\/\{name\}\/records/,
 ];
 

@@ -51,7 +51,13 @@ describe('GET /streams/{name}', () => {
     const api = await apiUnderTest({ streams });
     const response = await api.call('GET', '/streams/calls-stream');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual(streams[0]);
+    expect(response.body).toEqual({
+      ...streams[0],
+      version: 1,
+      updatedAt: '2025-01-10T00:00:00.000Z',
+      kinesisStream: 'calls-stream',
+    });
+    expect(response.headers.etag).toBe('"1"');
     expect(response.body.guidingRules[0]).toEqual({
       name: 'voice',
       operator: 'AND',

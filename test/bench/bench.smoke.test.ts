@@ -11,6 +11,7 @@ import { measureHistoryRead } from './history-bench.js';
 import { httpIngestRows, measureHttpIngest, type PostRecords } from './http-ingest-bench.js';
 import { measureThroughput, measureWrites } from './ingest-bench.js';
 import { monthEndRows } from './month-end.js';
+import { allowedCurrentReads, measureStreamVersionReads } from './stream-version-bench.js';
 
 describe('bench (smoke)', () => {
   it('meters 100 records exactly through the in-memory fakes, with and without dedup, never mutating what it read', async () => {
@@ -63,6 +64,18 @@ describe('bench (smoke)', () => {
     expect(new Set(writer.records.map((r) => new TextDecoder().decode(r.data))).size).toBe(1_200);
     expect(writer.records).toHaveLength(1_200);
     expect(httpIngestRows(result)[0]?.section).toBe('7');
+  });
+
+  it('reads the current stream version at most once per refresh interval, whatever the batch count', async () => {
+    const options = { batchSize: 5, msPerBatch: 100, refreshMs: 5_000 };
+    for (const batches of [100, 1_000]) {
+      const r = await measureStreamVersionReads({ ...options, batches });
+      expect(r.currentReads).toBeGreaterThanOrEqual(1);
+      expect(r.currentReads, `${batches} batches`).toBeLessThanOrEqual(allowedCurrentReads(r));
+      // The pins are read once, at the cold start; after that the container's own write is kept.
+      expect([r.pinWrites, r.pinReads]).toEqual([batches, 1]);
+      expect(r.pinnedVersions).toEqual([1, 2]);
+    }
   });
 
   it('models the month end at 1,000 invocations per second', () => {

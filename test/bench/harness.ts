@@ -26,6 +26,7 @@ import { forEachLimited } from '../../shared/application/concurrency.js';
 import { createMeterType } from '../../shared/application/meter-types.js';
 import { createMeter } from '../../shared/application/meters.js';
 import type { PeriodEndDeps } from '../../shared/application/period-end.js';
+import type { StreamVersions } from '../../shared/application/stream-versions.js';
 import { parseStreamsConfig, type StreamsConfigInput } from '../../shared/config/streams.js';
 import { newMeter, newMeterType } from '../../shared/domain/meter.js';
 import { meterCreateSchema } from '../../shared/domain/meter-schemas.js';
@@ -330,7 +331,7 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
 /** The real ingest handler on the in-memory fakes (deep-frozen states with `guardMutation`). */
 export function memoryIngest(
   streams: StreamConfig[],
-  options: { now?: () => Date; guardMutation?: boolean } = {},
+  options: { now?: () => Date; guardMutation?: boolean; versions?: StreamVersions } = {},
 ) {
   const now = options.now ?? (() => BENCH_NOW);
   const store = new InMemoryIngestStore({ guardMutation: options.guardMutation ?? false });
@@ -343,6 +344,7 @@ export function memoryIngest(
     meterType: async (id) => types.get(id),
     now,
     streams,
+    ...(options.versions ? { versions: options.versions } : {}),
     metrics,
     logFailure,
   });

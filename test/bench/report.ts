@@ -3,7 +3,7 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 
 /** One line of the results table. */
 export interface Row {
-  /** Section number (1–6) and what was measured. */
+  /** Section number (1–7) and what was measured. */
   section: string;
   measure: string;
   measured: string;

@@ -31,6 +31,7 @@ import {
 import { localStackRows, measureLocalStack } from './local-stack-bench.js';
 import { monthEndBlock } from './month-end.js';
 import { loadAverage, machineLine, type Row, resultsTable } from './report.js';
+import { measureStreamVersionReads, streamVersionRows } from './stream-version-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -47,6 +48,7 @@ const sizes = quick
       flush: { sequential: 20, swept: 40, concurrency: 8 },
       local: { records: 2_000, users: 20, timeoutMs: 120_000 },
       http: { records: 2_000, users: 20 },
+      versions: { batches: 200, batchSize: 20, msPerBatch: 100, refreshMs: 5_000 },
     }
   : {
       throughput: { users: 100, batches: 20, batchSize: 1_000, rounds: 5 },
@@ -55,6 +57,7 @@ const sizes = quick
       flush: { sequential: 100, swept: 500, concurrency: 8 },
       local: { records: 20_000, users: 100, timeoutMs: 240_000 },
       http: { records: 20_000, users: 100 },
+      versions: { batches: 1_000, batchSize: 100, msPerBatch: 100, refreshMs: 5_000 },
     };
 
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -141,6 +144,8 @@ async function main() {
   if (want(7)) {
     progress('7. HTTP ingestion into the local Kinesis');
     rows.push(...httpIngestRows(await measureHttpIngestLocal(sizes.http)));
+    progress('8. stream processor versions: configuration reads, version pins');
+    rows.push(...streamVersionRows(await measureStreamVersionReads(sizes.versions)));
   }
 
   const left = javaLeft(ports);

@@ -9,6 +9,11 @@
  * record in data correction, one final record per closed period, one partial push per reached
  * threshold per period.
  *
+ * The stream's rules change while records flow and between an attempt and its retry (issue 13):
+ * each new version of the processor routes everything to the other of two categories, so a
+ * retry routed by a newer version than its first attempt would count records twice. Every
+ * record must count exactly once, in the category of the version pinned to its position.
+ *
  * `npm run test:chaos` runs 200 seeds; `npm test` runs a few. CHAOS_SEEDS=n and CHAOS_SEED=s
  * (one seed) choose them.
  */
@@ -17,11 +22,21 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import Big from 'big.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMeter } from '../../shared/application/meters.js';
+import { loadProcessor } from '../../shared/application/stream-processors.js';
 import { meanOf } from '../../shared/domain/exact-decimal.js';
 import type { MeteredRecord } from '../../shared/domain/metered-record.js';
 import type { KeptRecord } from '../../shared/domain/record-history.js';
+import { pinnedVersion } from '../../shared/domain/stream-pins.js';
+import { nextProcessor } from '../../shared/domain/stream-processor.js';
+import { streamConfigSchema } from '../../shared/domain/stream-schemas.js';
 import type { DataCorrection } from '../../shared/ports/data-correction-store.js';
-import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
+import {
+  ingestUnderTest,
+  kinesisEvent,
+  STREAM,
+  streamConfig,
+  type TestRecord,
+} from '../support/ingest.js';
 
 /** A small, seedable PRNG (mulberry32): a failing seed replays exactly. */
 function prng(seed: number) {
@@ -61,13 +76,35 @@ const ZONES = [
 
 interface Sent {
   sequenceNumber: string;
+  shardId: string;
   userId: string;
   value: number;
   valid: boolean;
   eventId?: string;
 }
 
-const totals = { seeds: 0, records: 0, faults: 0, lost: 0, doubleCounted: 0 };
+const totals = { seeds: 0, records: 0, faults: 0, versions: 0, lost: 0, doubleCounted: 0 };
+
+/** Version v of the stream's processor routes every record to one category, v+1 to the other. */
+const CATEGORIES = ['ALT', 'DEFAULT'] as const;
+const categoryOf = (version: number) => CATEGORIES[version % 2] as string;
+const routingOf = (version: number) => ({
+  guidingRules: [{ name: 'all', category: categoryOf(version) }],
+});
+
+type Harness = Awaited<ReturnType<typeof ingestUnderTest>>;
+
+/** Saves the next version of the processor, as a PUT through the API would (never crashes). */
+async function saveNextVersion(t: Harness): Promise<void> {
+  const current = await loadProcessor({ ...t.versionDeps, processors: t.processors }, STREAM);
+  if (!current) throw new Error('the chaos stream is not deployed');
+  const configuration = streamConfigSchema.parse({
+    ...current.configuration,
+    ...routingOf(current.version + 1),
+  });
+  await t.processors.replace(nextProcessor(current, configuration, t.clock.now), current.version);
+  totals.versions++;
+}
 
 /** Wraps a store so that any call may crash before or after it reaches DynamoDB. */
 function crashing<T extends object>(
@@ -106,9 +143,11 @@ async function runSeed(seed: number): Promise<void> {
   const chaos = { enabled: false, faults: 0 };
   // Crashes in the ingest store, the data-correction store and the period-end store.
   const t = await ingestUnderTest(
-    streamConfig({ deduplication: { enabled: dedup, windowHours: 24 } }),
+    streamConfig({ deduplication: { enabled: dedup, windowHours: 24 }, ...routingOf(1) }),
     {
       wrap: (store) => crashing(store, faults, chaos, 0.04),
+      // A read of the current version per batch: every save reaches the next attempt.
+      versions: { refreshMs: 0 },
     },
   );
 
@@ -121,6 +160,8 @@ async function runSeed(seed: number): Promise<void> {
       aggregation: { type: aggregation },
       resetSchedule: random.pick(SCHEDULES),
       timezone: random.pick(ZONES),
+      // One type per category, the third of either: every user has meters in both.
+      category: i < 2 ? CATEGORIES[i] : random.pick(CATEGORIES),
       gracePeriodSeconds: random.pick([0, 60, 300]),
       thresholds: [
         { name: 't1', value: random.int(20, 200) },
@@ -131,6 +172,7 @@ async function runSeed(seed: number): Promise<void> {
   const meters: {
     id: string;
     userId: string;
+    category: string;
     aggregation: string;
     thresholds: { name: string; value: number }[];
   }[] = [];
@@ -138,7 +180,7 @@ async function runSeed(seed: number): Promise<void> {
     types.map((type) => t.meterFor(`u-setup-${seed}`, type, new Date(start))),
   );
   for (const user of ['u0', 'u1', 'u2', 'u3']) {
-    const count = random.int(1, 3);
+    const count = random.int(2, 3);
     for (let i = 0; i < count; i++) {
       const created = createdTypes[i];
       if (!created) continue;
@@ -149,6 +191,7 @@ async function runSeed(seed: number): Promise<void> {
       meters.push({
         id: meter.id,
         userId: user,
+        category: created.meterType.category,
         aggregation: created.meterType.aggregation.type,
         thresholds: types[i]?.thresholds ?? [],
       });
@@ -158,6 +201,7 @@ async function runSeed(seed: number): Promise<void> {
     meters.push({
       id: created.meter.id,
       userId: `u-setup-${seed}`,
+      category: created.meterType.category,
       aggregation: created.meterType.aggregation.type,
       thresholds: [],
     });
@@ -171,7 +215,7 @@ async function runSeed(seed: number): Promise<void> {
     now += random.int(1, 25) * 60_000;
     t.clock.now = new Date(now);
     const records: TestRecord[] = [];
-    const facts: Omit<Sent, 'sequenceNumber'>[] = [];
+    const facts: Omit<Sent, 'sequenceNumber' | 'shardId'>[] = [];
     for (let i = random.int(3, 20); i > 0; i--) {
       const userId = random.pick(['u0', 'u1', 'u2', 'u3', 'u4']);
       const value = random.int(1, 90) / (random.chance(0.3) ? 10 : 1);
@@ -201,8 +245,10 @@ async function runSeed(seed: number): Promise<void> {
     const event = kinesisEvent(records, shard);
     records.forEach((record, i) => {
       const fact = facts[i];
-      if (fact) sent.push({ ...fact, sequenceNumber: record.sequenceNumber ?? '' });
+      if (fact) sent.push({ ...fact, sequenceNumber: record.sequenceNumber ?? '', shardId: shard });
     });
+    // The rules change while records flow, and between attempts and their retries.
+    if (delivery.chance(0.25)) await saveNextVersion(t);
     await deliver(t, event, delivery, chaos);
     if (delivery.chance(0.3)) await deliver(t, event, delivery, chaos); // a duplicate delivery
 
@@ -241,6 +287,16 @@ async function runSeed(seed: number): Promise<void> {
     nextToken = page.nextToken;
   } while (nextToken);
   const correctedSeqs = new Set(corrections.map((c) => c.sequenceNumber));
+  // The category each record went to: the one of the version pinned to its stream position.
+  const pinsOf = new Map<string, Awaited<ReturnType<Harness['processors']['readPins']>>>();
+  for (const shard of ['shardId-000000000000', 'shardId-000000000001']) {
+    pinsOf.set(shard, await t.processors.readPins(STREAM, shard));
+  }
+  const categoryOfRecord = (record: Sent) => {
+    const pins = pinsOf.get(record.shardId)?.pins;
+    if (!pins) throw new Error(`seed ${seed}: shard ${record.shardId} has no pins`);
+    return categoryOf(pinnedVersion(pins, record.sequenceNumber));
+  };
 
   // Which records count: valid, of a user with meters, and (with dedup) the first of an event id.
   const counted = new Map<string, Sent[]>();
@@ -278,7 +334,9 @@ async function runSeed(seed: number): Promise<void> {
         `seed ${seed}: periods of meter ${meter.id} must be contiguous`,
       ).toBe(finals[i - 1]?.periodEnd);
     }
-    const expected = counted.get(meter.userId) ?? [];
+    const expected = (counted.get(meter.userId) ?? []).filter(
+      (record) => categoryOfRecord(record) === meter.category,
+    );
     const recordCount = finals.reduce((n, r) => n + r.meterMetaData.recordCount, 0);
     const open = await t.meters.get(meter.id);
     const openCount = open?.meterMetaData.recordCount ?? 0;
@@ -369,7 +427,10 @@ async function checkHistory(
   }
 }
 
-/** Delivers a batch as the Lambda event source mapping would: resume, bisect, retry. */
+/**
+ * Delivers a batch as the Lambda event source mapping would: resume, bisect, retry; between an
+ * attempt that failed part-way and its retry, the rules may change.
+ */
 async function deliver(
   t: Awaited<ReturnType<typeof ingestUnderTest>>,
   event: KinesisStreamEvent,
@@ -397,6 +458,7 @@ async function deliver(
     }
     const index = pending.findIndex((r) => r.kinesis.sequenceNumber === failedAt);
     pending = pending.slice(Math.max(0, index));
+    if (random.chance(0.5)) await saveNextVersion(t);
     if (attempt > 40) throw new Error('a batch kept failing');
   }
   chaos.enabled = true;
@@ -409,7 +471,7 @@ const seeds = only !== undefined ? [only] : Array.from({ length: seedCount }, (_
 describe('conservation under random faults', () => {
   afterAll(() => {
     console.log(
-      `seeds: ${totals.seeds}, records: ${totals.records}, faults: ${totals.faults}, lost: ${totals.lost}, double-counted: ${totals.doubleCounted}`,
+      `seeds: ${totals.seeds}, records: ${totals.records}, faults: ${totals.faults}, rule versions: ${totals.versions}, lost: ${totals.lost}, double-counted: ${totals.doubleCounted}`,
     );
   });
 

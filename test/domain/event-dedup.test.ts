@@ -69,7 +69,20 @@ describe('holderWentNowhere', () => {
   ];
   const none = new Set<string>();
 
-  it('is true for an earlier record of the shard, outside the batch, that no target took', () => {
+  it('is false when a meter of the user that is not a target took the holder (routed by another version)', () => {
+    const otherCategory = { meter: meterState({ seq: { [SHARD]: '45' } }) };
+    expect(
+      holderWentNowhere(
+        { shardId: SHARD, sequenceNumber: '40' },
+        claimant,
+        '50',
+        [...targets, otherCategory],
+        none,
+      ),
+    ).toBe(false);
+  });
+
+  it('is true for an earlier record of the shard, outside the batch, that no meter of the user took', () => {
     expect(
       holderWentNowhere({ shardId: SHARD, sequenceNumber: '40' }, claimant, '50', targets, none),
     ).toBe(true);

@@ -8,8 +8,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { CfnElement } from 'aws-cdk-lib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MeteringFunction } from '../../lib/constructs/metering-function.js';
+import { ensureTable } from '../../shared/local/dynamodb-local.js';
 import { environmentOf, type Synthesized, synthStack } from './support.js';
 
 const ONE_MB = 1_000_000;
@@ -50,7 +51,11 @@ function runtimeEnvironmentOf(fn: MeteringFunction): Record<string, string> {
 }
 
 /** Imports the bundle in a fresh Node.js process, runs `script` with `handler`, returns its JSON. */
-function runBundle(fn: MeteringFunction, script: string): unknown {
+function runBundle(
+  fn: MeteringFunction,
+  script: string,
+  extraEnv: Record<string, string> = {},
+): unknown {
   const runner = path.join(outdir, `run-${fn.entry}.mjs`);
   writeFileSync(
     runner,
@@ -66,6 +71,7 @@ function runBundle(fn: MeteringFunction, script: string): unknown {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_LAMBDA_FUNCTION_NAME: `usage-metering-${fn.entry}`,
+      ...extraEnv,
     },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,7 +105,10 @@ describe('bundle size', () => {
 });
 
 describe('bundles load and answer in Node.js', () => {
-  it('api: serves GET /streams and refuses a bad body with a 400 in English', () => {
+  it('api: serves GET /streams and refuses a bad body with a 400 in English', async () => {
+    // The streams' processors are stored in the table: the bundle reads (and seeds) them there.
+    const endpoint = inject('dynamoDbEndpoint');
+    await ensureTable(endpoint, 'usage-metering-table');
     const result = runBundle(
       entry('api'),
       `const event = (method, rawPath, body) => ({
@@ -109,6 +118,7 @@ describe('bundles load and answer in Node.js', () => {
        const bad = await handler(event('POST', '/usage-metering/v1/meter-types', '{"name": 5}'), {});
        return { streams: streams.statusCode, names: JSON.parse(streams.body).streams.map((s) => s.name),
                 bad: bad.statusCode, message: JSON.parse(bad.body).message };`,
+      { AWS_ENDPOINT_URL_DYNAMODB: endpoint },
     ) as { streams: number; names: string[]; bad: number; message: string };
     expect(result.streams).toBe(200);
     expect(result.names).toEqual(['usage-events']);

@@ -300,8 +300,16 @@ describe('routes', () => {
       'POST /metered-records/{recordId}/resend': 'admin',
       // Writes nothing: it shows what GET /meters already shows.
       'POST /streams/{name}/dry-run': 'read',
+      // A stream's rules decide where every record of every user goes.
+      'PUT /streams/{name}': 'admin',
     };
-    const implied = { GET: 'read', POST: 'write', PATCH: 'write', DELETE: 'admin' } as const;
+    const implied = {
+      GET: 'read',
+      POST: 'write',
+      PUT: 'write',
+      PATCH: 'write',
+      DELETE: 'admin',
+    } as const;
     for (const route of ALL_ROUTE_SPECS) {
       const key = `${route.method} ${route.path}`;
       expect(route.access, key).toBe(declared[key] ?? implied[route.method]);

@@ -412,7 +412,15 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   await api('GET', '/summary', { status: 200 });
   await api('GET', '/openapi.json', { status: 200 });
   await api('GET', '/streams', { status: 200 });
-  await api('GET', '/streams/{name}', { params: { name: stream.name }, status: 200 });
+  const shown = await api('GET', '/streams/{name}', { params: { name: stream.name }, status: 200 });
+  // A new version of the processor (a transaction: conditional put of the current item and put
+  // of the version item) with the same rules, then the history (a consistent Query).
+  await api('PUT', '/streams/{name}', {
+    params: { name: stream.name },
+    body: { ...(shown.body as object), description: `saved by the grants test ${tag}` },
+    status: 200,
+  });
+  await api('GET', '/streams/{name}/versions', { params: { name: stream.name }, status: 200 });
   // A dry run reads the user's meters (a consistent query) and their types, and writes nothing.
   await api('POST', '/streams/{name}/dry-run', {
     params: { name: stream.name },

@@ -8,6 +8,7 @@ import type {
 import { DynamoDbIngestStore } from '../../shared/adapters/dynamodb/ingest-store.js';
 import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.js';
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
+import { DynamoDbStreamProcessorStore } from '../../shared/adapters/dynamodb/stream-processor-store.js';
 import { InMemoryDataCorrectionStore } from '../../shared/adapters/in-memory/data-correction-store.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
 import { InMemoryRecordHistory } from '../../shared/adapters/in-memory/record-history.js';
@@ -103,6 +104,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       log,
     },
     streams,
+    streamProcessors: new DynamoDbStreamProcessorStore(table.client, table.tableName),
     meteredRecords: {
       history: new InMemoryRecordHistory(),
       publisher: new InMemoryRecordPublisher(),
@@ -124,6 +126,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
       rawBody?: string;
       query?: Record<string, string>;
       accept?: string;
+      headers?: Record<string, string>;
       /** Hold the answer to the OpenAPI document (the default); false only for answers a test breaks on purpose. */
       checkContract?: boolean;
     } = {},
@@ -139,6 +142,7 @@ export async function apiUnderTest(overrides: Partial<ApiDeps> = {}) {
           ? {}
           : { 'content-type': options.contentType ?? 'application/json' }),
         ...(options.accept ? { accept: options.accept } : {}),
+        ...options.headers,
       },
       queryStringParameters: options.query,
       requestContext: {

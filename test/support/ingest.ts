@@ -7,6 +7,7 @@ import { DynamoDbMeterStore } from '../../shared/adapters/dynamodb/meter-store.j
 import { DynamoDbMeterTypeStore } from '../../shared/adapters/dynamodb/meter-type-store.js';
 import { DynamoDbPeriodEndStore } from '../../shared/adapters/dynamodb/period-end-store.js';
 import { DynamoDbRecordHistory } from '../../shared/adapters/dynamodb/record-history.js';
+import { DynamoDbStreamProcessorStore } from '../../shared/adapters/dynamodb/stream-processor-store.js';
 import { InMemoryIngestMetrics } from '../../shared/adapters/in-memory/ingest-metrics.js';
 import { InMemoryPeriodEndScheduler } from '../../shared/adapters/in-memory/period-end-scheduler.js';
 import { InMemoryRecordPublisher } from '../../shared/adapters/in-memory/record-publisher.js';
@@ -22,6 +23,7 @@ import {
   type PeriodEndDeps,
   sweepDueMeters,
 } from '../../shared/application/period-end.js';
+import { StreamVersions } from '../../shared/application/stream-versions.js';
 import { parseStreamsConfig, type StreamsConfigInput } from '../../shared/config/streams.js';
 import type { MeterState } from '../../shared/domain/meter-usage.js';
 import { meterViewOf } from '../../shared/domain/meter-view.js';
@@ -157,7 +159,14 @@ export function kinesisEvent(
 /** Everything a test of ingestion needs, on a fresh table. */
 export async function ingestUnderTest(
   config: StreamsConfigInput = streamConfig(),
-  options: { wrap?: <T extends object>(store: T) => T } = {},
+  options: {
+    wrap?: <T extends object>(store: T) => T;
+    /**
+     * Route by the stored processors and pin versions to stream positions, as deployed code
+     * does, re-reading the current version after `refreshMs` (0: on every batch).
+     */
+    versions?: { refreshMs: number };
+  } = {},
 ) {
   const wrap = options.wrap ?? (<T extends object>(store: T) => store);
   const table = await freshTable();
@@ -213,12 +222,30 @@ export async function ingestUnderTest(
     newId: randomUUID,
     streams,
   };
+  const processors = new DynamoDbStreamProcessorStore(table.client, table.tableName);
+  const versionDeps = {
+    processors: wrap(processors),
+    pins: wrap(processors),
+    deployed: streams,
+    now: () => clock.now,
+  };
+  const versions =
+    options.versions &&
+    new StreamVersions({ ...versionDeps, refreshMs: options.versions.refreshMs });
+  if (versions) {
+    // A closing period keeps the carry fields of the stream's current version, as deployed.
+    periodEnd.carryFields = async (meterKey) => {
+      const stream = streams.find((s) => s.meterKey === meterKey);
+      return stream && (await versions.current(stream.name)).configuration;
+    };
+  }
   const handler = createIngestHandler({
     store,
     corrections,
     meterType: async (id) => (await meterTypes.get(id))?.meterType,
     now: () => clock.now,
     streams,
+    ...(versions ? { versions } : {}),
     metrics,
     logFailure: (message, details) => failureLog.push({ message, details }),
   });
@@ -259,6 +286,9 @@ export async function ingestUnderTest(
     table,
     counter,
     streams,
+    /** The stored processors (unwrapped: saving a version never crashes). */
+    processors,
+    versionDeps,
     clock,
     meterTypes,
     meters,

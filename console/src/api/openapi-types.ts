@@ -285,14 +285,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The configured streams: their meter keys, fields and guiding rules */
+        /**
+         * The deployed streams, each with its meter processor's current version
+         * @description The stored processor wins; the deployed configuration only seeds version 1 the first time a stream is read. `kinesisStream` is the Kinesis stream it reads.
+         */
         get: operations["listStreams"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         /**
-         * The configured streams: their meter keys, fields and guiding rules (headers only)
+         * The deployed streams, each with its meter processor's current version (headers only)
          * @description As GET, with the same status and headers, and no body.
          */
         head: operations["listStreamsHead"];
@@ -424,7 +427,11 @@ export interface paths {
          * @description Field names, validation, enrichment, guiding rules (with their operator and conditions), carry fields, de-duplication and late policy, defaults applied.
          */
         get: operations["getStream"];
-        put?: never;
+        /**
+         * Replace a stream's meter processor (a new version)
+         * @description The body is a whole configuration, the shape GET /streams/{name} answers (its read-only `version`, `updatedAt` and `kinesisStream` are ignored, so a GET body can be edited and sent back). `name`, `meterKey` and `shardCount` cannot change. Saves version + 1; ingestion routes records put after the refresh interval (5 s; 10 s at most) by it, each record by the version pinned to its stream position. Send `If-Match` with the ETag of the version you read (`"3"`, `3`, `W/"3"` or `*`): a stale one is refused with 412, and of two writers with the same one exactly one wins. Rollback: PUT an old version's `configuration` (GET /streams/{name}/versions). `warnings` names each rule that routes to a category no meter type has.
+         */
+        put: operations["replaceStream"];
         post?: never;
         delete?: never;
         options?: never;
@@ -433,6 +440,30 @@ export interface paths {
          * @description As GET, with the same status and headers, and no body.
          */
         head: operations["getStreamHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/streams/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stream's processor versions, newest first
+         * @description Every version ever saved, with its configuration; versions never change. Data-correction entries name the version that routed their record (`streamVersion`).
+         */
+        get: operations["listStreamVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * A stream's processor versions, newest first (headers only)
+         * @description As GET, with the same status and headers, and no body.
+         */
+        head: operations["listStreamVersionsHead"];
         patch?: never;
         trace?: never;
     };
@@ -447,7 +478,7 @@ export interface paths {
         put?: never;
         /**
          * What ingestion would do with some records; writes and counts nothing
-         * @description For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the deployed one. `warnings` names each rule that routes to a category no meter type has.
+         * @description For each record: the result of validation and enrichment, every guiding rule's verdict, the rule and category that route it, the meters of its user it would update (id, meter type, period, group key), or the data-correction reason it would get. Runs the ingestion rules themselves on the meters as they are now, the records of one user in the order given (capacity included); de-duplication by `eventId` is not tried. With `configuration`, tries that configuration instead of the stream's current version. `warnings` names each rule that routes to a category no meter type has.
          */
         post: operations["dryRunStream"];
         delete?: never;
@@ -533,6 +564,8 @@ export interface components {
              */
             correctedAt: string;
             userId?: string;
+            /** @description the version of the stream's meter processor that routed the record */
+            streamVersion?: number;
             meterIds?: string[];
             /**
              * Format: date-time
@@ -632,7 +665,10 @@ export interface components {
             activeTo?: string;
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
-            /** @enum {string} */
+            /**
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @enum {string}
+             */
             capacityPolicy: "notify" | "reject";
             thresholds: components["schemas"]["Threshold"][];
             gracePeriodSeconds: number;
@@ -721,7 +757,10 @@ export interface components {
             activeTo?: string;
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
-            /** @enum {string} */
+            /**
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @enum {string}
+             */
             capacityPolicy: "notify" | "reject";
             thresholds: components["schemas"]["Threshold"][];
             gracePeriodSeconds: number;
@@ -754,6 +793,7 @@ export interface components {
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /**
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
              * @default notify
              * @enum {string}
              */
@@ -804,7 +844,10 @@ export interface components {
             activeTo?: string;
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
-            /** @enum {string} */
+            /**
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @enum {string}
+             */
             capacityPolicy: "notify" | "reject";
             thresholds: components["schemas"]["Threshold"][];
             gracePeriodSeconds: number;
@@ -961,6 +1004,15 @@ export interface components {
             /** @enum {string} */
             lateRecordPolicy: "count-in-current-period" | "data-correction";
             maxFutureSkewSeconds: number;
+            /** @description the processor's version: 1 when seeded, +1 per save */
+            version: number;
+            /**
+             * Format: date-time
+             * @description when this version was saved
+             */
+            updatedAt: string;
+            /** @description the Kinesis stream the processor reads */
+            kinesisStream: string;
         };
         StreamConfiguration: {
             name: string;
@@ -1154,6 +1206,254 @@ export interface components {
         StreamList: {
             streams: components["schemas"]["Stream"][];
         };
+        StreamReplace: {
+            name: string;
+            meterKey: string;
+            description?: string;
+            /** @default 1 */
+            shardCount: number;
+            /**
+             * @default {
+             *       "userId": "userId",
+             *       "value": "value",
+             *       "timestamp": "timestamp",
+             *       "eventId": "eventId"
+             *     }
+             */
+            fields: {
+                /** @default userId */
+                userId: string;
+                /** @default value */
+                value: string;
+                /** @default timestamp */
+                timestamp: string;
+                /** @default eventId */
+                eventId: string;
+            };
+            /**
+             * @default {
+             *       "required": [],
+             *       "types": {}
+             *     }
+             */
+            validation: {
+                /** @default [] */
+                required: string[];
+                /** @default {} */
+                types: {
+                    [key: string]: "string" | "number" | "boolean";
+                };
+            };
+            /**
+             * @default {
+             *       "static": {},
+             *       "rename": {},
+             *       "defaults": {}
+             *     }
+             */
+            enrichment: {
+                /** @default {} */
+                static: {
+                    [key: string]: string | number | boolean | null;
+                };
+                /** @default {} */
+                rename: {
+                    [key: string]: string;
+                };
+                /** @default {} */
+                defaults: {
+                    [key: string]: string | number | boolean | null;
+                };
+            };
+            guidingRules: {
+                name: string;
+                /**
+                 * @default AND
+                 * @enum {string}
+                 */
+                operator: "AND" | "OR";
+                /** @default [] */
+                conditions: {
+                    field: string;
+                    /**
+                     * @default eq
+                     * @enum {string}
+                     */
+                    op: "eq" | "ne" | "in" | "exists" | "prefix" | "gt" | "gte" | "lt" | "lte";
+                    /** @enum {string} */
+                    type?: "string" | "number" | "boolean";
+                    value?: (string | number | boolean) | (string | number | boolean)[];
+                }[];
+                category: string;
+                /** @default [] */
+                groupBy: string[];
+            }[];
+            /** @default [] */
+            carryFirst: string[];
+            /** @default [] */
+            carryLast: string[];
+            /**
+             * @default {
+             *       "enabled": false,
+             *       "windowHours": 24
+             *     }
+             */
+            deduplication: {
+                /** @default false */
+                enabled: boolean;
+                /** @default 24 */
+                windowHours: number;
+            };
+            /**
+             * @default count-in-current-period
+             * @enum {string}
+             */
+            lateRecordPolicy: "count-in-current-period" | "data-correction";
+            /** @default 300 */
+            maxFutureSkewSeconds: number;
+            /** @description read-only: ignored */
+            version?: number;
+            /**
+             * Format: date-time
+             * @description read-only: ignored
+             */
+            updatedAt?: string;
+            /** @description read-only: ignored */
+            kinesisStream?: string;
+        };
+        StreamVersionList: {
+            versions: {
+                /** @description the processor's version: 1 when seeded, +1 per save */
+                version: number;
+                /**
+                 * Format: date-time
+                 * @description when this version was saved
+                 */
+                updatedAt: string;
+                configuration: {
+                    name: string;
+                    meterKey: string;
+                    description?: string;
+                    shardCount: number;
+                    fields: {
+                        userId: string;
+                        value: string;
+                        timestamp: string;
+                        eventId: string;
+                    };
+                    validation: {
+                        required: string[];
+                        types: {
+                            [key: string]: "string" | "number" | "boolean";
+                        };
+                    };
+                    enrichment: {
+                        static: {
+                            [key: string]: string | number | boolean | null;
+                        };
+                        rename: {
+                            [key: string]: string;
+                        };
+                        defaults: {
+                            [key: string]: string | number | boolean | null;
+                        };
+                    };
+                    guidingRules: {
+                        name: string;
+                        /** @enum {string} */
+                        operator: "AND" | "OR";
+                        conditions: {
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "ne" | "in" | "exists" | "prefix" | "gt" | "gte" | "lt" | "lte";
+                            /** @enum {string} */
+                            type?: "string" | "number" | "boolean";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        }[];
+                        category: string;
+                        groupBy: string[];
+                    }[];
+                    carryFirst: string[];
+                    carryLast: string[];
+                    deduplication: {
+                        enabled: boolean;
+                        windowHours: number;
+                    };
+                    /** @enum {string} */
+                    lateRecordPolicy: "count-in-current-period" | "data-correction";
+                    maxFutureSkewSeconds: number;
+                };
+            }[];
+            /** @description the next page; absent on the last */
+            nextToken?: string;
+        };
+        StreamWithWarnings: {
+            name: string;
+            meterKey: string;
+            description?: string;
+            shardCount: number;
+            fields: {
+                userId: string;
+                value: string;
+                timestamp: string;
+                eventId: string;
+            };
+            validation: {
+                required: string[];
+                types: {
+                    [key: string]: "string" | "number" | "boolean";
+                };
+            };
+            enrichment: {
+                static: {
+                    [key: string]: string | number | boolean | null;
+                };
+                rename: {
+                    [key: string]: string;
+                };
+                defaults: {
+                    [key: string]: string | number | boolean | null;
+                };
+            };
+            guidingRules: {
+                name: string;
+                /** @enum {string} */
+                operator: "AND" | "OR";
+                conditions: {
+                    field: string;
+                    /** @enum {string} */
+                    op: "eq" | "ne" | "in" | "exists" | "prefix" | "gt" | "gte" | "lt" | "lte";
+                    /** @enum {string} */
+                    type?: "string" | "number" | "boolean";
+                    value?: (string | number | boolean) | (string | number | boolean)[];
+                }[];
+                category: string;
+                groupBy: string[];
+            }[];
+            carryFirst: string[];
+            carryLast: string[];
+            deduplication: {
+                enabled: boolean;
+                windowHours: number;
+            };
+            /** @enum {string} */
+            lateRecordPolicy: "count-in-current-period" | "data-correction";
+            maxFutureSkewSeconds: number;
+            /** @description the processor's version: 1 when seeded, +1 per save */
+            version: number;
+            /**
+             * Format: date-time
+             * @description when this version was saved
+             */
+            updatedAt: string;
+            /** @description the Kinesis stream the processor reads */
+            kinesisStream: string;
+            /** @description e.g. a rule that routes to a category no meter type has; absent when none */
+            warnings?: {
+                code: string;
+                message: string;
+            }[];
+        };
         Summary: {
             meterTypes: number;
             categories: number;
@@ -1243,7 +1543,10 @@ export interface components {
                 activeTo?: string;
                 /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
                 capacity?: number;
-                /** @enum {string} */
+                /**
+                 * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+                 * @enum {string}
+                 */
                 capacityPolicy: "notify" | "reject";
                 thresholds: components["schemas"]["Threshold"][];
                 gracePeriodSeconds: number;
@@ -1371,6 +1674,11 @@ export interface components {
         Allow: string;
         /** @description path of the created resource, under the base path */
         Location: string;
+        /**
+         * @description the version of the resource, as a strong entity tag: `"3"`
+         * @example "3"
+         */
+        ETag: string;
         /** @description seconds to wait before retrying */
         RetryAfter: number;
     };
@@ -3553,7 +3861,10 @@ export interface operations {
                      *             "windowHours": 24
                      *           },
                      *           "lateRecordPolicy": "count-in-current-period",
-                     *           "maxFutureSkewSeconds": 300
+                     *           "maxFutureSkewSeconds": 300,
+                     *           "version": 3,
+                     *           "updatedAt": "2025-01-10T09:30:00.000Z",
+                     *           "kinesisStream": "UsageMetering-UsageEventsStream1A2B3C4D-abcdEFGH1234"
                      *         }
                      *       ]
                      *     }
@@ -3563,6 +3874,7 @@ export interface operations {
             };
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listStreamsHead: {
@@ -3591,6 +3903,14 @@ export interface operations {
             /** @description as GET: 500 */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4350,6 +4670,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4389,7 +4710,10 @@ export interface operations {
                      *         "windowHours": 24
                      *       },
                      *       "lateRecordPolicy": "count-in-current-period",
-                     *       "maxFutureSkewSeconds": 300
+                     *       "maxFutureSkewSeconds": 300,
+                     *       "version": 3,
+                     *       "updatedAt": "2025-01-10T09:30:00.000Z",
+                     *       "kinesisStream": "UsageMetering-UsageEventsStream1A2B3C4D-abcdEFGH1234"
                      *     }
                      */
                     "application/json": components["schemas"]["Stream"];
@@ -4411,6 +4735,204 @@ export interface operations {
             };
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replaceStream: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag of the version the change is based on (`"3"`, `3` or `W/"3"`), or `*`. A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description a stream name; an unknown one is 404 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "usage-events",
+                 *       "meterKey": "usage-events",
+                 *       "shardCount": 1,
+                 *       "guidingRules": [
+                 *         {
+                 *           "name": "voice",
+                 *           "conditions": [
+                 *             {
+                 *               "field": "service",
+                 *               "op": "in",
+                 *               "type": "string",
+                 *               "value": [
+                 *                 "voice",
+                 *                 "sip"
+                 *               ]
+                 *             }
+                 *           ],
+                 *           "category": "VOICE"
+                 *         },
+                 *         {
+                 *           "name": "everything-else",
+                 *           "category": "DEFAULT"
+                 *         }
+                 *       ],
+                 *       "deduplication": {
+                 *         "enabled": true,
+                 *         "windowHours": 24
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StreamReplace"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "usage-events",
+                     *       "meterKey": "usage-events",
+                     *       "shardCount": 1,
+                     *       "fields": {
+                     *         "userId": "userId",
+                     *         "value": "value",
+                     *         "timestamp": "timestamp",
+                     *         "eventId": "eventId"
+                     *       },
+                     *       "validation": {
+                     *         "required": [],
+                     *         "types": {}
+                     *       },
+                     *       "enrichment": {
+                     *         "static": {},
+                     *         "rename": {},
+                     *         "defaults": {}
+                     *       },
+                     *       "guidingRules": [
+                     *         {
+                     *           "name": "everything",
+                     *           "operator": "AND",
+                     *           "conditions": [],
+                     *           "category": "DEFAULT",
+                     *           "groupBy": []
+                     *         }
+                     *       ],
+                     *       "carryFirst": [],
+                     *       "carryLast": [],
+                     *       "deduplication": {
+                     *         "enabled": false,
+                     *         "windowHours": 24
+                     *       },
+                     *       "lateRecordPolicy": "count-in-current-period",
+                     *       "maxFutureSkewSeconds": 300,
+                     *       "version": 3,
+                     *       "updatedAt": "2025-01-10T09:30:00.000Z",
+                     *       "kinesisStream": "UsageMetering-UsageEventsStream1A2B3C4D-abcdEFGH1234",
+                     *       "warnings": [
+                     *         {
+                     *           "code": "CATEGORY_WITHOUT_METER_TYPE",
+                     *           "message": "rule 'everything' routes to category DEFAULT, which no meter type has"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StreamWithWarnings"];
+                };
+            };
+            /** @description the configuration is invalid (`issues` name each field), or it changes `name`, `meterKey` or `shardCount` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "unit: is required; thresholds.0.percent: must be greater than 0 and at most 1000",
+                     *       "issues": [
+                     *         {
+                     *           "field": "unit",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "thresholds.0.percent",
+                     *           "message": "must be greater than 0 and at most 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such stream */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `If-Match` names another version than the current one (read it again), or a concurrent save won */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the stream has changed since version 3; read it again and retry"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be at most 65536 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is not sent as `content-type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the body must be JSON, sent with content-type: application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getStreamHead: {
@@ -4427,6 +4949,182 @@ export interface operations {
         responses: {
             /** @description OK */
             200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such stream */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 431 */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listStreamVersions: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a stream name; an unknown one is 404 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "versions": [
+                     *         {
+                     *           "version": 3,
+                     *           "updatedAt": "2025-01-10T09:30:00.000Z",
+                     *           "configuration": {
+                     *             "name": "usage-events",
+                     *             "meterKey": "usage-events",
+                     *             "shardCount": 1,
+                     *             "fields": {
+                     *               "userId": "userId",
+                     *               "value": "value",
+                     *               "timestamp": "timestamp",
+                     *               "eventId": "eventId"
+                     *             },
+                     *             "validation": {
+                     *               "required": [],
+                     *               "types": {}
+                     *             },
+                     *             "enrichment": {
+                     *               "static": {},
+                     *               "rename": {},
+                     *               "defaults": {}
+                     *             },
+                     *             "guidingRules": [
+                     *               {
+                     *                 "name": "everything",
+                     *                 "operator": "AND",
+                     *                 "conditions": [],
+                     *                 "category": "DEFAULT",
+                     *                 "groupBy": []
+                     *               }
+                     *             ],
+                     *             "carryFirst": [],
+                     *             "carryLast": [],
+                     *             "deduplication": {
+                     *               "enabled": false,
+                     *               "windowHours": 24
+                     *             },
+                     *             "lateRecordPolicy": "count-in-current-period",
+                     *             "maxFutureSkewSeconds": 300
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextToken": "eyJwayI6IlNUUkVBTSN1c2FnZS1ldmVudHMifQ"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StreamVersionList"];
+                };
+            };
+            /** @description a query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "limit: must be a whole number from 1 to 100, in decimal digits",
+                     *       "issues": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be a whole number from 1 to 100, in decimal digits"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such stream */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "meter 8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listStreamVersionsHead: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description the `nextToken` of the previous page */
+                nextToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a stream name; an unknown one is 404 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is invalid */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4449,6 +5147,14 @@ export interface operations {
             /** @description as GET: 500 */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as GET: 503 */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content?: never;

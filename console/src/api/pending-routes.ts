@@ -1,123 +1,14 @@
 /**
- * Routes the console uses that other branches add to the API (issue 16 part B: correction
- * counts and bulk actions; issue 13: stream updates and versions), in openapi-typescript's
- * shape. `Paths` takes the generated declaration of a path over this one as soon as
- * `npm run console:types` finds it in openapi.json, so this file only fills gaps; once every
- * path here is generated, delete it. Until then the console treats a 404 from these routes as
- * "not available on this API" and hides the feature.
+ * The API's paths as the console calls them. Every route it uses is now in the OpenAPI document,
+ * so this is the generated declaration itself; the names below are the shapes pages refer to.
  */
-import type { components, paths as generated } from './openapi-types.js';
-
-type ErrorBody = components['schemas']['Error'];
-type Json<T> = { headers: { [name: string]: unknown }; content: { 'application/json': T } };
-type NoParams = { query?: never; header?: never; path?: never; cookie?: never };
-type Unused = {
-  put?: never;
-  patch?: never;
-  delete?: never;
-  options?: never;
-  head?: never;
-  trace?: never;
-};
+import type { components, paths } from './openapi-types.js';
 
 /** The filter of the bulk correction actions and of the correction list. */
-export interface CorrectionFilter {
-  reason?: components['schemas']['DataCorrection']['reason'];
-  userId?: string;
-  from?: string;
-  to?: string;
-}
+export type CorrectionFilter = Omit<components['schemas']['DataCorrectionBulkFilter'], 'all'>;
 
 /** One version of a stream's configuration. */
-export interface StreamVersion {
-  version: number;
-  updatedAt: string;
-  configuration: components['schemas']['StreamConfiguration'];
-}
+export type StreamVersion = components['schemas']['StreamVersionList']['versions'][number];
 
-interface Pending {
-  '/corrections/counts': Unused & {
-    parameters: NoParams;
-    get: {
-      parameters: NoParams;
-      requestBody?: never;
-      responses: {
-        200: Json<{ counts: { reason: string; count: number }[] }>;
-        503: Json<ErrorBody>;
-      };
-    };
-    post?: never;
-  };
-  '/corrections/reprocess': Unused & {
-    parameters: NoParams;
-    get?: never;
-    post: {
-      parameters: NoParams;
-      requestBody: { content: { 'application/json': CorrectionFilter } };
-      responses: {
-        200: Json<{
-          reprocessed: number;
-          failed: { id: string; code: string; message: string }[];
-          remaining: number;
-        }>;
-        400: Json<ErrorBody>;
-      };
-    };
-  };
-  '/corrections/delete': Unused & {
-    parameters: NoParams;
-    get?: never;
-    post: {
-      parameters: NoParams;
-      requestBody: { content: { 'application/json': CorrectionFilter } };
-      responses: { 200: Json<{ deleted: number; remaining: number }>; 400: Json<ErrorBody> };
-    };
-  };
-  '/streams/{name}/versions': Unused & {
-    parameters: NoParams;
-    get: {
-      parameters: { query?: never; header?: never; path: { name: string }; cookie?: never };
-      requestBody?: never;
-      responses: { 200: Json<{ versions: StreamVersion[] }>; 404: Json<ErrorBody> };
-    };
-    post?: never;
-  };
-}
-
-/** The stream update (issue 13): PUT with If-Match, 412 when stale, warnings beside the view. */
-export interface StreamUpdatePath {
-  parameters: NoParams;
-  get: generated['/streams/{name}']['get'];
-  put: {
-    parameters: {
-      query?: never;
-      header?: { 'If-Match'?: string };
-      path: { name: string };
-      cookie?: never;
-    };
-    requestBody: { content: { 'application/json': components['schemas']['StreamConfiguration'] } };
-    responses: {
-      200: Json<
-        components['schemas']['Stream'] & { warnings?: { code: string; message: string }[] }
-      >;
-      400: Json<ErrorBody>;
-      404: Json<ErrorBody>;
-      412: Json<ErrorBody>;
-    };
-  };
-  post?: never;
-  patch?: never;
-  delete?: never;
-  options?: never;
-  head?: never;
-  trace?: never;
-}
-
-type StreamPath = generated['/streams/{name}'] extends { put: object }
-  ? generated['/streams/{name}']
-  : StreamUpdatePath;
-
-/** The API's paths: the generated ones, the stream update, and the pending ones not yet generated. */
-export type Paths = Omit<generated, '/streams/{name}'> & {
-  '/streams/{name}': StreamPath;
-} & Omit<Pending, keyof generated>;
+/** The API's paths, all generated from the OpenAPI document. */
+export type Paths = paths;
