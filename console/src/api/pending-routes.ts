@@ -1,7 +1,6 @@
 /**
- * Routes the console uses that other branches add to the API (issue 16 part B: correction
- * counts and bulk actions; issue 13: stream updates and versions), in openapi-typescript's
- * shape. `Paths` takes the generated declaration of a path over this one as soon as
+ * Routes the console uses that another branch adds to the API (issue 13: stream updates and
+ * versions), in openapi-typescript's shape. `Paths` takes the generated declaration of a path over this one as soon as
  * `npm run console:types` finds it in openapi.json, so this file only fills gaps; once every
  * path here is generated, delete it. Until then the console treats a 404 from these routes as
  * "not available on this API" and hides the feature.
@@ -20,14 +19,6 @@ type Unused = {
   trace?: never;
 };
 
-/** The filter of the bulk correction actions and of the correction list. */
-export interface CorrectionFilter {
-  reason?: components['schemas']['DataCorrection']['reason'];
-  userId?: string;
-  from?: string;
-  to?: string;
-}
-
 /** One version of a stream's configuration. */
 export interface StreamVersion {
   version: number;
@@ -36,43 +27,6 @@ export interface StreamVersion {
 }
 
 interface Pending {
-  '/corrections/counts': Unused & {
-    parameters: NoParams;
-    get: {
-      parameters: NoParams;
-      requestBody?: never;
-      responses: {
-        200: Json<{ counts: { reason: string; count: number }[] }>;
-        503: Json<ErrorBody>;
-      };
-    };
-    post?: never;
-  };
-  '/corrections/reprocess': Unused & {
-    parameters: NoParams;
-    get?: never;
-    post: {
-      parameters: NoParams;
-      requestBody: { content: { 'application/json': CorrectionFilter } };
-      responses: {
-        200: Json<{
-          reprocessed: number;
-          failed: { id: string; code: string; message: string }[];
-          remaining: number;
-        }>;
-        400: Json<ErrorBody>;
-      };
-    };
-  };
-  '/corrections/delete': Unused & {
-    parameters: NoParams;
-    get?: never;
-    post: {
-      parameters: NoParams;
-      requestBody: { content: { 'application/json': CorrectionFilter } };
-      responses: { 200: Json<{ deleted: number; remaining: number }>; 400: Json<ErrorBody> };
-    };
-  };
   '/streams/{name}/versions': Unused & {
     parameters: NoParams;
     get: {
