@@ -2,6 +2,9 @@
 import './styles.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { setApiBaseUrl, setTokenSource } from './api/client.js';
+import { loadConfig } from './auth/config.js';
+import { type Session, startSession } from './auth/session.js';
 import { CorrectionsPage } from './pages/corrections.js';
 import { MeterPage } from './pages/meter-page.js';
 import { MeterTypeFormPage } from './pages/meter-type-form.js';
@@ -57,7 +60,21 @@ function route(hash: string) {
   }
 }
 
-function App() {
+/** Who is signed in, and sign-out (only with sign-in, i.e. a config.json with `auth`). */
+function SignedIn({ session }: { session: Session }) {
+  return (
+    <div class="signed-in">
+      <span>
+        Signed in as <strong>{session.user}</strong>
+      </span>
+      <button type="button" onClick={() => session.signOut()}>
+        Sign out
+      </button>
+    </div>
+  );
+}
+
+function App({ session }: { session?: Session | undefined }) {
   const hash = useHash();
   const section = `#/${hash.slice(2).split(/[/?]/)[0] ?? ''}`;
   useEffect(() => {
@@ -78,6 +95,7 @@ function App() {
             ))}
           </ul>
         </nav>
+        {session && <SignedIn session={session} />}
       </header>
       <main id="main" tabIndex={-1}>
         {route(hash)}
@@ -91,5 +109,35 @@ if (LIVE_RELOAD_URL) {
   new EventSource(LIVE_RELOAD_URL).addEventListener('change', () => location.reload());
 }
 
+/** Reads config.json, signs in when it asks for sign-in, then shows the console. */
+async function start(root: HTMLElement): Promise<void> {
+  const config = await loadConfig();
+  setApiBaseUrl(config.apiBaseUrl);
+  let session: Session | undefined;
+  if (config.auth) {
+    try {
+      session = await startSession(config.auth);
+    } catch (error) {
+      render(<SignInFailed message={String((error as Error).message ?? error)} />, root);
+      return;
+    }
+    if (!session) return; // on the way to the sign-in page
+    setTokenSource(session);
+  }
+  render(<App session={session} />, root);
+}
+
+function SignInFailed({ message }: { message: string }) {
+  return (
+    <main id="main">
+      <h1>Sign-in failed</h1>
+      <p role="alert">{message}</p>
+      <p>
+        <a href={location.pathname}>Sign in again</a>
+      </p>
+    </main>
+  );
+}
+
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+if (root) void start(root);

@@ -16,6 +16,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
+import { contentSecurityPolicy } from '../../shared/http/content-security-policy.js';
 import { API_BASE_PATH } from '../../shared/http/route-specs.js';
 import type { ApiSignIn } from './api-sign-in.js';
 import { acknowledgeRule } from './nag.js';
@@ -59,22 +60,7 @@ export const SPA_FALLBACK = `function handler(event) {
   return request;
 }`;
 
-/** The Content-Security-Policy: only this origin, plus Cognito for sign-in and tokens. */
-export function contentSecurityPolicy(signInOrigins: readonly string[]): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src 'self' ${signInOrigins.join(' ')}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    'upgrade-insecure-requests',
-  ].join('; ');
-}
+export { contentSecurityPolicy };
 
 /** The bucket, the distribution and the deployment of the console. */
 export class ConsoleHosting extends Construct {

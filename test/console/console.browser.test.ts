@@ -1,10 +1,12 @@
 /**
  * The web console in a real browser (Chromium) against the local stack: what a user does on
  * each page, the API's answers shown where they belong, and axe-core finding no serious or
- * critical accessibility violation on any page. Screenshots go to test-output/console/.
+ * critical accessibility violation on any page, under CloudFront's Content-Security-Policy (a
+ * violation is a page error). Screenshots go to test-output/console/.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentSecurityPolicy } from '../../shared/http/content-security-policy.js';
 import {
   type ConsoleHarness,
   putUsage,
@@ -43,6 +45,9 @@ describe('web console', () => {
   it('serves the console at / and its assets, never shadowing the API', async () => {
     const root = await fetch(harness.url(''));
     expect(root.headers.get('content-type')).toContain('text/html');
+    // CloudFront's policy, with no sign-in origin: the console has no config.json here.
+    expect(root.headers.get('content-security-policy')).toBe(contentSecurityPolicy([]));
+    expect((await fetch(harness.url('config.json'))).status).toBe(404);
     expect(await root.text()).toContain('/console/app.js');
     expect((await fetch(harness.url('console/app.js'))).status).toBe(200);
     expect((await fetch(harness.url('console/missing.js'))).status).toBe(404);

@@ -2,7 +2,7 @@
  * A real browser for the console's tests: Debian's Chromium driven by playwright-core, the
  * console built into a temporary folder, and the local stack serving it beside the API.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,15 +20,24 @@ export interface ConsoleHarness {
   stack: LocalStack;
   browser: Browser;
   page: Page;
-  /** Uncaught errors of the page so far (a test expects none). */
+  /** Uncaught errors and Content-Security-Policy violations of the page so far (a test expects none). */
   pageErrors: string[];
+  /** The folder the console is served from (its config.json included, when given). */
+  consoleDir: string;
   /** The console's URL for a hash route, e.g. `#/meters`. */
   url(hash?: string): string;
   stop(): Promise<void>;
 }
 
+export interface ConsoleHarnessOptions {
+  /** The config.json to serve beside the console, given the console's URL (none: no sign-in). */
+  config?: (consoleUrl: string) => object;
+}
+
 /** Builds the console, starts the local stack with it and opens a page in Chromium. */
-export async function startConsoleHarness(): Promise<ConsoleHarness> {
+export async function startConsoleHarness(
+  options: ConsoleHarnessOptions = {},
+): Promise<ConsoleHarness> {
   const consoleDir = await buildConsole(mkdtempSync(join(tmpdir(), 'console-')));
   const stack = await startLocalStack({
     port: 0,
@@ -39,6 +48,9 @@ export async function startConsoleHarness(): Promise<ConsoleHarness> {
   });
   let browser: Browser | undefined;
   try {
+    const base = stack.consoleUrl ?? '';
+    if (options.config)
+      writeFileSync(join(consoleDir, 'config.json'), JSON.stringify(options.config(base)));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -54,14 +66,15 @@ export async function startConsoleHarness(): Promise<ConsoleHarness> {
     page.on('dialog', (dialog) => void dialog.accept());
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await reportPolicyViolations(page, pageErrors);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    const base = stack.consoleUrl ?? '';
     const opened = browser;
     return {
       stack,
       browser: opened,
       page,
       pageErrors,
+      consoleDir,
       url: (hash = '#/') => `${base}${hash}`,
       stop: async () => {
         await opened.close();
@@ -75,6 +88,18 @@ export async function startConsoleHarness(): Promise<ConsoleHarness> {
   }
 }
 
+/** Every Content-Security-Policy violation on any document of the page, as a page error. */
+async function reportPolicyViolations(page: Page, errors: string[]): Promise<void> {
+  await page.exposeFunction('reportPolicyViolation', (text: string) => errors.push(text));
+  await page.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (event) =>
+      reportPolicyViolation('CSP ' + event.effectiveDirective + ' blocked ' + (event.blockedURI || 'inline')));`,
+  });
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
+}
+
 const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
   'utf8',
@@ -82,7 +107,8 @@ const axeSource = readFileSync(
 
 /** axe-core's serious and critical violations on the page as it is now. */
 export async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
+  // Evaluated over the DevTools protocol, not as an inline <script> the page's CSP refuses.
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (
       globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }

@@ -3,8 +3,7 @@
  * one, or every one that matches the filter (bounded per call: the API says what remains).
  */
 import { useState } from 'preact/hooks';
-import { api, type DataCorrection, isMissingRoute, unwrap } from '../api/client.js';
-import type { CorrectionFilter } from '../api/pending-routes.js';
+import { api, type DataCorrection, isMissingRoute, type Schemas, unwrap } from '../api/client.js';
 import {
   ErrorBox,
   FilterForm,
@@ -24,6 +23,11 @@ const REASONS = [
   'CAPACITY_EXCEEDED',
   'LATE_RECORD',
 ] as const;
+
+type CorrectionFilter = Schemas['DataCorrectionBulkFilter'];
+
+/** Calls of one bulk action at most (each acts on up to 100 entries). */
+const MAX_BULK_CALLS = 50;
 
 const FILTERS = [
   { name: 'reason', label: 'Reason', options: REASONS },
@@ -94,16 +98,39 @@ function CorrectionRow(props: { correction: DataCorrection; onChanged: (note: st
   );
 }
 
-/** Reprocess or delete everything that matches; a missing bulk route says so, nothing else. */
-async function bulk(action: 'reprocess' | 'delete', filter: CorrectionFilter): Promise<string> {
-  try {
-    if (action === 'reprocess') {
-      const result = unwrap(await api.POST('/corrections/reprocess', { body: filter }));
-      const failed = result.failed.map((f) => `${f.id}: ${f.code} ${f.message}`).join('; ');
-      return `Reprocessed ${result.reprocessed}, ${result.remaining} remaining${failed ? `; failed: ${failed}` : ''}.`;
+/** Reprocesses every open entry that matches, call after call while the API says more remain. */
+async function reprocessAll(filter: CorrectionFilter): Promise<string> {
+  let reprocessed = 0;
+  const failed: string[] = [];
+  for (let call = 0; call < MAX_BULK_CALLS; call += 1) {
+    const result = unwrap(await api.POST('/corrections/reprocess', { body: filter }));
+    reprocessed += result.reprocessed;
+    failed.push(...result.failed.map((f) => `${f.id}: ${f.code} ${f.message}`));
+    // Failed entries stay open and match again: stop when a call re-sends nothing.
+    if (!result.remaining || result.reprocessed === 0) {
+      const more = result.remaining ? ' Some still match: try again later.' : '';
+      return `Reprocessed ${reprocessed}.${failed.length ? ` Failed: ${failed.join('; ')}.` : ''}${more}`;
     }
+  }
+  return `Reprocessed ${reprocessed}. Some still match: run it again.`;
+}
+
+/** Deletes every entry that matches, call after call while the API says more remain. */
+async function deleteAll(filter: CorrectionFilter): Promise<string> {
+  let deleted = 0;
+  for (let call = 0; call < MAX_BULK_CALLS; call += 1) {
     const result = unwrap(await api.POST('/corrections/delete', { body: filter }));
-    return `Deleted ${result.deleted}, ${result.remaining} remaining.`;
+    deleted += result.deleted;
+    if (!result.remaining) return `Deleted ${deleted}.`;
+  }
+  return `Deleted ${deleted}. Some still match: run it again.`;
+}
+
+/** Reprocess or delete everything that matches (no filter: `all`); a missing bulk route says so. */
+async function bulk(action: 'reprocess' | 'delete', filter: CorrectionFilter): Promise<string> {
+  const body = Object.keys(filter).length ? filter : { all: true as const };
+  try {
+    return action === 'reprocess' ? await reprocessAll(body) : await deleteAll(body);
   } catch (error) {
     if (isMissingRoute(error)) return 'This API does not offer bulk actions yet; act on each one.';
     throw error;

@@ -1,6 +1,13 @@
 /** Records: the history of metered records, filtered and paged, and its CSV download. */
 import { useState } from 'preact/hooks';
-import { api, apiBase, type MeteredRecord, recordList, unwrap } from '../api/client.js';
+import {
+  api,
+  apiBasePath,
+  apiFetch,
+  type MeteredRecord,
+  recordList,
+  unwrap,
+} from '../api/client.js';
 import { ErrorBox, FilterForm, nonEmpty, useLoad, usePager } from '../components.js';
 import { showValue, Time } from '../format.js';
 
@@ -64,9 +71,10 @@ const FILTERS = [
 /** The CSV of the same query: the API serves it with `Accept: text/csv`. */
 async function downloadCsv(filter: Record<string, string>): Promise<void> {
   const query = new URLSearchParams(filter).toString();
-  const response = await fetch(`${apiBase()}/metered-records${query ? `?${query}` : ''}`, {
-    headers: { accept: 'text/csv' },
-  });
+  const path = `${apiBasePath()}/metered-records${query ? `?${query}` : ''}`;
+  const response = await apiFetch(
+    new Request(new URL(path, location.href), { headers: { accept: 'text/csv' } }),
+  );
   if (!response.ok) throw new Error(`CSV download failed: HTTP ${response.status}`);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');

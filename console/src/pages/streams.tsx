@@ -205,7 +205,7 @@ export function StreamPage({ name }: { name: string }) {
           </dl>
           <RulesTable stream={data} />
           <Editor key={data.version ?? 0} stream={data} onSaved={() => void stream.reload()} />
-          <Versions name={name} />
+          <Versions key={data.version ?? 0} name={name} />
         </>
       ) : null}
     </>
