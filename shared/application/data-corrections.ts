@@ -20,6 +20,11 @@ export interface DataCorrectionDeps {
   streamWriter: UsageStreamWriter;
   /** The configured streams: a record is judged by its stream's parsing before it is re-sent. */
   streams: readonly StreamConfig[];
+  /**
+   * The stream's current processor (the API owns them, issue 13), when the caller has one; a
+   * record is then judged by what ingestion will route it with, not by the deployed seed.
+   */
+  currentStream?: (name: string) => Promise<StreamConfig | undefined>;
   now: () => Date;
   /** Where an error a use case handles itself is logged with its cause; console.error if absent. */
   log?: (message: string, error: unknown) => void;
@@ -71,8 +76,9 @@ export const NOT_REPROCESSABLE = 'NOT_REPROCESSABLE';
  * What re-sending the entry puts on its stream; 422 for a record that can never succeed
  * (see `reprocessPayload`), and for one of a stream no longer configured.
  */
-function payloadOf(deps: DataCorrectionDeps, entry: DataCorrection): Uint8Array {
-  const stream = deps.streams.find((s) => s.name === entry.streamName);
+async function payloadOf(deps: DataCorrectionDeps, entry: DataCorrection): Promise<Uint8Array> {
+  const deployed = deps.streams.find((s) => s.name === entry.streamName);
+  const stream = deployed && ((await deps.currentStream?.(deployed.name)) ?? deployed);
   if (!stream) {
     throw new UnprocessableError(
       `entry ${entry.id} is of stream ${entry.streamName}, which is not configured; it cannot be re-sent`,
@@ -125,7 +131,7 @@ export async function resendStoredCorrection(
       `entry ${id} keeps only the first bytes of a ${stored.dataBytes ?? 'large'}-byte record; it cannot be re-sent`,
     );
   }
-  const data = payloadOf(deps, stored);
+  const data = await payloadOf(deps, stored);
   const entry = await deps.corrections.claimReprocess(
     id,
     deps.now(),

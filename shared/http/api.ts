@@ -10,7 +10,8 @@ import type { DataCorrectionDeps } from '../application/data-corrections.js';
 import type { MeterTypeDeps } from '../application/meter-types.js';
 import type { MeteredRecordDeps } from '../application/metered-records.js';
 import type { MeterDeps } from '../application/meters.js';
-import { listProcessors } from '../application/stream-processors.js';
+import { listProcessors, processorNamed } from '../application/stream-processors.js';
+import { NotFoundError } from '../domain/errors.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import type { CategoryCensus } from '../ports/category-census.js';
 import type { SummaryStore } from '../ports/metering-store.js';
@@ -65,14 +66,23 @@ export function bindOperations(deps: ApiDeps): Operations {
   const processors = { processors: deps.streamProcessors, deployed: deps.streams, now: deps.now };
   const currentStreams = async () =>
     (await listProcessors(processors)).map((processor) => processor.configuration);
+  const currentStream = async (name: string) =>
+    (await processorNamed(processors, name)).configuration;
   return {
     ...meterTypeOperations({ ...deps, currentStreams }),
     ...meterOperations(deps),
     getSummary: async () => jsonResponse(200, await deps.summary.summary()),
     getOpenApiDocument: async () => jsonResponse(200, await openApiDocument()),
-    ...dataCorrectionOperations(deps.dataCorrections),
+    ...dataCorrectionOperations({
+      currentStream: (name) =>
+        currentStream(name).catch((error: unknown) => {
+          if (error instanceof NotFoundError) return undefined;
+          throw error;
+        }),
+      ...deps.dataCorrections,
+    }),
     // HTTP ingestion puts on the same streams that data corrections are re-sent to.
-    ...ingestOperations(deps.streams, deps.dataCorrections.streamWriter),
+    ...ingestOperations(deps.streams, deps.dataCorrections.streamWriter, currentStream),
     ...meteredRecordOperations(deps.meteredRecords),
     ...streamOperations({
       ...processors,

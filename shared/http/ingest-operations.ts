@@ -66,14 +66,21 @@ async function ingest(writer: UsageStreamWriter, stream: StreamConfig, request: 
   return jsonResponse(202, answer);
 }
 
-/** The HTTP ingestion operations, putting records with `writer` on the configured streams. */
-export function ingestOperations(streams: readonly StreamConfig[], writer: UsageStreamWriter) {
+/**
+ * The HTTP ingestion operations, putting records with `writer` on the deployed streams; each
+ * record's user id (its partition key) is read with the stream's current processor (`current`).
+ */
+export function ingestOperations(
+  streams: readonly StreamConfig[],
+  writer: UsageStreamWriter,
+  current: (name: string) => Promise<StreamConfig>,
+) {
   return {
-    ingestUsageRecords: async (req) => ingest(writer, onlyStream(streams), req),
+    ingestUsageRecords: async (req) => ingest(writer, await current(onlyStream(streams).name), req),
     ingestStreamRecords: async (req) => {
       // The stream first: a wrong name is 404 whatever the body.
       const stream = streamNamed(streams, param(req, 'name'));
-      return ingest(writer, stream, req);
+      return ingest(writer, await current(stream.name), req);
     },
   } satisfies Partial<Operations>;
 }

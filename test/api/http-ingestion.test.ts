@@ -30,6 +30,21 @@ async function ingestApi(streams: StreamConfig[]) {
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
 
 describe('POST /usage-records', () => {
+  it("reads the user id with the stream's current processor, after a PUT changed its field", async () => {
+    const { call, writer } = await ingestApi(streamsOf({}));
+    const stream = (await call('GET', '/streams/s0')).body;
+    const { version: _v, updatedAt: _u, kinesisStream: _k, ...configuration } = stream;
+    const put = await call('PUT', '/streams/s0', {
+      ...configuration,
+      fields: { ...configuration.fields, userId: 'customer.id' },
+    });
+    expect(put.status).toBe(200);
+    const res = await call('POST', '/usage-records', [{ customer: { id: 'carol' }, value: 1 }]);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(writer.records.map((r) => r.partitionKey)).toEqual(['carol']);
+  });
+
   it('puts each record on the only stream with its user id as partition key and its own bytes', async () => {
     const { call, writer } = await ingestApi(streamsOf({}));
     const raw =
