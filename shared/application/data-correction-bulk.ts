@@ -24,7 +24,7 @@ const BULK_CONCURRENCY = 8;
 /** One entry a bulk re-send could not put back, with why. */
 export interface BulkFailure {
   id: string;
-  /** `DATA_TRUNCATED`, `UNAVAILABLE` (throttled: retry later), `NOT_FOUND`, `REJECTED` or `INTERNAL`. */
+  /** `NOT_REPROCESSABLE`, `DATA_TRUNCATED`, `UNAVAILABLE` (throttled: retry later), `NOT_FOUND`, `REJECTED` or `INTERNAL`. */
   code: string;
   message: string;
 }

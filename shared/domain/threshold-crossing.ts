@@ -6,6 +6,7 @@
  * write, this shard's usage before the batch, then the batch's records in sequence order. Pure.
  */
 import { aggregateSample, mergeAggregates } from './aggregation.js';
+import { shownValue } from './average.js';
 import type { Decision, SequencedRecord } from './ingest-decision.js';
 import { placementIn } from './ingest-decision.js';
 import {
@@ -73,7 +74,8 @@ export function thresholdCrossings(
     const reached = reachedThresholds(
       wanted.filter((t) => !crossings.has(t.name)),
       after.meterType.capacity,
-      running.agg.value,
+      // What firing compares (meter-usage.ts): the mean for `average`, not its running sum.
+      shownValue(type, running.agg.value, running.agg.count),
     );
     for (const name of reached) crossings.set(name, running);
   }

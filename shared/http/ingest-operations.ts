@@ -59,8 +59,7 @@ function onlyStream(streams: readonly StreamConfig[]): StreamConfig {
   return first;
 }
 
-async function ingest(writer: UsageStreamWriter, stream: StreamConfig, request: ApiRequest) {
-  const records = sentRecords(request);
+async function ingest(writer: UsageStreamWriter, stream: StreamConfig, records: SentRecord[]) {
   const { warnings, ...result } = await ingestOverHttp(writer, stream, records);
   const answer: HttpIngestResponse = withWarnings(result, warnings);
   return jsonResponse(202, answer);
@@ -76,11 +75,17 @@ export function ingestOperations(
   current: (name: string) => Promise<StreamConfig>,
 ) {
   return {
-    ingestUsageRecords: async (req) => ingest(writer, await current(onlyStream(streams).name), req),
+    ingestUsageRecords: async (req) => {
+      const { name } = onlyStream(streams);
+      // The body before the processor is read: a bad body is 400 without touching the table.
+      const records = sentRecords(req);
+      return ingest(writer, await current(name), records);
+    },
     ingestStreamRecords: async (req) => {
       // The stream first: a wrong name is 404 whatever the body.
-      const stream = streamNamed(streams, param(req, 'name'));
-      return ingest(writer, await current(stream.name), req);
+      const { name } = streamNamed(streams, param(req, 'name'));
+      const records = sentRecords(req);
+      return ingest(writer, await current(name), records);
     },
   } satisfies Partial<Operations>;
 }

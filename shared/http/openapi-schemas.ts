@@ -237,7 +237,7 @@ export const dataCorrectionBulkReprocessResult = z.object({
         code: z
           .string()
           .describe(
-            '`DATA_TRUNCATED` (cannot be re-sent), `UNAVAILABLE` (throttled: call again later), `NOT_FOUND` (e.g. its stream is gone), `REJECTED`, `INTERNAL`',
+            '`NOT_REPROCESSABLE` (the record can never be metered as it is, or its stream is gone: fix the producer and delete the entry), `DATA_TRUNCATED` (cannot be re-sent), `UNAVAILABLE` (throttled: call again later), `NOT_FOUND` (deleted meanwhile), `REJECTED`, `INTERNAL`',
           ),
         message: z.string(),
       }),

@@ -44,6 +44,19 @@ describe('partial push value: the usage when the threshold was reached', () => {
     expect((await t.meters.get(meter.id))?.value).toBe(110);
   });
 
+  it('compares the mean for an average: records 3, 3, 10 and a threshold of 5 report the mean after the 10', async () => {
+    const t = await ingestUnderTest();
+    const { meter } = await t.meterFor('alice', {
+      aggregation: { type: 'average' },
+      thresholds: [{ name: 'five', value: 5 }],
+    });
+    await t.handler(kinesisEvent([usage(3), usage(3), usage(10)]));
+    const { five } = await partials(t, meter.id);
+    // The running sum reaches 5 at the second record (mean 3); the mean does at the third.
+    expect(five).toMatchObject({ value: 5.333333333333, count: 3 });
+    expect(five?.r.average).toEqual({ sum: '16', count: 3 });
+  });
+
   it('includes what other shards applied before, and the groups as they were at that moment', async () => {
     const t = await ingestUnderTest(
       streamConfig({ guidingRules: [{ name: 'all', category: 'DEFAULT', groupBy: ['region'] }] }),

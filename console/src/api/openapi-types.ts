@@ -606,7 +606,7 @@ export interface components {
             /** @description entries this call could not re-send; they stay open */
             failed: {
                 id: string;
-                /** @description `DATA_TRUNCATED` (cannot be re-sent), `UNAVAILABLE` (throttled: call again later), `NOT_FOUND` (e.g. its stream is gone), `REJECTED`, `INTERNAL` */
+                /** @description `NOT_REPROCESSABLE` (the record can never be metered as it is, or its stream is gone: fix the producer and delete the entry), `DATA_TRUNCATED` (cannot be re-sent), `UNAVAILABLE` (throttled: call again later), `NOT_FOUND` (deleted meanwhile), `REJECTED`, `INTERNAL` */
                 code: string;
                 message: string;
             }[];
