@@ -299,7 +299,7 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
     tag: TAGS.streams,
     summary: "Replace a stream's meter processor (a new version)",
     description:
-      'The body is a whole configuration, the shape GET /streams/{name} answers (its read-only `version`, `updatedAt` and `kinesisStream` are ignored, so a GET body can be edited and sent back). `name`, `meterKey` and `shardCount` cannot change. Saves version + 1; ingestion routes records put after the refresh interval (5 s; 10 s at most) by it, each record by the version pinned to its stream position. Send `If-Match` with the ETag of the version you read (`"3"`, `3`, `W/"3"` or `*`): a stale one is refused with 412, and of two writers with the same one exactly one wins. Rollback: PUT an old version\'s `configuration` (GET /streams/{name}/versions). `warnings` names each rule that routes to a category no meter type has.',
+      'The body is a whole configuration, the shape GET /streams/{name} answers (its read-only `version`, `updatedAt` and `kinesisStream` are ignored, so a GET body can be edited and sent back). `name`, `meterKey` and `shardCount` cannot change. Saves version + 1; ingestion routes records put after the refresh interval (5 s; 10 s at most) by it, each record by the version pinned to its stream position. Send `If-Match` with the ETag of the version you read (`"3"`, `3` or `*`; a weak `W/"3"` matches nothing): a stale one is refused with 412, and of two writers with the same one exactly one wins. Rollback: PUT an old version\'s `configuration` (GET /streams/{name}/versions). `warnings` names each rule that routes to a category no meter type has.',
     body: 'StreamReplace',
     bodyExample: {
       name: 'usage-events',

@@ -214,7 +214,7 @@ const IF_MATCH: JsonObject = {
   in: 'header',
   required: false,
   description:
-    'The ETag of the version the change is based on (`"3"`, `3` or `W/"3"`), or `*`. A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.',
+    'The ETag of the version the change is based on (`"3"` or `3`), or `*`; a weak tag (`W/"3"`) matches nothing (strong comparison). A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.',
   schema: { type: 'string' },
   example: '"3"',
 };

@@ -53,14 +53,15 @@ export function versionTag(version: number): string {
 }
 
 /**
- * What an `If-Match` header asks: `*`, or the versions of its entity tags (`"3"`, `3` and
- * `W/"3"` all name version 3). Tags that name no version match nothing.
+ * What an `If-Match` header asks: `*`, or the versions of its entity tags (`"3"` and `3` name
+ * version 3). If-Match compares strongly (RFC 9110, 13.1.1): a weak tag such as `W/"3"`, like a
+ * tag that names no version, matches nothing.
  */
 export function parseIfMatch(header: string | undefined): VersionPrecondition | undefined {
   if (header === undefined) return undefined;
   if (header.trim() === '*') return '*';
   return header.split(',').flatMap((tag) => {
-    const match = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(tag);
+    const match = /^\s*"?(\d{1,10})"?\s*$/.exec(tag);
     return match ? [Number(match[1])] : [];
   });
 }

@@ -429,7 +429,7 @@ export interface paths {
         get: operations["getStream"];
         /**
          * Replace a stream's meter processor (a new version)
-         * @description The body is a whole configuration, the shape GET /streams/{name} answers (its read-only `version`, `updatedAt` and `kinesisStream` are ignored, so a GET body can be edited and sent back). `name`, `meterKey` and `shardCount` cannot change. Saves version + 1; ingestion routes records put after the refresh interval (5 s; 10 s at most) by it, each record by the version pinned to its stream position. Send `If-Match` with the ETag of the version you read (`"3"`, `3`, `W/"3"` or `*`): a stale one is refused with 412, and of two writers with the same one exactly one wins. Rollback: PUT an old version's `configuration` (GET /streams/{name}/versions). `warnings` names each rule that routes to a category no meter type has.
+         * @description The body is a whole configuration, the shape GET /streams/{name} answers (its read-only `version`, `updatedAt` and `kinesisStream` are ignored, so a GET body can be edited and sent back). `name`, `meterKey` and `shardCount` cannot change. Saves version + 1; ingestion routes records put after the refresh interval (5 s; 10 s at most) by it, each record by the version pinned to its stream position. Send `If-Match` with the ETag of the version you read (`"3"`, `3` or `*`; a weak `W/"3"` matches nothing): a stale one is refused with 412, and of two writers with the same one exactly one wins. Rollback: PUT an old version's `configuration` (GET /streams/{name}/versions). `warnings` names each rule that routes to a category no meter type has.
          */
         put: operations["replaceStream"];
         post?: never;
@@ -4743,7 +4743,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description The ETag of the version the change is based on (`"3"`, `3` or `W/"3"`), or `*`. A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.
+                 * @description The ETag of the version the change is based on (`"3"` or `3`), or `*`; a weak tag (`W/"3"`) matches nothing (strong comparison). A stale one is refused with 412. Without it, the change is still based on the version read when the request arrives.
                  * @example "3"
                  */
                 "If-Match"?: string;
