@@ -29,6 +29,19 @@ const historyPaging = {
 const uuid = lowerCaseUuid('must be a meter id (a UUID)');
 const normalized = isoTimestamp.transform((value) => new Date(value).toISOString());
 
+/** The record type and time window both history lists take. */
+const recordWindow = {
+  recordType: z.enum(['final', 'partial'], { error: 'must be final or partial' }).optional(),
+  from: normalized.optional(),
+  to: normalized.optional(),
+};
+
+/** `to` not before `from`, where both are given. */
+function windowInOrder(q: { from?: string; to?: string }): boolean {
+  return q.from === undefined || q.to === undefined || q.from <= q.to;
+}
+const windowOutOfOrder = { path: ['to'], error: 'must not be before from' };
+
 /** Query string of `GET /metered-records`. */
 export const meteredRecordListQuery = z
   .strictObject({
@@ -37,27 +50,14 @@ export const meteredRecordListQuery = z
     meterId: uuid.optional(),
     meterTypeId: lowerCaseUuid('must be a meter type id (a UUID)').optional(),
     meterKey: identifier(100).optional(),
-    recordType: z.enum(['final', 'partial'], { error: 'must be final or partial' }).optional(),
-    from: normalized.optional(),
-    to: normalized.optional(),
+    ...recordWindow,
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    path: ['to'],
-    error: 'must not be before from',
-  });
+  .refine(windowInOrder, windowOutOfOrder);
 
 /** Query string of `GET /meters/{id}/records`. */
 export const meterRecordListQuery = z
-  .strictObject({
-    ...historyPaging,
-    recordType: z.enum(['final', 'partial'], { error: 'must be final or partial' }).optional(),
-    from: normalized.optional(),
-    to: normalized.optional(),
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    path: ['to'],
-    error: 'must not be before from',
-  });
+  .strictObject({ ...historyPaging, ...recordWindow })
+  .refine(windowInOrder, windowOutOfOrder);
 
 const userPath = z.strictObject({ userId: identifier(256) });
 
