@@ -27,6 +27,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
 }
 
 /** What went wrong, in the API's words. */
+/** A short confirmation of what an action did ("Saved."), announced politely; nothing when empty. */
+export function StatusNote({ note }: { note: string }) {
+  if (!note) return null;
+  return (
+    <p role="status" class="note">
+      {note}
+    </p>
+  );
+}
+
 export function ErrorBox({ error }: { error: unknown }) {
   if (error === undefined) return null;
   const message =

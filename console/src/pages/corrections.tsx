@@ -9,6 +9,7 @@ import {
   FilterForm,
   filterFromHash,
   nonEmpty,
+  StatusNote,
   useLoad,
   usePager,
 } from '../components.js';
@@ -179,11 +180,7 @@ export function CorrectionsPage() {
           Delete all that match
         </button>
       </div>
-      {note ? (
-        <p role="status" class="note">
-          {note}
-        </p>
-      ) : null}
+      <StatusNote note={note} />
       <ErrorBox error={error} />
       <ErrorBox error={page.error} />
       {page.data && page.data.corrections.length === 0 ? <p>No data corrections.</p> : null}

@@ -11,7 +11,7 @@ import {
   unwrap,
   type Warning,
 } from '../api/client.js';
-import { ErrorBox, Field, IssueList, TextInput, Warnings } from '../components.js';
+import { ErrorBox, Field, IssueList, StatusNote, TextInput, Warnings } from '../components.js';
 import { Time } from '../format.js';
 import { nextPeriodEnds, scheduleInWords } from '../schedule-preview.js';
 import {
@@ -284,11 +284,7 @@ export function MeterTypeFormPage({ id }: { id?: string }) {
   return (
     <>
       <h1>{editing ? `Meter type ${loaded?.name ?? ''}` : 'New meter type'}</h1>
-      {saved ? (
-        <p role="status" class="note">
-          {saved}
-        </p>
-      ) : null}
+      <StatusNote note={saved} />
       <Warnings warnings={warnings} />
       <p class="error" role="alert" hidden={!deleteRefusal(error, loaded)}>
         {deleteRefusal(error, loaded)}

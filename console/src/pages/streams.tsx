@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { ApiError, api, isMissingRoute, type Stream, unwrap, type Warning } from '../api/client.js';
-import { ErrorBox, IssueList, useId, useLoad, Warnings } from '../components.js';
+import { ErrorBox, IssueList, StatusNote, useId, useLoad, Warnings } from '../components.js';
 import { Time } from '../format.js';
 import { DryRun } from './stream-dry-run.js';
 
@@ -157,11 +157,7 @@ function Editor(props: { stream: Versioned; onSaved: (stream: Versioned) => void
           Save configuration
         </button>
       </div>
-      {note ? (
-        <p role="status" class="note">
-          {note}
-        </p>
-      ) : null}
+      <StatusNote note={note} />
       <Warnings warnings={warnings} />
       <ErrorBox error={error} />
       <IssueList issues={issues} />
