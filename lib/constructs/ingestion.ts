@@ -21,7 +21,8 @@ import type { UsageStreams } from './usage-streams.js';
  * types, claim and release de-duplication items, store data corrections (Put), look up which
  * records of a retried batch are already in data correction (BatchGet), update meters, read
  * the streams' meter processors (Get; seeding version 1 is a transaction of two conditional
- * Puts), write each shard's version pins (a conditional Put), and what a prompt partial push
+ * Puts), write each shard's version pins (a conditional Put), read unique meters' claims (BatchGet)
+ * and write them with the meter (a transaction of Puts), and what a prompt partial push
  * does (see PERIOD_END_ITEM_ACTIONS).
  */
 export const INGEST_ITEM_ACTIONS: readonly ItemAction[] = [

@@ -9,18 +9,22 @@
 import type { StreamPosition } from '../domain/event-dedup.js';
 import { type Decision, decide } from '../domain/ingest-decision.js';
 import type { MeterState } from '../domain/meter-usage.js';
+import { appliedSequence, compareSequence } from '../domain/meter-usage.js';
 import { admitRecords } from '../domain/record-admission.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import { hasThresholds } from '../domain/thresholds.js';
+import type { UniquePlan } from '../domain/unique-values.js';
 import { UserRouting } from '../domain/user-routing.js';
 import type { CorrectionReason, DataCorrection } from '../ports/data-correction-store.js';
 import type { EventClaims } from '../ports/event-claims.js';
 import type { IngestCounts } from '../ports/ingest-metrics.js';
 import type { ThresholdOutbox } from '../ports/threshold-outbox.js';
+import type { UniqueValueClaims } from '../ports/unique-claims.js';
 import type { UsageWriter } from '../ports/usage-writer.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import type { Entry } from './ingest-decode.js';
 import { deduplicate, releaseClaimsOfCorrected } from './ingest-dedup.js';
+import { planUniqueMeters } from './ingest-unique.js';
 import {
   fireThresholds,
   type MeterTypeLookup,
@@ -34,7 +38,7 @@ const MAX_ATTEMPTS = 6;
 
 /** What metering one user's records needs. */
 export interface UserMeteringDeps {
-  store: UserMeterReader & UsageWriter & ThresholdOutbox & EventClaims;
+  store: UserMeterReader & UsageWriter & ThresholdOutbox & EventClaims & UniqueValueClaims;
   meterType: MeterTypeLookup;
 }
 
@@ -72,25 +76,31 @@ export async function meterUserRecords(
   // De-duplication claims this invocation holds, by sequence number (with de-duplication on).
   const claims = stream.deduplication.enabled ? new Map<string, StreamPosition>() : undefined;
 
+  // The decisions of the attempt that met a conflict, to find what its partial writes took.
+  let conflicted: readonly Decision[] | undefined;
+
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const prepared = await readMeters(deps, stream, userId, now);
     const meters = prepared.map((p) => p.state);
+    if (conflicted && metered) rememberTaken(metered, entries, conflicted, meters, shardId);
     const routing = new UserRouting(stream, meters);
     const decisions = decideAll(stream, entries, routing, metered);
     if (claims) {
       await deduplicate(deps.store, stream, entries, decisions, claims, now, counts, meters);
     }
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
-    const written = await writeMeters(deps.store, prepared, shardId, entries, decisions, now);
+    const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions);
+    const batch = { prepared, shardId, entries, decisions, unique };
+    const written = await writeMeters(deps.store, batch, now);
     if (written.includes('conflict')) {
       metered = rememberApplied(metered ?? new Set(), entries, decisions, meters, written);
+      conflicted = decisions;
       continue;
     }
     const corrections = settle(userId, entries, decisions, counts);
     if (claims && claims.size > 0) {
       await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
     }
-    const batch = { prepared, shardId, entries, decisions };
     const withOutbox = await pushThresholds(deps.store, stream, written, batch, now, counts);
     return { corrections, withOutbox };
   }
@@ -130,21 +140,38 @@ function decideAll(
 
 /** Writes every meter's share of the batch (all at once). */
 async function writeMeters(
-  writer: UsageWriter,
-  prepared: readonly PreparedMeter[],
-  shardId: string,
-  entries: readonly Entry[],
-  decisions: readonly Decision[],
+  writer: UsageWriter & UniqueValueClaims,
+  batch: WrittenBatch,
   now: Date,
 ): Promise<WriteResult[]> {
-  if (prepared.length === 1) {
-    return [
-      await writeMeter(writer, prepared[0] as PreparedMeter, shardId, entries, decisions, now),
-    ];
+  const { prepared, shardId, entries, decisions, unique } = batch;
+  const write = (meter: PreparedMeter) =>
+    writeMeter(writer, meter, shardId, entries, decisions, now, unique.get(meter.state.id));
+  if (prepared.length === 1) return [await write(prepared[0] as PreparedMeter)];
+  return Promise.all(prepared.map(write));
+}
+
+/**
+ * Remembers records that a meter took in the attempt that met a conflict, as the meter's shard
+ * position now shows them (a unique meter may have written some runs of the batch before it).
+ */
+function rememberTaken(
+  metered: Set<string>,
+  entries: readonly Entry[],
+  decisions: readonly Decision[],
+  meters: readonly MeterState[],
+  shardId: string,
+): void {
+  for (const meter of meters) {
+    const applied = appliedSequence(meter, shardId);
+    entries.forEach((entry, i) => {
+      const decision = decisions[i];
+      if (decision?.kind !== 'apply' || compareSequence(entry.seq, applied) > 0) return;
+      if (decision.targets.some((t) => t.meter.id === meter.id)) {
+        metered.add(entry.position.sequenceNumber);
+      }
+    });
   }
-  return Promise.all(
-    prepared.map((meter) => writeMeter(writer, meter, shardId, entries, decisions, now)),
-  );
 }
 
 /** Remembers records a meter took, so a retry after a conflict never sends them to correction. */
@@ -192,12 +219,13 @@ function settle(
   return corrections ?? NONE;
 }
 
-/** The batch as written: the meters as read, and the shard's records with their decisions. */
+/** The batch as written: the meters as read, the shard's records with their decisions, unique meters' plans. */
 interface WrittenBatch {
   prepared: readonly PreparedMeter[];
   shardId: string;
   entries: readonly Entry[];
   decisions: readonly Decision[];
+  unique: ReadonlyMap<string, UniquePlan>;
 }
 
 /** Counts the meters written and pushes their reached thresholds; the meters with an outbox. */
@@ -219,6 +247,7 @@ async function pushThresholds(
       shardId: batch.shardId,
       records: batch.entries,
       decisions: batch.decisions,
+      news: batch.unique.get(before.id)?.news,
     };
     const fired = hasThresholds(result.state.meterType)
       ? await fireThresholds(outbox, result.state, now, stream, applied)

@@ -11,9 +11,12 @@ import { closableAt, closePeriod, dueThresholdRecords } from '../domain/meter-us
 import { shardShareOf, withShardShare } from '../domain/shard-share.js';
 import type { StreamConfig } from '../domain/stream-schemas.js';
 import { type AppliedBatch, thresholdCrossings } from '../domain/threshold-crossing.js';
+import type { UniquePlan } from '../domain/unique-values.js';
 import type { ThresholdOutbox } from '../ports/threshold-outbox.js';
+import type { UniqueValueClaims } from '../ports/unique-claims.js';
 import type { UsageWriter } from '../ports/usage-writer.js';
 import type { Entry } from './ingest-decode.js';
+import { writeUniqueMeter } from './ingest-unique.js';
 
 /** Reads a meter type's current schedule when ingestion closes a period on the way. */
 export type MeterTypeLookup = (id: string) => Promise<MeterType | undefined>;
@@ -39,8 +42,10 @@ export function prepareMeter(
   stream: StreamConfig,
 ): PreparedMeter | Promise<PreparedMeter> {
   if (now.getTime() < closableAt(meter)) {
-    // A capacity-rejecting meter admits records against its exact value: write it whole, by version.
-    return meter.meterType.capacityPolicy === 'reject'
+    // A capacity-rejecting meter admits records against its exact value, and a unique meter its
+    // new values against maxDistinct: write it whole, by version.
+    return meter.meterType.capacityPolicy === 'reject' ||
+      meter.meterType.aggregation.type === 'unique'
       ? { state: meter, replaceVersion: meter.version, closed: false }
       : { state: meter, closed: false };
   }
@@ -71,17 +76,24 @@ export type WriteResult = 'conflict' | { wrote: boolean; state: MeterState | und
 /**
  * Writes one meter's share of the batch, as decided and admitted. Records at or below the
  * meter's position for this shard were applied before and are skipped. A meter closed in
- * memory, or capacity-rejecting, is written whole, conditioned on its version.
+ * memory, or capacity-rejecting, is written whole, conditioned on its version; a unique meter
+ * too, together with the claims of its new values (`unique`: its plan).
  */
 export async function writeMeter(
-  writer: UsageWriter,
+  writer: UsageWriter & UniqueValueClaims,
   prepared: PreparedMeter,
   shardId: string,
   entries: readonly Entry[],
   decisions: readonly Decision[],
   now: Date,
+  unique?: UniquePlan,
 ): Promise<WriteResult> {
   const meter = prepared.state;
+  if (meter.meterType.aggregation.type === 'unique') {
+    const batch = { shardId, entries, decisions };
+    const version = prepared.replaceVersion ?? meter.version;
+    return writeUniqueMeter(writer, meter, version, prepared.closed, batch, unique, now);
+  }
   const share = shardShareOf(meter, shardId, entries, decisions);
   // A meter closed in memory is written even without a share of the batch.
   if (share === undefined && !prepared.closed) return { wrote: false, state: meter };

@@ -21,6 +21,7 @@ import type { CorrectionLog } from '../ports/data-correction-store.js';
 import type { EventClaims } from '../ports/event-claims.js';
 import type { IngestCounts } from '../ports/ingest-metrics.js';
 import type { ThresholdOutbox } from '../ports/threshold-outbox.js';
+import type { UniqueValueClaims } from '../ports/unique-claims.js';
 import type { UsageWriter } from '../ports/usage-writer.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { forEachLimited } from './concurrency.js';
@@ -66,7 +67,11 @@ export interface IngestOutcome {
 }
 
 /** The meter store contracts ingestion uses: user meters, usage writes, the outbox, event claims. */
-export type IngestStore = UserMeterReader & UsageWriter & ThresholdOutbox & EventClaims;
+export type IngestStore = UserMeterReader &
+  UsageWriter &
+  ThresholdOutbox &
+  EventClaims &
+  UniqueValueClaims;
 
 export interface IngestDeps {
   store: IngestStore;

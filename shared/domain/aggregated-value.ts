@@ -16,6 +16,7 @@ export function applyValue(
   switch (type) {
     case 'sum':
     case 'average':
+    case 'unique':
       return new Big(current ?? 0).plus(sampleValue).toFixed();
     case 'increment':
       return new Big(current ?? 0).plus(1).toFixed();
@@ -38,7 +39,9 @@ export function applyValue(
  * mean is worked out only where it is shown (`meanOf`), so merging stays exact.
  */
 export function emptyValue(type: AggregationType): string | null {
-  return type === 'sum' || type === 'increment' || type === 'average' ? '0' : null;
+  return type === 'sum' || type === 'increment' || type === 'average' || type === 'unique'
+    ? '0'
+    : null;
 }
 
 /** Mutable single-pass accumulator of one aggregated value (the total, or one group). */
@@ -54,7 +57,7 @@ export class ValueAccumulator {
   /** `value` is the parsed `text` for min, max and last; sums add `text`; increment neither. */
   add(value: Big | null, at: number, text: string): void {
     this.count += 1;
-    if (this.type === 'sum' || this.type === 'average') {
+    if (this.type === 'sum' || this.type === 'average' || this.type === 'unique') {
       this.sum.add(text);
       return;
     }
@@ -81,6 +84,7 @@ export class ValueAccumulator {
     switch (this.type) {
       case 'sum':
       case 'average':
+      case 'unique':
         return { value: this.sum.toFixed(), valueAt: null };
       case 'increment':
         return { value: String(this.count), valueAt: null };
@@ -111,6 +115,7 @@ export function mergeValue(
   switch (type) {
     case 'sum':
     case 'average':
+    case 'unique':
     case 'increment': {
       const sum = new ExactSum();
       sum.add(a.value ?? '0');

@@ -32,6 +32,8 @@ export interface UsageSample {
   groupValues?: Record<string, FieldValue>;
   /** Carry fields present on the record. */
   carry?: Record<string, FieldValue>;
+  /** What the record adds to its group when that differs from `value` (`unique`: see unique-values.ts). */
+  groupValue?: string;
 }
 
 /** A carried field value and the usage time of the record it came from. */
@@ -117,7 +119,13 @@ export function aggregateSamples(
 ): PartialAggregate {
   const aggregator = new Aggregator(type);
   for (const sample of samples) {
-    aggregator.add(sample.value, sample.usageTime, sample.groupValues, sample.carry);
+    aggregator.add(
+      sample.value,
+      sample.usageTime,
+      sample.groupValues,
+      sample.carry,
+      sample.groupValue,
+    );
   }
   return aggregator.result();
 }
@@ -142,19 +150,26 @@ export class Aggregator {
     this.total = new ValueAccumulator(type);
   }
 
-  /** Adds one record: `value` is a decimal string (ignored by increment), `at` its usage time. */
+  /**
+   * Adds one record: `value` is a decimal string (ignored by increment), `at` its usage time;
+   * `groupValue`, when given, is what the record adds to its group instead of `value` (a unique
+   * count: the value may be new to its group but not to the period).
+   */
   add(
     value: string,
     at: number,
     groupValues?: Record<string, FieldValue>,
     carry?: Record<string, FieldValue>,
+    groupValue: string = value,
   ): void {
     if (!Number.isFinite(at)) throw new RangeError(`usageTime must be a finite number: ${at}`);
     const type = this.type;
     // Parse once per record; increment ignores the value (it may even be absent upstream).
     // Sums add the decimal text (see ExactSum); min, max and last compare Big values.
     const parsed =
-      type === 'increment' || type === 'sum' || type === 'average' ? null : new Big(value);
+      type === 'increment' || type === 'sum' || type === 'average' || type === 'unique'
+        ? null
+        : new Big(value);
     this.total.add(parsed, at, value);
     if (this.firstUsageAt === null || at < this.firstUsageAt) this.firstUsageAt = at;
     if (this.lastUsageAt === null || at > this.lastUsageAt) this.lastUsageAt = at;
@@ -169,7 +184,7 @@ export class Aggregator {
         group = { values: Object.fromEntries(entries), acc: new ValueAccumulator(type) };
         this.groups.set(key, group);
       }
-      group.acc.add(parsed, at, value);
+      group.acc.add(parsed, at, groupValue);
     }
 
     if (carry !== undefined) {

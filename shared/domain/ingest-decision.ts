@@ -8,8 +8,10 @@ import { keptFieldValues } from './kept-fields.js';
 import type { MeterState, PeriodPlacement } from './meter-usage.js';
 import { isActiveAt } from './meter-usage.js';
 import type { StreamConfig } from './stream-schemas.js';
+import { uniqueValueOf } from './unique-field.js';
 import type { UsageRecord } from './usage-record.js';
 import type { ApplyDecision, RouteFacts, Target, UserRouting } from './user-routing.js';
+import { needsRecordValue } from './user-routing.js';
 
 /** A usage record with its sequence number, bare (see `bareSequence`), as a batch holds it. */
 export interface SequencedRecord {
@@ -23,7 +25,8 @@ export type RefusalReason =
   | 'INVALID_RECORD'
   | 'OUTSIDE_ACTIVE_WINDOW'
   | 'CAPACITY_EXCEEDED'
-  | 'LATE_RECORD';
+  | 'LATE_RECORD'
+  | 'UNIQUE_LIMIT_EXCEEDED';
 
 /** The decision to put a record into data correction. */
 export interface Refusal {
@@ -78,6 +81,10 @@ export function decide(
       message: `${stream.fields.value}: is required`,
     };
   }
+  if (facts.hasUnique) {
+    const refusal = missingUniqueValue(record, active);
+    if (refusal) return refusal;
+  }
   const targets = routing.targetsOf(active, record.usageTime);
   const refusal = placementRefusal(stream, record, active, targets);
   if (refusal) return refusal;
@@ -106,11 +113,32 @@ function routingRefusal(
       };
 }
 
-/** Whether a meter active at the record's time needs a value (all but `increment` do). */
+/** Whether a meter active at the record's time needs a value (all but `increment` and `unique` do). */
 function needsValue(facts: RouteFacts, active: readonly MeterState[]): boolean {
   return active === facts.meters
     ? facts.needsValue
-    : active.some((meter) => meter.meterType.aggregation.type !== 'increment');
+    : active.some((meter) => needsRecordValue(meter.meterType.aggregation.type));
+}
+
+/** Why the record cannot be counted by a unique meter it routes to: its field is missing or not a scalar. */
+function missingUniqueValue(
+  record: UsageRecord,
+  active: readonly MeterState[],
+): Refusal | undefined {
+  for (const meter of active) {
+    const field = meter.meterType.aggregation.field;
+    if (meter.meterType.aggregation.type !== 'unique' || field === undefined) continue;
+    const value = uniqueValueOf(field, record.fields);
+    if (!value.ok) {
+      return {
+        kind: 'correct',
+        reason: 'INVALID_RECORD',
+        message: value.message,
+        meterIds: [meter.id],
+      };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -5,15 +5,55 @@
 import { z } from 'zod';
 import { isValidTimeZone } from './schedule.js';
 import { validateResetSchedule } from './schedule-parser.js';
-import { identifier, isoTimestamp, storableNumber, text } from './schema-primitives.js';
+import { fieldPath, identifier, isoTimestamp, storableNumber, text } from './schema-primitives.js';
 
-export const aggregationTypes = ['sum', 'increment', 'min', 'max', 'last', 'average'] as const;
+export const aggregationTypes = [
+  'sum',
+  'increment',
+  'min',
+  'max',
+  'last',
+  'average',
+  'unique',
+] as const;
 
-export const aggregationSchema = z.strictObject({
-  type: z.enum(aggregationTypes, {
-    error: `must be one of ${aggregationTypes.join(', ')}`,
-  }),
-});
+/** Distinct values a `unique` meter counts in one period unless its type says otherwise. */
+export const DEFAULT_MAX_DISTINCT = 100_000;
+/** The most distinct values a `unique` meter type may allow per period. */
+export const MAX_MAX_DISTINCT = 1_000_000;
+
+export const aggregationSchema = z
+  .strictObject({
+    type: z.enum(aggregationTypes, {
+      error: `must be one of ${aggregationTypes.join(', ')}`,
+    }),
+    field: fieldPath
+      .optional()
+      .describe(
+        '`unique` only, and required there: the record field (name or dotted path) whose distinct values are counted',
+      ),
+    maxDistinct: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(MAX_MAX_DISTINCT, { error: `must be at most ${MAX_MAX_DISTINCT}` })
+      .optional()
+      .describe(
+        `\`unique\` only: the most distinct values counted in one period of a meter (default ${DEFAULT_MAX_DISTINCT}); a record bringing a value beyond it goes to data correction with UNIQUE_LIMIT_EXCEEDED`,
+      ),
+  })
+  .superRefine((aggregation, ctx) => {
+    const unique = aggregation.type === 'unique';
+    if (unique && aggregation.field === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['field'], message: 'is required for unique' });
+    }
+    for (const key of ['field', 'maxDistinct'] as const) {
+      if (!unique && aggregation[key] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is only for unique' });
+      }
+    }
+  });
+export type Aggregation = z.infer<typeof aggregationSchema>;
 
 /**
  * One cron field. `number` is the document's pattern of a value in the field's range (leading
@@ -96,7 +136,7 @@ const meterTypeFields = {
     .enum(capacityPolicies, { error: `must be one of ${capacityPolicies.join(', ')}` })
     .default('notify')
     .describe(
-      'what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)',
+      'what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average or a unique count cannot refuse records by capacity (`reject` with `average` or `unique` is 400; a unique count has `maxDistinct`)',
     ),
   thresholds: z
     .array(thresholdSchema, { error: 'must be an array' })
@@ -134,6 +174,14 @@ function checkMeterTypeInvariants(value: MeterTypeShape, ctx: z.RefinementCtx): 
       path: ['capacityPolicy'],
       message:
         'an average cannot refuse records by capacity (the next record may lower it); use notify',
+    });
+  }
+  if (value.aggregation?.type === 'unique' && value.capacityPolicy === 'reject') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capacityPolicy'],
+      message:
+        'a unique count cannot refuse records by capacity; use notify, and aggregation.maxDistinct to bound the count',
     });
   }
   const seen = new Set<string>();

@@ -5,7 +5,7 @@
 
 import type { MeterCreate } from './meter-schemas.js';
 import type { MeterTypeCreate, MeterTypeUpdate } from './meter-type-schemas.js';
-import { meterTypeSettingsSchema } from './meter-type-schemas.js';
+import { DEFAULT_MAX_DISTINCT, meterTypeSettingsSchema } from './meter-type-schemas.js';
 import { firstPeriod } from './schedule.js';
 import type { AggregationType, CapacityPolicy, ResetSchedule, Threshold } from './types.js';
 import { parseOrThrow } from './validation.js';
@@ -18,7 +18,8 @@ export interface MeterType {
   externalRef?: string;
   category: string;
   unit: string;
-  aggregation: { type: AggregationType };
+  /** `field` and `maxDistinct` belong to `unique` (the store always has `maxDistinct` for it). */
+  aggregation: { type: AggregationType; field?: string; maxDistinct?: number };
   resetSchedule: ResetSchedule;
   timezone: string;
   activeFrom?: string;
@@ -67,7 +68,18 @@ export interface MeterDefinition {
 /** Builds a new meter type from a validated create body. */
 export function newMeterType(id: string, body: MeterTypeCreate, now: Date): MeterType {
   const at = now.toISOString();
-  return stripUndefined({ ...body, id, numberOfMeters: 0, createdAt: at, updatedAt: at });
+  const aggregation =
+    body.aggregation.type === 'unique'
+      ? { ...body.aggregation, maxDistinct: body.aggregation.maxDistinct ?? DEFAULT_MAX_DISTINCT }
+      : body.aggregation;
+  return stripUndefined({
+    ...body,
+    aggregation,
+    id,
+    numberOfMeters: 0,
+    createdAt: at,
+    updatedAt: at,
+  });
 }
 
 /**

@@ -36,6 +36,17 @@ export function identifier(maxLength: number) {
     .meta({ pattern: IDENTIFIER_PATTERN });
 }
 
+/** A record field's name or dotted path (`device.id`): no empty part, no `__proto__`, `constructor` or `prototype` part. */
+export const fieldPath = identifier(200).refine(
+  (path) =>
+    path
+      .split('.')
+      .every(
+        (part) => part.length > 0 && !['__proto__', 'prototype', 'constructor'].includes(part),
+      ),
+  { error: 'must be a field name or dotted path without empty or reserved parts' },
+);
+
 /** Free text: bounded, no control characters other than tab and newline. */
 export function text(maxLength: number) {
   return z

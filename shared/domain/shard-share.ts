@@ -9,6 +9,7 @@ import { placementIn } from './ingest-decision.js';
 import type { MeterState, PeriodUsage, ShardSlot } from './meter-usage.js';
 import { appliedSequence, compareSequence, sequenceKey } from './meter-usage.js';
 import type { AggregationType } from './types.js';
+import { type UniqueNews, uniqueContribution } from './unique-values.js';
 
 /** What one shard's records of a batch change in one meter. */
 export interface ShardShare {
@@ -23,13 +24,15 @@ export interface ShardShare {
 /**
  * The meter's share of the batch: the records decided to apply to it, in sequence order,
  * skipping those at or below its position for the shard (applied before); undefined when there
- * are none. `records` must be in sequence order, as a shard delivers them.
+ * are none. `records` must be in sequence order, as a shard delivers them. For a `unique` meter,
+ * `news` says which records bring a new value (each adds 1, the others 0).
  */
 export function shardShareOf(
   meter: MeterState,
   shardId: string,
   records: readonly SequencedRecord[],
   decisions: readonly Decision[],
+  news?: UniqueNews,
 ): ShardShare | undefined {
   const applied = appliedSequence(meter, shardId);
   const type = meter.meterType.aggregation.type;
@@ -49,7 +52,12 @@ export function shardShareOf(
     if (placement === 'next') next ??= new Aggregator(type);
     else current ??= new Aggregator(type);
     const aggregator = (placement === 'next' ? next : current) as Aggregator;
-    aggregator.add(record.value ?? '1', record.usageTime, decision.groupValues, decision.carry);
+    if (type === 'unique') {
+      const { value, groupValue } = uniqueContribution(news, i);
+      aggregator.add(value, record.usageTime, decision.groupValues, decision.carry, groupValue);
+    } else {
+      aggregator.add(record.value ?? '1', record.usageTime, decision.groupValues, decision.carry);
+    }
     if (placement === 'late') late++;
   }
   if (newSeq === undefined) return undefined;

@@ -4,7 +4,7 @@
  */
 import Big from 'big.js';
 import { z } from 'zod';
-import { finiteNumber, identifier, isoTimestamp, text } from './schema-primitives.js';
+import { fieldPath, finiteNumber, identifier, isoTimestamp, text } from './schema-primitives.js';
 
 /** Usage values stay below this magnitude, so every total prints as a plain JSON number. */
 const MAX_USAGE_VALUE = '1e21';
@@ -49,16 +49,6 @@ export const usageRecordSchema = z
   })
   .catchall(z.unknown());
 export type UsageRecordInput = z.infer<typeof usageRecordSchema>;
-
-const fieldPath = identifier(200).refine(
-  (path) =>
-    path
-      .split('.')
-      .every(
-        (part) => part.length > 0 && !['__proto__', 'prototype', 'constructor'].includes(part),
-      ),
-  { error: 'must be a field name or dotted path without empty or reserved parts' },
-);
 
 const fieldValueSchema = z.union([z.string(), finiteNumber, z.boolean(), z.null()], {
   error: 'must be a string, number, boolean or null',

@@ -17,6 +17,7 @@ import {
   type ShardSlot,
 } from './meter-usage.js';
 import { effectiveThresholds, reachedThresholds } from './thresholds.js';
+import { type UniqueNews, uniqueContribution } from './unique-values.js';
 
 /** One shard's batch as it was written into a meter: the meter before and after the write. */
 export interface AppliedBatch {
@@ -25,6 +26,8 @@ export interface AppliedBatch {
   shardId: string;
   records: readonly SequencedRecord[];
   decisions: readonly Decision[];
+  /** For a `unique` meter: the records that brought a new value (see unique-values.ts). */
+  news?: UniqueNews;
 }
 
 /**
@@ -61,8 +64,10 @@ export function thresholdCrossings(
     if (placement === undefined || placement === 'next') continue;
     const { record, seq } = batch.records[i] as SequencedRecord;
     if (compareSequence(seq, applied) <= 0) continue;
+    const contribution =
+      type === 'unique' ? uniqueContribution(batch.news, i) : { value: record.value ?? '1' };
     const sample = aggregateSample(type, {
-      value: record.value ?? '1',
+      ...contribution,
       usageTime: record.usageTime,
       groupValues: decision.groupValues,
       carry: decision.carry,

@@ -4,7 +4,7 @@
  */
 
 /** How a meter combines the values of its usage records. */
-export type AggregationType = 'sum' | 'increment' | 'min' | 'max' | 'last' | 'average';
+export type AggregationType = 'sum' | 'increment' | 'min' | 'max' | 'last' | 'average' | 'unique';
 
 /** Cron-like reset schedule, evaluated in the meter type's time zone. */
 export interface ResetSchedule {

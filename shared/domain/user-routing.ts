@@ -8,7 +8,7 @@ import { createRouter, type RoutingResult } from './guiding.js';
 import type { MeterState, PeriodPlacement } from './meter-usage.js';
 import { epochMillis, placeInPeriod, placeUsageTime } from './meter-usage.js';
 import type { StreamConfig } from './stream-schemas.js';
-import type { FieldValue } from './types.js';
+import type { AggregationType, FieldValue } from './types.js';
 
 /** A meter that takes a record, and the period it takes it in. */
 export interface Target {
@@ -24,6 +24,11 @@ export interface ApplyDecision {
   carry?: Record<string, FieldValue>;
 }
 
+/** Whether a meter of this aggregation reads the record's value (`increment` and `unique` do not). */
+export function needsRecordValue(type: AggregationType): boolean {
+  return type !== 'increment' && type !== 'unique';
+}
+
 /** A user's meter as guiding rules see it. */
 interface Candidate {
   meter: MeterState;
@@ -35,8 +40,10 @@ export interface RouteFacts {
   meters: readonly MeterState[];
   /** Whether any of the meters has an active window (`activeFrom` or `activeTo`). */
   hasActiveWindow: boolean;
-  /** Whether any of the meters needs a record value (all but `increment`). */
+  /** Whether any of the meters needs a record value (all but `increment` and `unique`). */
   needsValue: boolean;
+  /** Whether any of the meters counts distinct values of a field (`unique`). */
+  hasUnique: boolean;
 }
 
 /** A meter that is a route's only one: its open period in epoch ms, and its target lists. */
@@ -85,7 +92,8 @@ export class UserRouting {
         (meter) =>
           meter.meterType.activeFrom !== undefined || meter.meterType.activeTo !== undefined,
       ),
-      needsValue: meters.some((meter) => meter.meterType.aggregation.type !== 'increment'),
+      needsValue: meters.some((meter) => needsRecordValue(meter.meterType.aggregation.type)),
+      hasUnique: meters.some((meter) => meter.meterType.aggregation.type === 'unique'),
     };
     this.facts = appended(this.facts, { routed, facts });
     return facts;

@@ -53,7 +53,14 @@ export type JsonObject = { [key: string]: Json };
 type Meta = { id: string; description?: string };
 
 const sharedComponents: [z.ZodType, Meta][] = [
-  [aggregationSchema, { id: 'Aggregation', description: 'cannot change after creation' }],
+  [
+    aggregationSchema,
+    {
+      id: 'Aggregation',
+      description:
+        'cannot change after creation. `field` is required with `unique` and only allowed there, as is `maxDistinct` (set to its default when omitted).',
+    },
+  ],
   [
     resetScheduleSchema,
     {

@@ -10,6 +10,7 @@ export const CORRECTION_REASONS = [
   'FUTURE_TIMESTAMP',
   'CAPACITY_EXCEEDED',
   'LATE_RECORD',
+  'UNIQUE_LIMIT_EXCEEDED',
 ] as const;
 export type CorrectionReason = (typeof CORRECTION_REASONS)[number];
 

@@ -42,6 +42,7 @@ const RULES_IN_WORDS = [
   /must not be given with a filter/,
   /cannot change \(it is /,
   /an average cannot refuse records by capacity/,
+  /is only for unique|a unique count cannot refuse records by capacity/,
   /streams \(.*\): send to POST \/streams\/\{name\}\/records/,
 ];
 

@@ -13,7 +13,15 @@ import {
 import { decimalOfNumber } from '../../shared/domain/exact-decimal.js';
 import type { AggregationType, FieldValue } from '../../shared/domain/types.js';
 
-const TYPES: readonly AggregationType[] = ['sum', 'increment', 'min', 'max', 'last', 'average'];
+const TYPES: readonly AggregationType[] = [
+  'sum',
+  'increment',
+  'min',
+  'max',
+  'last',
+  'average',
+  'unique',
+];
 const NUM_RUNS = 1000;
 
 /** Decimals that break floats, negatives, huge and tiny values, and non-canonical spellings. */
@@ -190,6 +198,7 @@ describe.each(TYPES)('aggregation properties: %s', (type) => {
 function referenceValue(type: AggregationType, samples: readonly UsageSample[]): string | null {
   switch (type) {
     case 'sum':
+    case 'unique': // the sum of each record's contribution (1 for a new distinct value, else 0)
     case 'average': // the exact sum; the mean is worked out where it is shown
       return samples.reduce((acc, s) => acc.plus(s.value), new Big(0)).toFixed();
     case 'increment':

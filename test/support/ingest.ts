@@ -102,6 +102,14 @@ export class FaultyIngestStore implements IngestStore {
     await this.check('releaseClaim', args);
     return this.inner.releaseClaim(...args);
   };
+  heldUniqueClaims: IngestStore['heldUniqueClaims'] = async (...args) => {
+    await this.check('heldUniqueClaims', args);
+    return this.inner.heldUniqueClaims(...args);
+  };
+  replaceMeterClaiming: IngestStore['replaceMeterClaiming'] = async (...args) => {
+    await this.check('replaceMeterClaiming', args);
+    return this.inner.replaceMeterClaiming(...args);
+  };
 }
 
 let sequence = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;

@@ -533,7 +533,11 @@ export interface components {
     schemas: {
         Aggregation: {
             /** @enum {string} */
-            type: "sum" | "increment" | "min" | "max" | "last" | "average";
+            type: "sum" | "increment" | "min" | "max" | "last" | "average" | "unique";
+            /** @description `unique` only, and required there: the record field (name or dotted path) whose distinct values are counted */
+            field?: string;
+            /** @description `unique` only: the most distinct values counted in one period of a meter (default 100000); a record bringing a value beyond it goes to data correction with UNIQUE_LIMIT_EXCEEDED */
+            maxDistinct?: number;
         };
         CustomFields: {
             [key: string]: unknown;
@@ -541,7 +545,7 @@ export interface components {
         DataCorrection: {
             id: string;
             /** @enum {string} */
-            reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+            reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD" | "UNIQUE_LIMIT_EXCEEDED";
             /** @description what is wrong, naming the field where there is one */
             message: string;
             streamName: string;
@@ -582,7 +586,7 @@ export interface components {
         };
         DataCorrectionBulkFilter: {
             /** @enum {string} */
-            reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+            reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD" | "UNIQUE_LIMIT_EXCEEDED";
             userId?: string;
             /**
              * Format: date-time
@@ -617,7 +621,7 @@ export interface components {
             /** @description every reason, with the number of its entries not yet re-sent (0 when none) */
             counts: {
                 /** @enum {string} */
-                reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD" | "UNIQUE_LIMIT_EXCEEDED";
                 count: number;
             }[];
         };
@@ -666,7 +670,7 @@ export interface components {
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /**
-             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average or a unique count cannot refuse records by capacity (`reject` with `average` or `unique` is 400; a unique count has `maxDistinct`)
              * @enum {string}
              */
             capacityPolicy: "notify" | "reject";
@@ -758,7 +762,7 @@ export interface components {
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /**
-             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average or a unique count cannot refuse records by capacity (`reject` with `average` or `unique` is 400; a unique count has `maxDistinct`)
              * @enum {string}
              */
             capacityPolicy: "notify" | "reject";
@@ -793,7 +797,7 @@ export interface components {
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /**
-             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average or a unique count cannot refuse records by capacity (`reject` with `average` or `unique` is 400; a unique count has `maxDistinct`)
              * @default notify
              * @enum {string}
              */
@@ -845,7 +849,7 @@ export interface components {
             /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
             capacity?: number;
             /**
-             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+             * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average or a unique count cannot refuse records by capacity (`reject` with `average` or `unique` is 400; a unique count has `maxDistinct`)
              * @enum {string}
              */
             capacityPolicy: "notify" | "reject";
@@ -932,7 +936,7 @@ export interface components {
                 lastUsageAt: string | null;
                 lateRecords: number;
                 /** @enum {string} */
-                aggregation: "sum" | "increment" | "min" | "max" | "last" | "average";
+                aggregation: "sum" | "increment" | "min" | "max" | "last" | "average" | "unique";
             };
         };
         MeteredRecordList: {
@@ -1192,7 +1196,7 @@ export interface components {
                 /** @description the data-correction entry it would get */
                 correction?: {
                     /** @enum {string} */
-                    reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                    reason: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD" | "UNIQUE_LIMIT_EXCEEDED";
                     message: string;
                     meterIds?: string[];
                 };
@@ -1544,7 +1548,7 @@ export interface components {
                 /** @description a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude */
                 capacity?: number;
                 /**
-                 * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average cannot refuse records by capacity (`reject` with `average` is 400)
+                 * @description what happens past `capacity`: `notify` counts on, `reject` sends records to data correction; an average or a unique count cannot refuse records by capacity (`reject` with `average` or `unique` is 400; a unique count has `maxDistinct`)
                  * @enum {string}
                  */
                 capacityPolicy: "notify" | "reject";
@@ -3131,7 +3135,7 @@ export interface operations {
     listDataCorrections: {
         parameters: {
             query?: {
-                reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD" | "UNIQUE_LIMIT_EXCEEDED";
                 userId?: string;
                 from?: string;
                 to?: string;
@@ -3202,7 +3206,7 @@ export interface operations {
     listDataCorrectionsHead: {
         parameters: {
             query?: {
-                reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD";
+                reason?: "INVALID_RECORD" | "NO_MATCHING_RULE" | "NO_METER" | "OUTSIDE_ACTIVE_WINDOW" | "FUTURE_TIMESTAMP" | "CAPACITY_EXCEEDED" | "LATE_RECORD" | "UNIQUE_LIMIT_EXCEEDED";
                 userId?: string;
                 from?: string;
                 to?: string;

@@ -1,6 +1,6 @@
 /**
  * The ingest path's DynamoDB access: one strongly consistent query per user, one conditional
- * update per meter per batch, and event-id claims for de-duplication.
+ * update per meter per batch, event-id claims for de-duplication, and unique meters' claims.
  */
 import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,13 +8,16 @@ import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sd
 import type { StreamPosition } from '../../domain/event-dedup.js';
 import type { MeterState } from '../../domain/meter-usage.js';
 import type { MeteredRecord } from '../../domain/metered-record.js';
+import type { UniqueClaim } from '../../domain/unique-values.js';
 import type { DedupClaim, EventClaims } from '../../ports/event-claims.js';
 import type { ThresholdOutbox } from '../../ports/threshold-outbox.js';
+import type { UniqueValueClaims } from '../../ports/unique-claims.js';
 import type { ShardUsageWrite, UsageWriter } from '../../ports/usage-writer.js';
 import type { UserMeterReader } from '../../ports/user-meter-reader.js';
 import { isConditionFailed, rethrowStoreError } from './errors.js';
 import { type Item, meterStateOf, OUTBOX_SWEEP_DELAY_MS, replaceMeterItem } from './meter-item.js';
 import { itemKeys, keyPart } from './table.js';
+import { heldUniqueClaims, replaceMeterClaiming } from './unique-claims.js';
 
 /** The claim item of an event id; hashed, so any id fits DynamoDB's key size. */
 function dedupKey(streamName: string, eventId: string) {
@@ -39,7 +42,7 @@ function claimItem(
 
 /** DynamoDB adapter of ingestion's store contracts: all of them live in the meters table. */
 export class DynamoDbIngestStore
-  implements UserMeterReader, UsageWriter, ThresholdOutbox, EventClaims
+  implements UserMeterReader, UsageWriter, ThresholdOutbox, EventClaims, UniqueValueClaims
 {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -125,6 +128,18 @@ export class DynamoDbIngestStore
 
   async replaceMeter(next: MeterState, expectedVersion: number): Promise<boolean> {
     return replaceMeterItem(this.client, this.tableName, next, expectedVersion);
+  }
+
+  heldUniqueClaims(keys: readonly string[]): Promise<ReadonlySet<string>> {
+    return heldUniqueClaims(this.client, this.tableName, keys);
+  }
+
+  replaceMeterClaiming(
+    next: MeterState,
+    expectedVersion: number,
+    claims: readonly UniqueClaim[],
+  ): Promise<boolean> {
+    return replaceMeterClaiming(this.client, this.tableName, next, expectedVersion, claims);
   }
 
   async addThresholdRecords(

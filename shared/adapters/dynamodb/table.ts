@@ -2,6 +2,7 @@
  * The single DynamoDB table of the service: its key attributes, indexes and item keys.
  * The CDK stack and the local stack both build the table from these names.
  */
+import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const TABLE_KEYS = {
@@ -27,7 +28,7 @@ export const TABLE_KEYS = {
   historyByTypeIndex: 'gsi5',
   historyByTypePartitionKey: 'gsi5pk',
   historyByTypeSortKey: 'gsi5sk',
-  /** Epoch seconds after which DynamoDB may delete the item (de-duplication claims, history). */
+  /** Epoch seconds after which DynamoDB may delete the item (de-duplication and unique claims, history). */
   timeToLive: 'expiresAt',
 } as const;
 
@@ -56,6 +57,11 @@ export const itemKeys = {
   retiredMeter: (id: string) => ({ pk: `RETIRED#${id}`, sk: 'M' }),
   /** A metered record as it was sent, keyed by its recordId (history). */
   meteredRecord: (recordId: string) => ({ pk: `REC#${recordId}`, sk: 'REC' }),
+  /** A unique meter's claim on one distinct value of a period: hashed, so any value fits the key. */
+  uniqueClaim: (claimKey: string) => ({
+    pk: `UNIQ#${createHash('sha256').update(claimKey, 'utf8').digest('base64url')}`,
+    sk: 'UNIQ',
+  }),
 } as const;
 
 /**

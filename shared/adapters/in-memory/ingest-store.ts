@@ -10,8 +10,10 @@ import type { StreamPosition } from '../../domain/event-dedup.js';
 import type { MeterDefinition } from '../../domain/meter.js';
 import type { MeterState } from '../../domain/meter-usage.js';
 import type { MeteredRecord } from '../../domain/metered-record.js';
+import type { UniqueClaim } from '../../domain/unique-values.js';
 import type { DedupClaim, EventClaims } from '../../ports/event-claims.js';
 import type { ThresholdOutbox } from '../../ports/threshold-outbox.js';
+import type { UniqueValueClaims } from '../../ports/unique-claims.js';
 import type { ShardUsageWrite, UsageWriter } from '../../ports/usage-writer.js';
 import type { UserMeterReader } from '../../ports/user-meter-reader.js';
 import { meterStateOf, newMeterItem } from '../dynamodb/meter-item.js';
@@ -36,11 +38,13 @@ export type CallCounts = Record<string, number>;
 
 /** The ingest store in memory. */
 export class InMemoryIngestStore
-  implements UserMeterReader, UsageWriter, ThresholdOutbox, EventClaims
+  implements UserMeterReader, UsageWriter, ThresholdOutbox, EventClaims, UniqueValueClaims
 {
   readonly byId = new Map<string, MeterState>();
   readonly partitions = new Map<string, Set<string>>();
   readonly claims = new Map<string, { holder: StreamPosition; expiresAt: number }>();
+  /** Unique meters' claims on distinct values, by claim key. */
+  readonly uniqueClaims = new Map<string, UniqueClaim>();
   readonly calls: CallCounts = {};
   conflicts = 0;
   private readonly freeze: <T>(value: T) => T;
@@ -129,6 +133,31 @@ export class InMemoryIngestStore
       this.conflicts++;
       return false;
     }
+    this.byId.set(next.id, this.freeze(structuredClone({ ...next, version: expectedVersion + 1 })));
+    return true;
+  }
+
+  async heldUniqueClaims(keys: readonly string[]): Promise<ReadonlySet<string>> {
+    this.count('heldUniqueClaims');
+    return new Set(keys.filter((key) => this.uniqueClaims.has(key)));
+  }
+
+  async replaceMeterClaiming(
+    next: MeterState,
+    expectedVersion: number,
+    claims: readonly UniqueClaim[],
+  ): Promise<boolean> {
+    this.count('replaceMeterClaiming');
+    const stored = this.byId.get(next.id);
+    if (
+      !stored ||
+      stored.version !== expectedVersion ||
+      claims.some((claim) => this.uniqueClaims.has(claim.key))
+    ) {
+      this.conflicts++;
+      return false;
+    }
+    for (const claim of claims) this.uniqueClaims.set(claim.key, claim);
     this.byId.set(next.id, this.freeze(structuredClone({ ...next, version: expectedVersion + 1 })));
     return true;
   }
