@@ -11,17 +11,10 @@ import {
   type UsageSample,
 } from '../../shared/domain/aggregation.js';
 import { decimalOfNumber } from '../../shared/domain/exact-decimal.js';
+import { aggregationTypes } from '../../shared/domain/meter-type-schemas.js';
 import type { AggregationType, FieldValue } from '../../shared/domain/types.js';
 
-const TYPES: readonly AggregationType[] = [
-  'sum',
-  'increment',
-  'min',
-  'max',
-  'last',
-  'average',
-  'unique',
-];
+const TYPES: readonly AggregationType[] = aggregationTypes;
 const NUM_RUNS = 1000;
 
 /** Decimals that break floats, negatives, huge and tiny values, and non-canonical spellings. */
