@@ -58,6 +58,7 @@ export function newestFirst(a: MeteredRecord, b: MeteredRecord): number {
 /**
  * The columns of the CSV export, in order. `groups` is flattened to one JSON cell
  * (`[{"fields":{…},"value":…,"count":…}]`, values as in the JSON record), as are `customFields`, `carryFirst` and `carryLast`.
+ * `averageSum` and `averageCount` are empty but for `average` meters.
  */
 export const HISTORY_CSV_COLUMNS = [
   'recordId',
@@ -72,6 +73,8 @@ export const HISTORY_CSV_COLUMNS = [
   'periodEnd',
   'timezone',
   'value',
+  'averageSum',
+  'averageCount',
   'unit',
   'recordCount',
   'lateRecords',
@@ -108,6 +111,9 @@ export function historyCsvRow(record: MeteredRecord): string {
     timezone: record.timezone,
     // The exact decimal text, never a number's exponent form (`1e-9`).
     value: decimalText(record.value),
+    // `average` only: the exact sum and count behind the mean in `value`.
+    averageSum: record.average?.sum,
+    averageCount: record.average?.count,
     unit: record.unit,
     recordCount: record.meterMetaData.recordCount,
     lateRecords: record.meterMetaData.lateRecords,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { MeteredRecord } from '../../shared/domain/metered-record.js';
+import { HISTORY_CSV_COLUMNS, historyCsvRow } from '../../shared/domain/record-history.js';
 import { ingestUnderTest, kinesisEvent, streamConfig, type TestRecord } from '../support/ingest.js';
 
 const hourly = { minute: '0', hour: '*', day: '*', month: '*', weekday: '*' };
@@ -47,6 +49,11 @@ describe('the average aggregation through ingestion', () => {
     // What the history keeps is what was sent, average included.
     const kept = await t.history.get(final?.recordId ?? '');
     expect(kept?.json).toBe(JSON.stringify(final));
+    // The CSV export carries the exact sum and count beside the mean.
+    const cells = historyCsvRow(final as MeteredRecord).split(',');
+    expect(cells[HISTORY_CSV_COLUMNS.indexOf('value')]).toBe('1.525');
+    expect(cells[HISTORY_CSV_COLUMNS.indexOf('averageSum')]).toBe('6.1');
+    expect(cells[HISTORY_CSV_COLUMNS.indexOf('averageCount')]).toBe('4');
   });
 
   it('rounds the mean to 12 decimal places, half to even', async () => {
