@@ -72,9 +72,19 @@ export async function deleteDataCorrection(deps: DataCorrectionDeps, id: string)
 /** The code of a 422 for a record that can never be metered as it is. */
 export const NOT_REPROCESSABLE = 'NOT_REPROCESSABLE';
 
+/** Takes the entry out of the bulk re-send's queue; a failure only leaves it there (logged). */
+async function setAside(deps: DataCorrectionDeps, entry: DataCorrection): Promise<void> {
+  try {
+    await deps.corrections.setAside(entry);
+  } catch (error) {
+    (deps.log ?? console.error)(`setting data correction ${entry.id} aside failed`, error);
+  }
+}
+
 /**
- * What re-sending the entry puts on its stream; 422 for a record that can never succeed
- * (see `reprocessPayload`), and for one of a stream no longer configured.
+ * What re-sending the entry puts on its stream; 422 for a record that can never succeed (see
+ * `reprocessPayload`; the entry is set aside, so bulk re-sends skip it from then on), and for one
+ * of a stream no longer configured (which may come back, so that entry stays in the queue).
  */
 async function payloadOf(deps: DataCorrectionDeps, entry: DataCorrection): Promise<Uint8Array> {
   const deployed = deps.streams.find((s) => s.name === entry.streamName);
@@ -88,6 +98,8 @@ async function payloadOf(deps: DataCorrectionDeps, entry: DataCorrection): Promi
   const original = new Uint8Array(Buffer.from(entry.data, 'base64'));
   const payload = reprocessPayload(original, entry.receivedAt, stream, deps.now());
   if (!payload.ok) {
+    // It can never succeed: bulk re-sends stop offering it, so they reach the entries behind it.
+    await setAside(deps, entry);
     throw new UnprocessableError(
       `entry ${entry.id} can never be metered as it is (${payload.message}); re-sending it would only put it back into data correction`,
       NOT_REPROCESSABLE,

@@ -216,7 +216,7 @@ export const OPERATIONS: Record<OperationId, OperationDoc> = {
       400: 'a body was sent and is not valid JSON',
       404: 'no such entry',
       409: 'the entry was already re-sent, or is being re-sent, or keeps only the beginning of a large record',
-      422: '`code` `NOT_REPROCESSABLE`: the record can never be metered as it is (the message says why), or its stream is no longer configured; nothing is sent, the entry stays as it is',
+      422: '`code` `NOT_REPROCESSABLE`: the record can never be metered as it is (the message says why), or its stream is no longer configured; nothing is sent and the entry stays open (one that can never be metered is set aside: bulk re-sends skip it)',
     },
     readsBody: true,
     mayBeBusy: true,

@@ -94,8 +94,8 @@ export interface CorrectionAdminStore {
   /** Ids of the first `limit` entries matching the filter, oldest first. */
   matchingIds(filter: DataCorrectionFilter, limit: number): Promise<string[]>;
   /**
-   * Ids of up to `limit` entries matching the filter that may be re-sent: not re-sent yet and
-   * not truncated. An index may lag a moment: callers re-read each entry before acting.
+   * Ids of up to `limit` entries matching the filter that may be re-sent: not re-sent yet, not
+   * truncated, not set aside. An index may lag a moment: callers re-read each entry before acting.
    */
   reprocessableIds(filter: DataCorrectionFilter, limit: number): Promise<string[]>;
   /** Open entries (not yet re-sent, truncated ones included) per reason, every reason listed. */
@@ -111,4 +111,9 @@ export interface CorrectionAdminStore {
   completeReprocess(id: string, sequenceNumber: string, now: Date): Promise<DataCorrection>;
   /** Gives up a claim after the re-send failed, so it can be tried again. */
   releaseReprocess(id: string): Promise<void>;
+  /**
+   * Takes an open entry whose record can never be metered as it is out of the bulk re-send's
+   * queue (`reprocessableIds`); it stays open, counted, and can still be re-sent or deleted by id.
+   */
+  setAside(entry: Pick<DataCorrection, 'id' | 'reason'>): Promise<void>;
 }

@@ -233,6 +233,43 @@ describe('POST /corrections/reprocess', () => {
     expect(await counts(api)).toEqual({});
   });
 
+  it('sets aside entries that can never be metered, so later calls reach the valid ones behind them', async () => {
+    const api = await correctionsApiUnderTest();
+    const refused = Array.from({ length: BULK_LIMIT + 5 }, (_, n) =>
+      entry(n, {
+        reason: 'INVALID_RECORD',
+        data: Buffer.from('not json').toString('base64'),
+        correctedAt: at(0, n),
+      }),
+    );
+    const valid = [200, 201, 202].map((n) =>
+      entry(n, { reason: 'INVALID_RECORD', correctedAt: at(30) }),
+    );
+    await api.corrections.putAll([...refused, ...valid]);
+
+    const first = await api.call('POST', '/corrections/reprocess', { all: true });
+    expect(first.body).toMatchObject({ reprocessed: 0, remaining: true });
+    expect(first.body.failed).toHaveLength(BULK_LIMIT);
+    expect(new Set(first.body.failed.map((f: { code: string }) => f.code))).toEqual(
+      new Set(['NOT_REPROCESSABLE']),
+    );
+    const second = await api.call('POST', '/corrections/reprocess', { all: true });
+    expect(second.body).toMatchObject({ reprocessed: valid.length, remaining: false });
+    expect(second.body.failed).toHaveLength(5);
+    const third = await api.call('POST', '/corrections/reprocess', { all: true });
+    expect(third.body).toEqual({ reprocessed: 0, failed: [], remaining: false });
+    expect(api.streamWriter.records.map((r) => r.partitionKey).sort()).toEqual(
+      valid.map((e) => e.partitionKey).sort(),
+    );
+    // Set aside, not gone: still open, counted, listed, refused alone, and deletable.
+    expect(await counts(api)).toEqual({ INVALID_RECORD: refused.length });
+    const one = refused[0] as DataCorrection;
+    expect((await api.call('GET', `/corrections/${one.id}`)).body).toEqual(one);
+    expect((await api.call('POST', `/corrections/${one.id}/reprocess`)).status).toBe(422);
+    const deleted = await api.call('POST', '/corrections/delete', { all: true });
+    expect(deleted.body).toMatchObject({ deleted: BULK_LIMIT, remaining: true });
+  });
+
   it('reports a throttled put as failed, keeps the entry open, and stops starting others', async () => {
     const api = await correctionsApiUnderTest();
     const all = Array.from({ length: 20 }, (_, n) => entry(n));

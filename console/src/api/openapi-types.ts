@@ -3792,7 +3792,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code` `NOT_REPROCESSABLE`: the record can never be metered as it is (the message says why), or its stream is no longer configured; nothing is sent, the entry stays as it is */
+            /** @description `code` `NOT_REPROCESSABLE`: the record can never be metered as it is (the message says why), or its stream is no longer configured; nothing is sent and the entry stays open (one that can never be metered is set aside: bulk re-sends skip it) */
             422: {
                 headers: {
                     [name: string]: unknown;

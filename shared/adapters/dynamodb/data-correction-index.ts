@@ -5,9 +5,10 @@
  * - gsi1 `CORR`: every entry (the unfiltered list);
  * - gsi5 `CORRREASON#<reason>`: every entry of a reason;
  * - gsi3 `CORRUSER#<userId>`: every entry of a user (when the record's user could be read);
- * - gsi4 `CORROPEN#<reason>` (or `CORRKEPT#<reason>` for a truncated entry, which cannot be
- *   re-sent): entries not yet re-sent. Completing a re-send removes the entry from it, so the
- *   open counts and bulk re-sends read only what is still open.
+ * - gsi4 `CORROPEN#<reason>` (or `CORRKEPT#<reason>` for a truncated entry, or one set aside
+ *   because its record can never be metered as it is): entries not yet re-sent. Completing a
+ *   re-send removes the entry from it, so the open counts and bulk re-sends read only what is
+ *   still open, and bulk re-sends only `CORROPEN`.
  *
  * The history uses other partitions of gsi3–gsi5 (`HU#`, `HM#`, `HT#`); these never collide.
  */
@@ -79,6 +80,20 @@ export function correctionIndexKeys(entry: DataCorrection): Item {
     ...(entry.reprocessedAt === undefined
       ? { [OPEN_BY_REASON.partitionKey]: open, [OPEN_BY_REASON.sortKey]: sortKey }
       : {}),
+  };
+}
+
+/**
+ * The update that moves an open entry from `CORROPEN#<reason>` to `CORRKEPT#<reason>`: still
+ * open and counted, no longer offered to bulk re-sends. Fails its condition when the entry is
+ * gone, re-sent, or already kept.
+ */
+export function setAsideUpdate(reason: CorrectionReason) {
+  return {
+    UpdateExpression: 'SET #open = :kept',
+    ConditionExpression: '#open = :open',
+    ExpressionAttributeNames: { '#open': OPEN_BY_REASON.partitionKey },
+    ExpressionAttributeValues: { ':open': openPartition(reason), ':kept': keptPartition(reason) },
   };
 }
 

@@ -29,6 +29,7 @@ import {
   matchingCorrectionIds,
   OPEN_INDEX_ATTRIBUTES,
   reprocessableCorrectionIds,
+  setAsideUpdate,
 } from './data-correction-index.js';
 import { isConditionFailed, rethrowStoreError } from './errors.js';
 import { keyPart, LIST_PARTITIONS } from './table.js';
@@ -270,6 +271,21 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
       );
     } catch (error) {
       // An entry deleted meanwhile has no claim left to release.
+      if (!isConditionFailed(error)) rethrowStoreError(error);
+    }
+  }
+
+  async setAside(entry: Pick<DataCorrection, 'id' | 'reason'>): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: dataCorrectionKey(entry.id),
+          ...setAsideUpdate(entry.reason),
+        }),
+      );
+    } catch (error) {
+      // Deleted, re-sent or set aside meanwhile: nothing left to move.
       if (!isConditionFailed(error)) rethrowStoreError(error);
     }
   }

@@ -16,6 +16,8 @@ import type { Page } from '../../ports/metering-store.js';
 /** The data-correction store in memory. */
 export class InMemoryDataCorrectionStore implements CorrectionLog, CorrectionAdminStore {
   readonly entries = new Map<string, DataCorrection & { claimedAt?: number }>();
+  /** Entries set aside: out of the bulk re-send's queue (see `setAside`). */
+  readonly setAsideIds = new Set<string>();
   puts = 0;
 
   async putAll(batch: readonly DataCorrection[]): Promise<void> {
@@ -51,7 +53,9 @@ export class InMemoryDataCorrectionStore implements CorrectionLog, CorrectionAdm
 
   async reprocessableIds(filter: DataCorrectionFilter, limit: number): Promise<string[]> {
     return this.matching(filter)
-      .filter((e) => e.reprocessedAt === undefined && !e.dataTruncated)
+      .filter(
+        (e) => e.reprocessedAt === undefined && !e.dataTruncated && !this.setAsideIds.has(e.id),
+      )
       .slice(0, limit)
       .map((e) => e.id);
   }
@@ -125,5 +129,10 @@ export class InMemoryDataCorrectionStore implements CorrectionLog, CorrectionAdm
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     return new Set(ids.filter((id) => this.entries.has(id)));
+  }
+
+  async setAside({ id }: Pick<DataCorrection, 'id' | 'reason'>): Promise<void> {
+    const entry = this.entries.get(id);
+    if (entry && entry.reprocessedAt === undefined) this.setAsideIds.add(id);
   }
 }
