@@ -339,4 +339,17 @@ describe('the local gateway answers as the deployed API does (defects 7 and 10)'
       await g.stop();
     }
   });
+
+  it('answers 431 to request headers that are too large, before the API sees them', async () => {
+    const g = await gateway();
+    try {
+      const huge = await g.send('GET', '/meter-types', { 'x-padding': 'a'.repeat(70_000) });
+      expect(huge.status).toBe(431);
+      // The documented answer: no JSON body is promised.
+      expect(huge.headers['content-type']).not.toBe('application/json');
+      expect((await g.send('GET', '/meter-types')).status).toBe(200);
+    } finally {
+      await g.stop();
+    }
+  });
 });
