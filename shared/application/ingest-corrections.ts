@@ -14,14 +14,13 @@ import type {
 import type { IngestCounts } from '../ports/ingest-metrics.js';
 import type { Entry, StreamRecord } from './ingest-decode.js';
 
-/** The data-correction entries of one batch, counted by reason as they are added. */
+/** The data-correction entries of one batch. */
 export class BatchCorrections {
   readonly entries: DataCorrection[] = [];
 
   constructor(
     private readonly streamName: string,
     private readonly now: Date,
-    private readonly counts: IngestCounts,
     /** The version of the stream's processor that routed the batch's records. */
     private readonly streamVersion?: number,
   ) {}
@@ -33,7 +32,6 @@ export class BatchCorrections {
     message: string,
     extra: Partial<DataCorrection> = {},
   ): void {
-    this.counts.corrected[reason] = (this.counts.corrected[reason] ?? 0) + 1;
     this.entries.push({
       id: correctionIdFor(this.streamName, position.shardId, position.sequenceNumber),
       reason,
@@ -83,18 +81,22 @@ export async function skipPreviouslyCorrected(
 
 /**
  * Stores the entries, after raising the shard's high-water mark to the highest of them (so a
- * retry looks them up even if the put fails half-way).
+ * retry looks them up even if the put fails half-way), and counts by reason the ones stored now:
+ * a retried batch's entries, stored by its earlier attempt, are not counted again.
  */
 export async function storeCorrections(
   corrections: CorrectionLog,
   streamName: string,
   shardId: string,
   entries: readonly DataCorrection[],
+  counts: IngestCounts,
 ): Promise<void> {
   if (entries.length === 0) return;
   // Fixed-width keys sort like the sequence numbers they stand for.
   const highest =
     entries.map((c) => sequenceKey(c.sequenceNumber)).sort()[entries.length - 1] ?? '';
   await corrections.raiseHighWaterMark(streamName, shardId, highest);
-  await corrections.putAll(entries);
+  for (const { reason } of await corrections.putAll(entries)) {
+    counts.corrected[reason] = (counts.corrected[reason] ?? 0) + 1;
+  }
 }

@@ -130,7 +130,7 @@ export async function ingestBatch(
 ): Promise<IngestOutcome> {
   const now = deps.now();
   const counts = newCounts(records.length);
-  const corrections = new BatchCorrections(stream.name, now, counts, streamVersion);
+  const corrections = new BatchCorrections(stream.name, now, streamVersion);
   const byUser = decodeByUser(stream, records, (position, failure) =>
     corrections.add(
       position,
@@ -159,7 +159,8 @@ export async function ingestBatch(
   }
   await meterUsers(deps, stream, byUser, now, { counts, corrections, failures, metersWithOutbox });
   try {
-    await storeCorrections(deps.corrections, stream.name, first.shardId, corrections.entries);
+    const entries = corrections.entries;
+    await storeCorrections(deps.corrections, stream.name, first.shardId, entries, counts);
   } catch (error) {
     const held = corrections.entries;
     failures.add(

@@ -78,8 +78,11 @@ export interface CorrectionLog {
   raiseHighWaterMark(streamName: string, shardId: string, sequenceKey: string): Promise<void>;
   /** Which of these entry ids are stored (strongly consistent). */
   existingIds(ids: readonly string[]): Promise<Set<string>>;
-  /** Stores entries idempotently: an entry already stored (same id) is left as it is. */
-  putAll(entries: readonly DataCorrection[]): Promise<void>;
+  /**
+   * Stores entries idempotently: an entry already stored (same id) is left as it is. Answers
+   * the entries this call stored (not those stored before, e.g. by an earlier attempt).
+   */
+  putAll(entries: readonly DataCorrection[]): Promise<readonly DataCorrection[]>;
 }
 
 /** The API's side of data correction: inspect, delete and re-send the stored entries. */

@@ -76,6 +76,22 @@ describe('ingestion: infrastructure failures are logged and counted', () => {
     expect((await t.meters.get(a.meter.id))?.value).toBe(4);
   });
 
+  it('counts a correction once, not again on each retry of the batch', async () => {
+    const t = await ingestUnderTest();
+    const a = await t.meterFor('a');
+    const records = [invalid(), usage('a', 1), usage('nobody', 2)];
+    t.store.faults.push({ method: 'writeShardUsage', when: () => true, times: 1 });
+    const event = kinesisEvent(records);
+    expect((await t.handler(event)).batchItemFailures).toHaveLength(1);
+    expect((await t.handler(event)).batchItemFailures).toEqual([]);
+    expect(await t.handler(event)).toEqual({ batchItemFailures: [] }); // a redelivery
+    const corrected = t.metrics.batches.map((b) => b.counts.corrected);
+    // Both corrections were stored by the first attempt, and counted there only.
+    expect(corrected).toEqual([{ INVALID_RECORD: 1, NO_METER: 1 }, {}, {}]);
+    expect((await t.corrections.list({}, 10)).items).toHaveLength(2);
+    expect((await t.meters.get(a.meter.id))?.value).toBe(1);
+  });
+
   it('logs one line per stage and batch however many users failed, naming them', async () => {
     const t = await ingestUnderTest();
     const users = ['u1', 'u2', 'u3'];

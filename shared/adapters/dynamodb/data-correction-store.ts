@@ -94,20 +94,21 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
     private readonly tableName: string,
   ) {}
 
-  async putAll(batch: readonly DataCorrection[]): Promise<void> {
+  async putAll(batch: readonly DataCorrection[]): Promise<readonly DataCorrection[]> {
     // Parallel puts of one id would race; the first occurrence in the batch is the one kept.
     const firstById = new Map<string, DataCorrection>();
     for (const entry of batch) if (!firstById.has(entry.id)) firstById.set(entry.id, entry);
     const entries = [...firstById.values()];
     let next = 0;
     let failure: { error: unknown } | undefined;
+    const stored: DataCorrection[] = [];
     const worker = async () => {
       // Stop taking new entries after a failure; the caller retries, and stored ones are kept.
       while (next < entries.length && !failure) {
         const entry = entries[next++];
         if (!entry) continue;
         try {
-          await this.putOnce(entry);
+          if (await this.putOnce(entry)) stored.push(entry);
         } catch (error) {
           failure ??= { error };
         }
@@ -117,6 +118,7 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
       Array.from({ length: Math.min(PUT_CONCURRENCY, entries.length) }, () => worker()),
     );
     if (failure) rethrowStoreError(failure.error);
+    return stored;
   }
 
   async highWaterMark(streamName: string, shardId: string): Promise<string | undefined> {
@@ -290,8 +292,8 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
     }
   }
 
-  /** Stores one entry unless its id is already stored; an existing entry is kept as it is. */
-  private async putOnce(entry: DataCorrection): Promise<void> {
+  /** Stores one entry unless its id is already stored (false: an existing entry is kept as it is). */
+  private async putOnce(entry: DataCorrection): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
@@ -300,8 +302,10 @@ export class DynamoDbDataCorrectionStore implements CorrectionLog, CorrectionAdm
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
+      return false;
     }
   }
 

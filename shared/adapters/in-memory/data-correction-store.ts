@@ -20,11 +20,15 @@ export class InMemoryDataCorrectionStore implements CorrectionLog, CorrectionAdm
   readonly setAsideIds = new Set<string>();
   puts = 0;
 
-  async putAll(batch: readonly DataCorrection[]): Promise<void> {
+  async putAll(batch: readonly DataCorrection[]): Promise<readonly DataCorrection[]> {
+    const stored: DataCorrection[] = [];
     for (const entry of batch) {
       this.puts++;
-      if (!this.entries.has(entry.id)) this.entries.set(entry.id, structuredClone(entry));
+      if (this.entries.has(entry.id)) continue;
+      this.entries.set(entry.id, structuredClone(entry));
+      stored.push(entry);
     }
+    return stored;
   }
 
   async get(id: string): Promise<DataCorrection | undefined> {
