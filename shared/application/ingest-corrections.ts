@@ -14,7 +14,7 @@ import type {
 import type { IngestCounts } from '../ports/ingest-metrics.js';
 import type { Entry, StreamRecord } from './ingest-decode.js';
 
-/** The data-correction entries of one batch. */
+/** The data-correction entries of one batch: built with a deterministic id, the unreadable ones kept. */
 export class BatchCorrections {
   readonly entries: DataCorrection[] = [];
 
@@ -32,7 +32,17 @@ export class BatchCorrections {
     message: string,
     extra: Partial<DataCorrection> = {},
   ): void {
-    this.entries.push({
+    this.entries.push(this.entryOf(position, reason, message, extra));
+  }
+
+  /** The entry of a record, with the original bytes and a deterministic id. */
+  entryOf(
+    position: StreamRecord,
+    reason: CorrectionReason,
+    message: string,
+    extra: Partial<DataCorrection> = {},
+  ): DataCorrection {
+    return {
       id: correctionIdFor(this.streamName, position.shardId, position.sequenceNumber),
       reason,
       message,
@@ -45,7 +55,7 @@ export class BatchCorrections {
       correctedAt: this.now.toISOString(),
       ...(this.streamVersion === undefined ? {} : { streamVersion: this.streamVersion }),
       ...extra,
-    });
+    };
   }
 }
 
@@ -80,23 +90,42 @@ export async function skipPreviouslyCorrected(
 }
 
 /**
- * Stores the entries, after raising the shard's high-water mark to the highest of them (so a
- * retry looks them up even if the put fails half-way), and counts by reason the ones stored now:
- * a retried batch's entries, stored by its earlier attempt, are not counted again.
+ * Stores a batch's data-correction entries as they are decided, each user's before any of its
+ * meters is written (so a record an attempt refused is found in data correction by every later
+ * attempt, and a meter past a record's position has taken it). The first store raises the
+ * shard's high-water mark to the batch's last record, so a retry looks its records up even if a
+ * put fails half-way. Entries stored now are counted by reason; a retried batch's entries,
+ * stored by its earlier attempt, are not counted again.
  */
-export async function storeCorrections(
-  corrections: CorrectionLog,
-  streamName: string,
-  shardId: string,
-  entries: readonly DataCorrection[],
-  counts: IngestCounts,
-): Promise<void> {
-  if (entries.length === 0) return;
-  // Fixed-width keys sort like the sequence numbers they stand for.
-  const highest =
-    entries.map((c) => sequenceKey(c.sequenceNumber)).sort()[entries.length - 1] ?? '';
-  await corrections.raiseHighWaterMark(streamName, shardId, highest);
-  for (const { reason } of await corrections.putAll(entries)) {
-    counts.corrected[reason] = (counts.corrected[reason] ?? 0) + 1;
+export class CorrectionWriter {
+  private raised: Promise<void> | undefined;
+
+  constructor(
+    private readonly log: CorrectionLog,
+    private readonly streamName: string,
+    private readonly shardId: string,
+    /** The sequence numbers of the batch (the mark goes to the highest). */
+    private readonly sequenceNumbers: readonly string[],
+    private readonly counts: IngestCounts,
+  ) {}
+
+  async store(entries: readonly DataCorrection[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.raised ??= this.raiseMark();
+    try {
+      await this.raised;
+    } catch (error) {
+      this.raised = undefined;
+      throw error;
+    }
+    for (const { reason } of await this.log.putAll(entries)) {
+      this.counts.corrected[reason] = (this.counts.corrected[reason] ?? 0) + 1;
+    }
+  }
+
+  private raiseMark(): Promise<void> {
+    // Fixed-width keys sort like the sequence numbers they stand for.
+    const keys = this.sequenceNumbers.map(sequenceKey).sort();
+    return this.log.raiseHighWaterMark(this.streamName, this.shardId, keys[keys.length - 1] ?? '');
   }
 }

@@ -23,7 +23,7 @@ const NO_PLANS: ReadonlyMap<string, UniquePlan> = new Map();
 /**
  * The plan of every unique meter among `meters` for this attempt, by meter id. A record refused
  * by one meter's `maxDistinct` has its decision turned into that refusal, and the others are
- * planned again without it.
+ * planned again without it; a record a meter `taken` in an earlier attempt is never refused.
  */
 export async function planUniqueMeters(
   claims: UniqueValueClaims,
@@ -31,6 +31,7 @@ export async function planUniqueMeters(
   shardId: string,
   entries: readonly Entry[],
   decisions: Decision[],
+  taken?: (index: number) => boolean,
 ): Promise<ReadonlyMap<string, UniquePlan>> {
   const unique = meters.filter((meter) => meter.meterType.aggregation.type === 'unique');
   if (unique.length === 0) return NO_PLANS;
@@ -49,7 +50,7 @@ export async function planUniqueMeters(
     const plans = new Map<string, UniquePlan>();
     let refused = false;
     unique.forEach((meter, m) => {
-      const plan = planUnique(meter, candidates[m] ?? [], held);
+      const plan = planUnique(meter, candidates[m] ?? [], held, taken);
       plans.set(meter.id, plan);
       for (const [index, refusal] of plan.over) {
         if (decisions[index]?.kind !== 'apply') continue;
@@ -63,8 +64,10 @@ export async function planUniqueMeters(
   }
 }
 
-/** A unique meter written (`wrote`: something changed), or a conflict. */
-export type UniqueWriteResult = 'conflict' | { wrote: boolean; state: MeterState };
+/** A unique meter written (`wrote`: something changed), or a conflict (after some runs: `conflict`). */
+export type UniqueWriteResult =
+  | 'conflict'
+  | { wrote: boolean; state: MeterState; conflict?: boolean };
 
 /**
  * Writes a unique meter's share of the batch with its claims, by version (`version`: the meter's
@@ -90,7 +93,9 @@ export async function writeUniqueMeter(
     const next = withShardShare(meter, shardId, share, now);
     const runClaims: UniqueClaim[] = [];
     for (const [index, list] of claims) if (index >= start && index < end) runClaims.push(...list);
-    if (!(await writer.replaceMeterClaiming(next, version + run, runClaims))) return 'conflict';
+    if (!(await writer.replaceMeterClaiming(next, version + run, runClaims))) {
+      return run === 0 ? 'conflict' : { wrote: true, state, conflict: true };
+    }
     state = { ...next, version: version + run + 1 };
     start = end;
   }

@@ -7,7 +7,7 @@
  * starts over from a fresh read; records already applied are skipped by their sequence numbers.
  */
 import type { StreamPosition } from '../domain/event-dedup.js';
-import { type Decision, decide } from '../domain/ingest-decision.js';
+import { type Decision, decide, type Refusal } from '../domain/ingest-decision.js';
 import type { MeterState } from '../domain/meter-usage.js';
 import { appliedSequence, compareSequence } from '../domain/meter-usage.js';
 import { admitRecords } from '../domain/record-admission.js';
@@ -40,6 +40,8 @@ const MAX_ATTEMPTS = 6;
 export interface UserMeteringDeps {
   store: UserMeterReader & UsageWriter & ThresholdOutbox & EventClaims & UniqueValueClaims;
   meterType: MeterTypeLookup;
+  /** Stores records in data correction; called before any meter of the attempt is written. */
+  storeCorrections: (corrections: readonly UserCorrection[]) => Promise<void>;
 }
 
 /** A record of the user that goes to data correction, and why. */
@@ -50,9 +52,8 @@ export interface UserCorrection {
   extra: Partial<DataCorrection>;
 }
 
-/** What became of one user's records, besides the counts. */
+/** What became of one user's records, besides the counts and the stored corrections. */
 export interface UserOutcome {
-  corrections: readonly UserCorrection[];
   /** Meters that put records into their outbox (partial pushes, periods closed on the way). */
   withOutbox: readonly MeterState[];
 }
@@ -68,41 +69,41 @@ export async function meterUserRecords(
   counts: IngestCounts,
 ): Promise<UserOutcome> {
   const first = entries[0];
-  if (!first) return { corrections: NONE, withOutbox: NONE };
+  if (!first) return { withOutbox: NONE };
   const userId = first.record.userId;
   const shardId = first.position.shardId;
   // Records a meter took in an attempt that then met a conflict (made on the first conflict).
   let metered: Set<string> | undefined;
+  // Refusals stored in data correction by an earlier attempt, by sequence number: they stay.
+  const stored = new Map<string, Refusal>();
   // De-duplication claims this invocation holds, by sequence number (with de-duplication on).
   const claims = stream.deduplication.enabled ? new Map<string, StreamPosition>() : undefined;
-
-  // The decisions of the attempt that met a conflict, to find what its partial writes took.
-  let conflicted: readonly Decision[] | undefined;
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const prepared = await readMeters(deps, stream, userId, now);
     const meters = prepared.map((p) => p.state);
-    if (conflicted && metered) rememberTaken(metered, entries, conflicted, meters, shardId);
     const routing = new UserRouting(stream, meters);
-    const decisions = decideAll(stream, entries, routing, metered);
+    const records = { entries, shardId, metered, stored };
+    const decisions = decideAll(stream, records, routing);
     if (claims) {
       await deduplicate(deps.store, stream, entries, decisions, claims, now, counts, meters);
     }
-    admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
-    const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions);
+    const taken = takenBy(records, decisions);
+    admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity, taken);
+    const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions, taken);
+    await storeRefusals(deps, userId, entries, decisions, stored);
     const batch = { prepared, shardId, entries, decisions, unique };
     const written = await writeMeters(deps.store, batch, now);
-    if (written.includes('conflict')) {
-      metered = rememberApplied(metered ?? new Set(), entries, decisions, meters, written);
-      conflicted = decisions;
+    if (written.some((result) => result === 'conflict' || result.conflict)) {
+      metered = rememberApplied(metered ?? new Set(), batch, written);
       continue;
     }
-    const corrections = settle(userId, entries, decisions, counts);
+    countMetered(decisions, counts);
     if (claims && claims.size > 0) {
       await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
     }
     const withOutbox = await pushThresholds(deps.store, stream, written, batch, now, counts);
-    return { corrections, withOutbox };
+    return { withOutbox };
   }
   throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
 }
@@ -122,20 +123,97 @@ async function readMeters(
     : (preparing as PreparedMeter[]);
 }
 
-/** The decision of every record, against the meters as read in this attempt. */
-function decideAll(
-  stream: StreamConfig,
-  entries: readonly Entry[],
-  routing: UserRouting,
-  metered: ReadonlySet<string> | undefined,
-): Decision[] {
+/** The user's records of the batch, and what earlier attempts of this invocation did with them. */
+interface UserRecords {
+  entries: readonly Entry[];
+  shardId: string;
+  /** Records a meter took in an attempt that met a conflict. */
+  metered: ReadonlySet<string> | undefined;
+  /** Refusals an earlier attempt stored in data correction. */
+  stored: ReadonlyMap<string, Refusal>;
+}
+
+/**
+ * The decision of every record, against the meters as read in this attempt. A refusal stored
+ * by an earlier attempt stands. A record a meter already took (in an earlier attempt, or a
+ * crashed invocation: its meter's position is past it) is never refused for where it falls now.
+ */
+function decideAll(stream: StreamConfig, records: UserRecords, routing: UserRouting): Decision[] {
+  const { entries, shardId, metered, stored } = records;
   const decisions: Decision[] = new Array(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry;
+    const refused = stored.get(entry.position.sequenceNumber);
+    if (refused) {
+      decisions[i] = refused;
+      continue;
+    }
     const wasMetered = metered?.has(entry.position.sequenceNumber) ?? false;
-    decisions[i] = decide(stream, entry.record, routing, wasMetered);
+    let decision = decide(stream, entry.record, routing, wasMetered);
+    if (decision.kind === 'correct' && !wasMetered && routedMeterTook(routing, entry, shardId)) {
+      decision = decide(stream, entry.record, routing, true);
+    }
+    decisions[i] = decision;
   }
   return decisions;
+}
+
+/**
+ * Whether a meter the record routes to is past it on this shard: it took the record (every
+ * record it refused was stored in data correction before it was written past it, and is not
+ * in this batch any more, see `skipPreviouslyCorrected`).
+ */
+function routedMeterTook(routing: UserRouting, entry: Entry, shardId: string): boolean {
+  const routed = routing.route(entry.record.fields);
+  if (!routed.ok) return false;
+  return routing
+    .factsOf(routed)
+    .meters.some((meter) => compareSequence(entry.seq, appliedSequence(meter, shardId)) <= 0);
+}
+
+/** Whether a meter took record `i` before: in an earlier attempt, or it is past its position. */
+function takenBy(records: UserRecords, decisions: readonly Decision[]): (i: number) => boolean {
+  const { entries, shardId, metered } = records;
+  return (i) => {
+    const entry = entries[i] as Entry;
+    if (metered?.has(entry.position.sequenceNumber)) return true;
+    const decision = decisions[i];
+    return (
+      decision?.kind === 'apply' &&
+      decision.targets.some(
+        (t) => compareSequence(entry.seq, appliedSequence(t.meter, shardId)) <= 0,
+      )
+    );
+  };
+}
+
+/** Stores this attempt's new refusals in data correction, before any meter is written; they stay. */
+async function storeRefusals(
+  deps: UserMeteringDeps,
+  userId: string,
+  entries: readonly Entry[],
+  decisions: readonly Decision[],
+  stored: Map<string, Refusal>,
+): Promise<void> {
+  let fresh: UserCorrection[] | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const decision = decisions[i];
+    const entry = entries[i] as Entry;
+    if (decision?.kind !== 'correct' || stored.has(entry.position.sequenceNumber)) continue;
+    fresh ??= [];
+    fresh.push({
+      entry,
+      reason: decision.reason,
+      message: decision.message,
+      extra: decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId },
+    });
+  }
+  if (!fresh) return;
+  await deps.storeCorrections(fresh);
+  for (const { entry } of fresh) {
+    const decision = decisions[entries.indexOf(entry)];
+    if (decision?.kind === 'correct') stored.set(entry.position.sequenceNumber, decision);
+  }
 }
 
 /** Writes every meter's share of the batch (all at once). */
@@ -152,42 +230,26 @@ async function writeMeters(
 }
 
 /**
- * Remembers records that a meter took in the attempt that met a conflict, as the meter's shard
- * position now shows them (a unique meter may have written some runs of the batch before it).
+ * Remembers records a meter took in an attempt that met a conflict, so a retry never sends them
+ * to correction: those it targeted up to its position after the write (a unique meter may have
+ * written some runs of the batch before its conflict).
  */
-function rememberTaken(
-  metered: Set<string>,
-  entries: readonly Entry[],
-  decisions: readonly Decision[],
-  meters: readonly MeterState[],
-  shardId: string,
-): void {
-  for (const meter of meters) {
-    const applied = appliedSequence(meter, shardId);
-    entries.forEach((entry, i) => {
-      const decision = decisions[i];
-      if (decision?.kind !== 'apply' || compareSequence(entry.seq, applied) > 0) return;
-      if (decision.targets.some((t) => t.meter.id === meter.id)) {
-        metered.add(entry.position.sequenceNumber);
-      }
-    });
-  }
-}
-
-/** Remembers records a meter took, so a retry after a conflict never sends them to correction. */
 function rememberApplied(
   metered: Set<string>,
-  entries: readonly Entry[],
-  decisions: readonly Decision[],
-  meters: readonly MeterState[],
+  batch: WrittenBatch,
   written: readonly WriteResult[],
 ): Set<string> {
+  const { entries, decisions, shardId } = batch;
   written.forEach((result, m) => {
-    const meter = meters[m];
+    const meter = batch.prepared[m]?.state;
     if (result === 'conflict' || !result.wrote || !meter) return;
+    const through = result.state && appliedSequence(result.state, shardId);
     entries.forEach((entry, i) => {
       const decision = decisions[i];
-      if (decision?.kind === 'apply' && decision.targets.some((t) => t.meter.id === meter.id)) {
+      if (decision?.kind !== 'apply' || !decision.targets.some((t) => t.meter.id === meter.id)) {
+        return;
+      }
+      if (through === undefined || compareSequence(entry.seq, through) <= 0) {
         metered.add(entry.position.sequenceNumber);
       }
     });
@@ -195,28 +257,9 @@ function rememberApplied(
   return metered;
 }
 
-/** Counts the metered records; the ones that go to data correction, with the user. */
-function settle(
-  userId: string,
-  entries: readonly Entry[],
-  decisions: readonly Decision[],
-  counts: IngestCounts,
-): readonly UserCorrection[] {
-  let corrections: UserCorrection[] | undefined;
-  for (let i = 0; i < entries.length; i++) {
-    const decision = decisions[i];
-    if (decision?.kind === 'apply') counts.metered++;
-    else if (decision?.kind === 'correct') {
-      corrections ??= [];
-      corrections.push({
-        entry: entries[i] as Entry,
-        reason: decision.reason,
-        message: decision.message,
-        extra: decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId },
-      });
-    }
-  }
-  return corrections ?? NONE;
+/** Counts the metered records. */
+function countMetered(decisions: readonly Decision[], counts: IngestCounts): void {
+  for (const decision of decisions) if (decision?.kind === 'apply') counts.metered++;
 }
 
 /** The batch as written: the meters as read, the shard's records with their decisions, unique meters' plans. */

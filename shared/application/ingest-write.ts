@@ -70,8 +70,14 @@ async function closeOnTheWay(
   };
 }
 
-/** A meter written (`wrote`: something changed), or a conflict: it changed since it was read. */
-export type WriteResult = 'conflict' | { wrote: boolean; state: MeterState | undefined };
+/**
+ * A meter written (`wrote`: something changed), or a conflict: it changed since it was read. A
+ * unique meter may meet its conflict after writing some runs of the batch: `conflict` with the
+ * state its last run left.
+ */
+export type WriteResult =
+  | 'conflict'
+  | { wrote: boolean; state: MeterState | undefined; conflict?: boolean };
 
 /**
  * Writes one meter's share of the batch, as decided and admitted. Records at or below the

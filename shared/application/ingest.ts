@@ -6,11 +6,11 @@
  * 1. decode, enrich and validate every record (`decodeByUser`); unreadable ones are corrected;
  * 2. drop records an earlier attempt already put into data correction (`skipPreviouslyCorrected`);
  * 3. per user, in parallel (`meterUserRecords`): read the user's meters once, route and place
- *    each record, de-duplicate by event id, admit against capacity and item size, write each
- *    meter's pre-aggregated share in ONE conditional update that also advances the meter's
- *    position for this shard (a retried or replayed record is at or below it and is skipped),
- *    push due thresholds into the meter's outbox;
- * 4. store what could not be metered in data correction (`storeCorrections`).
+ *    each record, de-duplicate by event id, admit against capacity and item size, store the
+ *    records refused in data correction, then write each meter's pre-aggregated share in ONE
+ *    conditional update that also advances the meter's position for this shard (a retried or
+ *    replayed record is at or below it and is skipped), push due thresholds into the outbox;
+ * 4. store the unreadable records in data correction (`CorrectionWriter`).
  * Only infrastructure failures are reported back (as batch item failures, and as failures with
  * their cause for the log and the metrics); bad records never fail or block the batch.
  */
@@ -27,11 +27,11 @@ import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import { forEachLimited } from './concurrency.js';
 import {
   BatchCorrections,
+  CorrectionWriter,
   skipPreviouslyCorrected,
-  storeCorrections,
 } from './ingest-corrections.js';
 import { decodeByUser, type Entry, type StreamRecord } from './ingest-decode.js';
-import { meterUserRecords } from './ingest-user.js';
+import { meterUserRecords, type UserCorrection } from './ingest-user.js';
 import type { MeterTypeLookup } from './ingest-write.js';
 
 /** Where in a batch an infrastructure failure held records back. */
@@ -157,10 +157,18 @@ export async function ingestBatch(
     ]);
     return outcome();
   }
-  await meterUsers(deps, stream, byUser, now, { counts, corrections, failures, metersWithOutbox });
+  const sequenceNumbers = records.map((r) => r.sequenceNumber);
+  const writer = new CorrectionWriter(
+    deps.corrections,
+    stream.name,
+    first.shardId,
+    sequenceNumbers,
+    counts,
+  );
+  const results = { counts, corrections, writer, failures, metersWithOutbox };
+  await meterUsers(deps, stream, byUser, now, results);
   try {
-    const entries = corrections.entries;
-    await storeCorrections(deps.corrections, stream.name, first.shardId, entries, counts);
+    await writer.store(corrections.entries);
   } catch (error) {
     const held = corrections.entries;
     failures.add(
@@ -175,6 +183,7 @@ export async function ingestBatch(
 interface BatchResults {
   counts: IngestCounts;
   corrections: BatchCorrections;
+  writer: CorrectionWriter;
   failures: BatchFailures;
   metersWithOutbox: MeterState[];
 }
@@ -187,12 +196,18 @@ async function meterUsers(
   now: Date,
   results: BatchResults,
 ): Promise<void> {
+  const userDeps = {
+    ...deps,
+    storeCorrections: (list: readonly UserCorrection[]) =>
+      results.writer.store(
+        list.map((c) =>
+          results.corrections.entryOf(c.entry.position, c.reason, c.message, c.extra),
+        ),
+      ),
+  };
   await forEachLimited([...byUser.values()], deps.concurrency ?? 8, async (entries) => {
     try {
-      const user = await meterUserRecords(deps, stream, entries, now, results.counts);
-      for (const c of user.corrections) {
-        results.corrections.add(c.entry.position, c.reason, c.message, c.extra);
-      }
+      const user = await meterUserRecords(userDeps, stream, entries, now, results.counts);
       for (const meter of user.withOutbox) results.metersWithOutbox.push(meter);
     } catch (error) {
       if (!(error instanceof Error)) throw error;

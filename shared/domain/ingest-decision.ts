@@ -51,7 +51,9 @@ export const ALREADY_METERED: AlreadyMetered = Object.freeze({ kind: 'already-me
  * Decides what happens to one record: routed by the guiding rules, within the meters' active
  * windows, with a value where a meter needs one, placed in a period (late ones per the stream's
  * policy), with the field values the meters keep. `alreadyMetered`: a meter took the record in
- * an earlier attempt of this batch, so a record that no longer routes is skipped, not corrected.
+ * an earlier attempt of this batch, so it is never sent to data correction for where it falls
+ * now (it would be counted and corrected): a record that no longer routes, or whose meters are
+ * gone or outside their window, is skipped; a late one counts late whatever the late policy.
  */
 export function decide(
   stream: StreamConfig,
@@ -67,6 +69,7 @@ export function decide(
   const facts = routing.factsOf(routed);
   const active = facts.hasActiveWindow ? activeAt(facts.meters, record.usageTime) : facts.meters;
   if (active.length === 0) {
+    if (alreadyMetered) return ALREADY_METERED;
     return {
       kind: 'correct',
       reason: 'OUTSIDE_ACTIVE_WINDOW',
@@ -87,7 +90,9 @@ export function decide(
   }
   const targets = routing.targetsOf(active, record.usageTime);
   const refusal = placementRefusal(stream, record, active, targets);
-  if (refusal) return refusal;
+  if (refusal && alreadyMetered) {
+    if (targets.length === 0) return ALREADY_METERED;
+  } else if (refusal) return refusal;
   const kept = keptFieldValues(stream, routed.rule, record.fields);
   if (!kept.ok) return { kind: 'correct', reason: 'INVALID_RECORD', message: kept.message };
   if (!kept.groupValues && !kept.carry) return routing.applyTo(targets);

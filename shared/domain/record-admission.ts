@@ -24,13 +24,15 @@ import type { ApplyDecision, Target } from './user-routing.js';
  * (CAPACITY_EXCEEDED), in sequence order. Records at or below a meter's position for the shard
  * were taken before and cost that meter nothing. `anyRejectsOverCapacity`: whether any of the
  * user's meters refuses records over its capacity (when none does and no record keeps a
- * group, nothing needs admitting).
+ * group, nothing needs admitting). `taken(i)`: a meter took record `i` in an earlier attempt of
+ * this batch; it is admitted whatever it costs, since refusing it would count it and correct it.
  */
 export function admitRecords(
   shardId: string,
   records: readonly SequencedRecord[],
   decisions: Decision[],
   anyRejectsOverCapacity: boolean,
+  taken?: (index: number) => boolean,
 ): void {
   // Worked out only for meters that need it (capacity-rejecting, or taking grouped records).
   let budgets: Map<string, MeterBudget> | undefined;
@@ -40,7 +42,7 @@ export function admitRecords(
     if (!decision.groupValues && !(anyRejectsOverCapacity && anyRejects(decision.targets)))
       continue;
     budgets ??= new Map();
-    const refusal = admit(shardId, records[i] as SequencedRecord, decision, budgets);
+    const refusal = admit(shardId, records[i] as SequencedRecord, decision, budgets, taken?.(i));
     if (refusal) decisions[i] = refusal;
   }
 }
@@ -51,19 +53,23 @@ function anyRejects(targets: readonly Target[]): boolean {
   return false;
 }
 
-/** Admits one record into all its targets' budgets, or refuses it without charging any. */
+/**
+ * Admits one record into all its targets' budgets, or refuses it without charging any. A record
+ * already `taken` by a meter is admitted past capacity (the item budget keeps slack below 400 KB).
+ */
 function admit(
   shardId: string,
   { record, seq }: SequencedRecord,
   decision: ApplyDecision,
   budgets: Map<string, MeterBudget>,
+  taken = false,
 ): Refusal | undefined {
   const takers = decision.targets.filter(
     (t) => compareSequence(seq, appliedSequence(t.meter, shardId)) > 0,
   );
   const group = groupChargeOf(decision.groupValues);
   const value = record.value ?? '1';
-  for (const { meter, placement } of takers) {
+  for (const { meter, placement } of taken ? [] : takers) {
     const refusal = refusalBy(meter, placement, budgetFor(budgets, meter), value, group);
     if (refusal) return refusal;
   }

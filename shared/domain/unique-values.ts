@@ -21,8 +21,11 @@ export const MAX_CLAIMS_PER_WRITE = 99;
 
 /** How long after the last moment its period can take a record a claim is kept. */
 const CLAIM_MARGIN_SECONDS = 7 * 86_400;
-/** Claims of the next period (its end is not known yet) are kept this much longer. */
-const NEXT_PERIOD_ALLOWANCE_SECONDS = 400 * 86_400;
+/**
+ * Claims of the next period (its end is not known yet) are kept this much longer: longer than
+ * any period a schedule can make (29 February: 8 years from 2096 to 2104).
+ */
+const NEXT_PERIOD_ALLOWANCE_SECONDS = 3_000 * 86_400;
 
 /** A claim on one distinct value of one period of a meter (the period's, or one group's). */
 export interface UniqueClaim {
@@ -55,7 +58,7 @@ function periodStartOf(meter: MeterState, placement: PeriodPlacement): string {
 
 /**
  * When a claim lapses, in epoch seconds: a week after its period can take no more records (end
- * plus grace). A claim of the next period, whose end is not known yet, is kept 400 days longer.
+ * plus grace). A claim of the next period, whose end is not known yet, is kept 3,000 days longer.
  */
 export function uniqueClaimExpiry(meter: MeterState, placement: PeriodPlacement): number {
   const closable =
@@ -142,12 +145,14 @@ export interface UniquePlan {
  * Decides, in sequence order, which candidates bring a value new to their period (no claim
  * `held`, none earlier in the batch) and to their group. A new value beyond the type's
  * `maxDistinct` for its period is refused (the record goes to data correction); a value already
- * counted is always taken, since it adds nothing.
+ * counted is always taken, since it adds nothing, and so is a record another meter already
+ * `taken` (refusing it would count it there and correct it), even past `maxDistinct`.
  */
 export function planUnique(
   meter: MeterState,
   candidates: readonly UniqueCandidate[],
   held: ReadonlySet<string>,
+  taken?: (index: number) => boolean,
 ): UniquePlan {
   const plan: UniquePlan = { news: new Map(), claims: new Map(), over: new Map() };
   const max = meter.meterType.aggregation.maxDistinct ?? DEFAULT_MAX_DISTINCT;
@@ -162,7 +167,7 @@ export function planUnique(
   for (const { index, placement, total, group } of candidates) {
     const period = placement === 'next' ? 'next' : 'current';
     const newTotal = isNew(total);
-    if (newTotal && counted[period] >= max) {
+    if (newTotal && counted[period] >= max && !taken?.(index)) {
       plan.over.set(index, {
         kind: 'correct',
         reason: 'UNIQUE_LIMIT_EXCEEDED',

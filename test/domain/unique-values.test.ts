@@ -141,11 +141,11 @@ describe('claimRuns', () => {
 });
 
 describe('uniqueClaimExpiry', () => {
-  it('keeps a claim a week past end plus grace, and a next-period claim 400 days longer', () => {
+  it('keeps a claim a week past end plus grace, and a next-period claim 3,000 days longer', () => {
     const meter = unique();
     const end = Date.parse(meter.periodEnd) / 1000 + meter.meterType.gracePeriodSeconds;
     expect(uniqueClaimExpiry(meter, 'current')).toBe(end + 7 * 86_400);
     expect(uniqueClaimExpiry(meter, 'late')).toBe(end + 7 * 86_400);
-    expect(uniqueClaimExpiry(meter, 'next')).toBe(end + 407 * 86_400);
+    expect(uniqueClaimExpiry(meter, 'next')).toBe(end + 3_007 * 86_400);
   });
 });

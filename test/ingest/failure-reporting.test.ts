@@ -142,7 +142,7 @@ describe('ingestion: infrastructure failures are logged and counted', () => {
     const fault = failingNextCall('putAll', cause);
     const t = await ingestUnderTest(undefined, { wrap: fault.wrap });
     await t.meterFor('a');
-    const records = [usage('a', 1), invalid(), usage('nobody', 2), invalid()];
+    const records = [usage('a', 1), invalid(), usage('a', 2), invalid()];
     fault.arm();
 
     const response = await t.handler(kinesisEvent(records));
@@ -151,7 +151,7 @@ describe('ingestion: infrastructure failures are logged and counted', () => {
       {
         stage: 'store-corrections',
         failures: 1,
-        records: 3,
+        records: 2,
         error: cause,
         streamName: STREAM,
         shardId: SHARD,
@@ -161,6 +161,28 @@ describe('ingestion: infrastructure failures are logged and counted', () => {
     expect(t.failureLog[0]?.message).toBe(
       'ingest could not store data corrections; the shard retries them',
     );
-    expect(t.metrics.total('failed')).toBe(3);
+    expect(t.metrics.total('failed')).toBe(2);
+  });
+
+  it('holds a user back whose refused records cannot be stored, before any of its meters is written', async () => {
+    const cause = new Error('socket hang up');
+    const fault = failingNextCall('putAll', cause);
+    const t = await ingestUnderTest(undefined, { wrap: fault.wrap });
+    const a = await t.meterFor('a', { capacity: 1, capacityPolicy: 'reject' });
+    // The second record would take the meter over its capacity: refused, and stored first.
+    const records = [usage('a', 1), usage('a', 5)];
+    fault.arm();
+
+    const response = await t.handler(kinesisEvent(records));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.sequenceNumber }]);
+    expect(t.failureLog.map((entry) => entry.details)).toMatchObject([
+      { stage: 'meter', userIds: ['a'], records: 2, error: cause },
+    ]);
+    expect((await t.meters.get(a.meter.id))?.value).toBe(0);
+    expect((await t.handler(kinesisEvent(records))).batchItemFailures).toEqual([]);
+    expect((await t.meters.get(a.meter.id))?.value).toBe(1);
+    expect((await t.corrections.list({}, 10)).items.map((c) => c.reason)).toEqual([
+      'CAPACITY_EXCEEDED',
+    ]);
   });
 });
