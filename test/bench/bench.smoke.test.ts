@@ -12,6 +12,7 @@ import { httpIngestRows, measureHttpIngest, type PostRecords } from './http-inge
 import { measureThroughput, measureWrites } from './ingest-bench.js';
 import { monthEndRows } from './month-end.js';
 import { allowedCurrentReads, measureStreamVersionReads } from './stream-version-bench.js';
+import { measureUniqueWrites, uniqueWritesRows } from './unique-bench.js';
 
 describe('bench (smoke)', () => {
   it('meters 100 records exactly through the in-memory fakes, with and without dedup, never mutating what it read', async () => {
@@ -32,6 +33,30 @@ describe('bench (smoke)', () => {
     expect(plain?.ours.writes).toBe(10);
     expect(dedup?.ours.writes).toBe(10 + 20);
     expect([plain?.naive.writes, dedup?.naive.writes]).toEqual([20, 40]);
+  });
+
+  it('writes a unique meter once per 99 new values plus one claim per new value, and no claim for values already counted', async () => {
+    const [few, many] = await measureUniqueWrites(inject('dynamoDbEndpoint'), [10, 150], 200);
+    expect([few?.fresh.claimWrites, few?.fresh.meterWrites, few?.fresh.otherWrites]).toEqual([
+      10, 1, 0,
+    ]);
+    // 150 new values need two transactions of at most 99 claims; 150 keys are two reads.
+    expect([many?.fresh.claimWrites, many?.fresh.meterWrites]).toEqual([150, 2]);
+    expect(many?.fresh.calls.BatchGetItemCommand).toBe(2);
+    expect(many?.fresh.transactionItems).toBe(152);
+    // The same values again: nothing to claim, the meter alone as one conditional Put.
+    expect([many?.again.claimWrites, many?.again.meterWrites]).toEqual([0, 1]);
+    expect(many?.again.calls.TransactWriteItemsCommand).toBeUndefined();
+    expect(many?.again.calls.PutItemCommand).toBe(1);
+    expect([many?.value, many?.recordCount]).toEqual([150, 400]);
+    const rows = uniqueWritesRows([few, many].filter((r) => r !== undefined));
+    expect(rows.map((row) => row.target.includes('(MISSED)'))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(rows[0]?.target).toContain('≤ 10 claims + 1 meter write = 11');
   });
 
   it("reads one user's 12 months over 10 meters back in one Query page", async () => {

@@ -62,6 +62,10 @@ export class CallStats {
   readonly calls = new Map<string, number>();
   /** Item-level write requests (a transaction or batch counts each item). */
   writeRequests = 0;
+  /** Item writes by what was written: a Put's `entity` (`meter`, `unique-claim`, …) or `update`. */
+  readonly writesByEntity = new Map<string, number>();
+  /** Items written inside TransactWriteItems (DynamoDB charges 2 WCU per such item and KB). */
+  transactionItems = 0;
   writeUnits = 0;
   /** Write units by where they were spent: `table` or an index name. */
   readonly writeUnitsBy = new Map<string, number>();
@@ -83,6 +87,8 @@ export class CallStats {
   reset(): void {
     this.calls.clear();
     this.writeRequests = 0;
+    this.writesByEntity.clear();
+    this.transactionItems = 0;
     this.writeUnits = 0;
     this.writeUnitsBy.clear();
     this.readUnits = 0;
@@ -96,6 +102,8 @@ export class CallStats {
       calls: Object.fromEntries(this.calls),
       totalCalls: this.totalCalls,
       writeRequests: this.writeRequests,
+      writesByEntity: Object.fromEntries(this.writesByEntity),
+      transactionItems: this.transactionItems,
       writeUnits: this.writeUnits,
       writeUnitsBy: Object.fromEntries(this.writeUnitsBy),
       readUnits: this.readUnits,
@@ -123,6 +131,35 @@ function itemWrites(command: string, input: Record<string, unknown>): number {
   return 0;
 }
 
+type WriteRequest = {
+  Put?: { Item?: { entity?: unknown } };
+  PutRequest?: { Item?: { entity?: unknown } };
+  Update?: unknown;
+  Delete?: unknown;
+  DeleteRequest?: unknown;
+};
+
+/** What each item write of a call wrote: a Put's entity, `update` or `delete`. */
+function writeKinds(command: string, input: Record<string, unknown>): string[] {
+  const kind = (request: WriteRequest): string | undefined => {
+    const put = request.Put ?? request.PutRequest;
+    if (put) return typeof put.Item?.entity === 'string' ? put.Item.entity : 'other';
+    if (request.Update) return 'update';
+    if (request.Delete ?? request.DeleteRequest) return 'delete';
+    return undefined; // a ConditionCheck writes nothing
+  };
+  if (command === 'PutItemCommand') return [kind({ Put: input as WriteRequest['Put'] }) ?? ''];
+  if (command === 'UpdateItemCommand') return ['update'];
+  if (command === 'DeleteItemCommand') return ['delete'];
+  const requests =
+    command === 'TransactWriteItemsCommand'
+      ? ((input.TransactItems ?? []) as WriteRequest[])
+      : command === 'BatchWriteItemCommand'
+        ? Object.values((input.RequestItems ?? {}) as Record<string, WriteRequest[]>).flat()
+        : [];
+  return requests.map(kind).filter((k): k is string => k !== undefined);
+}
+
 /** A document client on a fresh table of a running DynamoDB Local, with its call statistics. */
 export interface BenchTable {
   endpoint: string;
@@ -144,6 +181,10 @@ export async function benchTable(endpoint: string): Promise<BenchTable> {
       input.ReturnConsumedCapacity = 'INDEXES';
       stats.calls.set(command, stats.get(command) + 1);
       stats.writeRequests += itemWrites(command, input);
+      for (const kind of writeKinds(command, input))
+        stats.writesByEntity.set(kind, (stats.writesByEntity.get(kind) ?? 0) + 1);
+      if (command === 'TransactWriteItemsCommand')
+        stats.transactionItems += itemWrites(command, input);
       const started = performance.now();
       try {
         const result = await next(args);

@@ -32,6 +32,7 @@ import { localStackRows, measureLocalStack } from './local-stack-bench.js';
 import { monthEndBlock } from './month-end.js';
 import { loadAverage, machineLine, type Row, resultsTable } from './report.js';
 import { measureStreamVersionReads, streamVersionRows } from './stream-version-bench.js';
+import { measureUniqueWrites, uniqueWritesRows } from './unique-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -43,7 +44,7 @@ const partial = quick || only !== undefined;
 const sizes = quick
   ? {
       throughput: { users: 20, batches: 4, batchSize: 200, rounds: 2 },
-      writes: { meters: [10, 100], batchSize: 100 },
+      writes: { meters: [10, 100], batchSize: 100, distinct: [10, 100] },
       hot: { offeredPerSecond: 2_000, seconds: 1, shards: 2, batchSize: 200 },
       flush: { sequential: 20, swept: 40, concurrency: 8 },
       local: { records: 2_000, users: 20, timeoutMs: 120_000 },
@@ -52,7 +53,7 @@ const sizes = quick
     }
   : {
       throughput: { users: 100, batches: 20, batchSize: 1_000, rounds: 5 },
-      writes: { meters: [10, 1_000], batchSize: 1_000 },
+      writes: { meters: [10, 1_000], batchSize: 1_000, distinct: [10, 1_000] },
       hot: { offeredPerSecond: 10_000, seconds: 5, shards: 2, batchSize: 1_000 },
       flush: { sequential: 100, swept: 500, concurrency: 8 },
       local: { records: 20_000, users: 100, timeoutMs: 240_000 },
@@ -111,6 +112,12 @@ async function main() {
         progress('2. DynamoDB writes per record');
         const writes = await measureWrites(endpoint, sizes.writes.meters, sizes.writes.batchSize);
         rows.push(...writesRows(writes));
+        progress('2. unique meter: writes and reads per record');
+        rows.push(
+          ...uniqueWritesRows(
+            await measureUniqueWrites(endpoint, sizes.writes.distinct, sizes.writes.batchSize),
+          ),
+        );
       }
       if (want(3)) {
         progress('3. hot meter');

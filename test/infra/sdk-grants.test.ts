@@ -388,6 +388,25 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
       })
     ).body as { id: string; periodEnd: string };
   const alice = await meter(`alice-${tag}`); // ingest
+  // A unique meter: ingest reads its claims (BatchGetItem) and writes them with the meter
+  // (TransactWriteItems of Puts), or the meter alone (PutItem) when no value is new.
+  const uniqueType = (
+    await api('POST', '/meter-types', {
+      body: {
+        name: `devices-${tag}`,
+        unit: 'devices',
+        aggregation: { type: 'unique', field: 'deviceId' },
+        resetSchedule: hourly,
+      },
+      status: 201,
+    })
+  ).body;
+  const devices = (
+    await api('POST', '/meters', {
+      body: { meterKey: stream.meterKey, meterTypeId: uniqueType.id, userId: `uma-${tag}` },
+      status: 201,
+    })
+  ).body as { id: string };
   const bob = (
     await api('POST', '/meters', {
       body: {
@@ -449,6 +468,20 @@ async function driveEverything(deployment: Deployment): Promise<ScenarioRun> {
   // The same batch again (a Lambda retry): below the correction high-water mark, so the
   // function looks the records up in data correction (BatchGetItem).
   await ingest(batch(first.map((r) => ({ ...r }))));
+  // The unique meter: new values (claims in a transaction with the meter), a mix of new and
+  // already counted ones, then only counted ones (the meter alone, by version).
+  const seen = (deviceId: string, n: number): TestRecord => {
+    const record = usage(`uma-${tag}`, 1, '2025-01-15T10:27:00Z', `u${n}-${tag}`);
+    setField(record.data as Record<string, unknown>, 'deviceId', deviceId);
+    return record;
+  };
+  await ingest(batch([seen('d1', 1), seen('d2', 2), seen('d1', 3)]));
+  await ingest(batch([seen('d2', 4), seen('d3', 5)]));
+  await ingest(batch([seen('d3', 6), seen('d1', 7)]));
+  const counted = await api('GET', '/meters/{id}', { params: { id: devices.id }, status: 200 });
+  if (counted.body?.value !== 3 || counted.body?.meterMetaData?.recordCount !== 7) {
+    throw new Error(`the unique meter counted ${JSON.stringify(counted.body)}`);
+  }
   // At 11:05 a record of the next period: the 10:10–11:00 period is closed on the way, its
   // final record sent, and the next period scheduled.
   at('2025-01-15T11:05:00Z');
@@ -628,6 +661,7 @@ function expectedOperations(destination: 'sqs' | 'sns'): Record<MeteringEntryPoi
       'dynamodb:PutItem',
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      'dynamodb:TransactWriteItems',
       publish,
       'scheduler:CreateSchedule',
     ],
@@ -747,6 +781,49 @@ describe('the grant check itself', () => {
     expect(ungranted(withoutBatchGet, calls)).toEqual([
       expect.stringContaining(
         'dynamodb:BatchGetItem on arn:aws:dynamodb:us-east-1:123456789012:table/',
+      ),
+    ]);
+  });
+
+  it("checks each item of ingest's unique-meter transactions: without dynamodb:PutItem they are refused", () => {
+    const deployment = deployments.get('sqs');
+    const calls = recorded.get('sqs')?.ingest ?? [];
+    if (!deployment || calls.length === 0) throw new Error('the sqs run did not happen');
+    // The transactions of the unique meter: its meter item and the claims, all Puts.
+    const entitiesOf = (call: RecordedCall): unknown[] =>
+      (call.input.TransactItems as { Put?: { Item?: Record<string, any> } }[]).map(
+        (item) => item.Put?.Item?.entity?.S,
+      );
+    const transactions = calls.filter(
+      (c) => c.operation === 'TransactWriteItems' && entitiesOf(c).includes('unique-claim'),
+    );
+    // The claims are looked up first, in a strongly consistent BatchGetItem.
+    const claimReads = calls.filter((c) =>
+      Object.values(c.input.RequestItems ?? {}).some((request: any) =>
+        request.Keys?.some((key: any) => String(key.pk?.S).startsWith('UNIQ#')),
+      ),
+    );
+    expect(claimReads.map((c) => c.operation)).toEqual([
+      'BatchGetItem',
+      'BatchGetItem',
+      'BatchGetItem',
+    ]);
+    // d1 and d2 in the first batch, d3 in the second; the third brings nothing new.
+    expect(transactions.map(entitiesOf)).toEqual([
+      ['meter', 'unique-claim', 'unique-claim'],
+      ['meter', 'unique-claim'],
+    ]);
+    const ingest = deployment.functions.ingest;
+    const withoutPut: DeployedFunction = {
+      ...ingest,
+      statements: ingest.statements.map((s) => ({
+        ...s,
+        Action: [s.Action ?? []].flat().filter((a) => a !== 'dynamodb:PutItem'),
+      })),
+    };
+    expect(ungranted(withoutPut, transactions)).toEqual([
+      expect.stringMatching(
+        /dynamodb TransactWriteItems needs dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table\//,
       ),
     ]);
   });
