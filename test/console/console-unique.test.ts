@@ -38,7 +38,7 @@ describe("the console's copies of the service's lists", () => {
 
   it('offers reject exactly for the aggregations the API accepts it with', () => {
     for (const type of AGGREGATIONS) {
-      const body = { ...createBody({ ...draft, aggregation: type, uniqueField: 'deviceId' }) };
+      const body = createBody({ ...draft, aggregation: type, uniqueField: 'deviceId' });
       const accepted = meterTypeCreateSchema.safeParse({ ...body, capacityPolicy: 'reject' });
       expect([type, mayRejectByCapacity(type)]).toEqual([type, accepted.success]);
     }
