@@ -124,6 +124,7 @@ export function TextInput(props: {
   placeholder?: string;
   hint?: ComponentChildren;
   readOnly?: boolean;
+  required?: boolean;
 }) {
   return (
     <Field label={props.label} field={props.field} issues={props.issues} hint={props.hint}>
@@ -134,6 +135,7 @@ export function TextInput(props: {
           value={props.value}
           placeholder={props.placeholder}
           readOnly={props.readOnly}
+          required={props.required}
           aria-invalid={describedBy ? 'true' : undefined}
           aria-describedby={describedBy}
           onInput={(event) => props.onInput((event.target as HTMLInputElement).value)}

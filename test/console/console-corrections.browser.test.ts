@@ -2,34 +2,24 @@
  * Console features on the routes issue 16 part B added: the correction counts on the overview,
  * the user/time filters of the correction list and the bulk re-send and delete.
  */
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type ConsoleHarness,
+  consoleHarnessForSuite,
   putUsage,
   screenshot,
   seriousViolations,
-  startConsoleHarness,
 } from '../support/browser.js';
 
 describe('web console: data corrections in bulk', () => {
-  let harness: ConsoleHarness;
-  let page: Page;
-  beforeAll(async () => {
-    harness = await startConsoleHarness();
-    page = harness.page;
-  }, 90_000);
-  afterAll(async () => {
-    expect(harness?.pageErrors ?? []).toEqual([]);
-    await harness?.stop();
-  });
+  const suite = consoleHarnessForSuite();
 
   const put = async (records: object[]) => {
-    await putUsage(harness.stack, records);
-    await harness.stack.idle();
+    await putUsage(suite.harness.stack, records);
+    await suite.harness.stack.idle();
   };
 
   it('counts open corrections by reason on the overview (the counts route, not a sample)', async () => {
+    const { harness, page } = suite;
     await put([
       { userId: 'erin', value: 1 },
       { userId: 'erin', value: 2 },
@@ -44,6 +34,7 @@ describe('web console: data corrections in bulk', () => {
   });
 
   it('filters corrections by user and reprocesses all that match, then deletes the rest', async () => {
+    const { harness, page } = suite;
     await page.goto(harness.url('#/corrections'));
     await page.getByLabel('User').fill('erin');
     await page.getByRole('button', { name: 'Apply filter' }).click();

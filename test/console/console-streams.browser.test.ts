@@ -2,23 +2,14 @@
  * The console's stream page on the stored, versioned processors: an edited configuration saved
  * with If-Match, its versions listed.
  */
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHarness, seriousViolations, startConsoleHarness } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { consoleHarnessForSuite, seriousViolations } from '../support/browser.js';
 
 describe('web console: stream updates and versions', () => {
-  let harness: ConsoleHarness;
-  let page: Page;
-  beforeAll(async () => {
-    harness = await startConsoleHarness();
-    page = harness.page;
-  }, 90_000);
-  afterAll(async () => {
-    expect(harness?.pageErrors ?? []).toEqual([]);
-    await harness?.stop();
-  });
+  const suite = consoleHarnessForSuite();
 
   it('saves an edited stream configuration and lists its versions', async () => {
+    const { harness, page } = suite;
     await page.goto(harness.url('#/streams/usage-events'));
     const editor = page.getByLabel('Configuration of usage-events (JSON)');
     const configuration = JSON.parse(await editor.inputValue());

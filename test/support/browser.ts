@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildConsole } from '../../console/tools/build-console.js';
 import { createLocalKinesisClient } from '../../shared/local/kinesis-local.js';
 import { type LocalStack, startLocalStack } from '../../shared/local/local-stack.js';
@@ -86,6 +87,36 @@ export async function startConsoleHarness(
     await stack.stop();
     throw error;
   }
+}
+
+/**
+ * The console harness of a `describe` block: started before its first test, stopped after its
+ * last, and the block fails when the page had an uncaught error or a CSP violation.
+ */
+export function consoleHarnessForSuite(options: ConsoleHarnessOptions = {}): {
+  readonly harness: ConsoleHarness;
+  readonly page: Page;
+} {
+  let started: ConsoleHarness | undefined;
+  beforeAll(async () => {
+    started = await startConsoleHarness(options);
+  }, 90_000);
+  afterAll(async () => {
+    expect(started?.pageErrors ?? []).toEqual([]);
+    await started?.stop();
+  });
+  const harness = () => {
+    if (!started) throw new Error('the console harness has not started');
+    return started;
+  };
+  return {
+    get harness() {
+      return harness();
+    },
+    get page() {
+      return harness().page;
+    },
+  };
 }
 
 /** Every Content-Security-Policy violation on any document of the page, as a page error. */

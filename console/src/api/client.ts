@@ -4,21 +4,10 @@
  * `apiBaseUrl`, with the signed-in person's bearer token.
  */
 import createClient from 'openapi-fetch';
-import type { components, paths as Paths } from './openapi-types.js';
+import type { paths as Paths } from './openapi-types.js';
+import type { ErrorBody, FieldIssue, MeteredRecordList } from './schemas.js';
 
-export type Schemas = components['schemas'];
-export type MeterType = Schemas['MeterType'];
-export type MeterTypeCreate = Schemas['MeterTypeCreate'];
-export type Meter = Schemas['Meter'];
-export type MeteredRecord = Schemas['MeteredRecord'];
-export type MeteredRecordList = Schemas['MeteredRecordList'];
-export type DataCorrection = Schemas['DataCorrection'];
-export type Stream = Schemas['Stream'];
-export type StreamConfiguration = Schemas['StreamConfiguration'];
-export type ErrorBody = Schemas['Error'];
-export type FieldIssue = NonNullable<ErrorBody['issues']>[number];
-export type ResetSchedule = Schemas['ResetSchedule'];
-export type Warning = NonNullable<Schemas['MeterTypeWithWarnings']['warnings']>[number];
+export type * from './schemas.js';
 
 /** The API's path on its origin: the page's `<meta name="api-base">`, else the usual one. */
 export function apiBasePath(): string {

@@ -13,17 +13,8 @@ import {
   useLoad,
   usePager,
 } from '../components.js';
+import { CORRECTION_REASONS } from '../correction-reasons.js';
 import { decodeRecord, Time } from '../format.js';
-
-const REASONS = [
-  'INVALID_RECORD',
-  'NO_MATCHING_RULE',
-  'NO_METER',
-  'OUTSIDE_ACTIVE_WINDOW',
-  'FUTURE_TIMESTAMP',
-  'CAPACITY_EXCEEDED',
-  'LATE_RECORD',
-] as const;
 
 type CorrectionFilter = Schemas['DataCorrectionBulkFilter'];
 
@@ -31,7 +22,7 @@ type CorrectionFilter = Schemas['DataCorrectionBulkFilter'];
 const MAX_BULK_CALLS = 50;
 
 const FILTERS = [
-  { name: 'reason', label: 'Reason', options: REASONS },
+  { name: 'reason', label: 'Reason', options: CORRECTION_REASONS },
   { name: 'userId', label: 'User' },
   { name: 'from', label: 'From (ISO time)' },
   { name: 'to', label: 'To (ISO time)' },

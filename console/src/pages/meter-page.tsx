@@ -4,6 +4,7 @@
  * chart of value per period; deleteOnReset and delete.
  */
 import { useState } from 'preact/hooks';
+import { aggregationInWords } from '../aggregation.js';
 import { api, type Meter, recordList, unwrap } from '../api/client.js';
 import { ErrorBox, useLoad, usePager } from '../components.js';
 import { Detail, showValue, Time } from '../format.js';
@@ -21,7 +22,7 @@ function Inherited({ meter }: { meter: Meter }) {
         <a href={`#/meter-types/${meter.meterTypeId}`}>{meter.meterTypeName}</a> ({meter.category})
       </Detail>
       <Detail term="Unit">{meter.unit}</Detail>
-      <Detail term="Aggregation">{meter.aggregation.type}</Detail>
+      <Detail term="Aggregation">{aggregationInWords(meter.aggregation)}</Detail>
       <Detail term="Resets">{scheduleInWords(meter.resetSchedule)}</Detail>
       <Detail term="Time zone">{zone}</Detail>
       <Detail term="Active window">
@@ -54,6 +55,9 @@ function Current({ meter }: { meter: Meter }) {
           {showValue(meter.value)}
         </output>{' '}
         {meter.unit}
+        {meter.aggregation.type === 'unique' ? (
+          <span class="muted"> (distinct values of {meter.aggregation.field})</span>
+        ) : null}
       </Detail>
       <Detail term="Period start">
         <Time iso={meter.periodStart} zone={zone} />

@@ -1,5 +1,5 @@
 /** The meter type form's state: every field as the user typed it, and the body it sends. */
-import type { MeterType, MeterTypeCreate, ResetSchedule, Schemas } from '../api/client.js';
+import type { MeterType, MeterTypeCreate, ResetSchedule, Schemas } from '../api/schemas.js';
 
 export interface ThresholdDraft {
   name: string;
@@ -14,6 +14,10 @@ export interface MeterTypeDraft {
   category: string;
   unit: string;
   aggregation: MeterTypeCreate['aggregation']['type'];
+  /** `unique` only: the record field whose distinct values are counted. */
+  uniqueField: string;
+  /** `unique` only: blank means the API's default. */
+  maxDistinct: string;
   resetSchedule: ResetSchedule;
   timezone: string;
   activeFrom: string;
@@ -31,6 +35,8 @@ export const EMPTY_DRAFT: MeterTypeDraft = {
   category: '',
   unit: '',
   aggregation: 'sum',
+  uniqueField: '',
+  maxDistinct: '',
   resetSchedule: { minute: '0', hour: '0', day: '1', month: '*', weekday: '*' },
   timezone: 'Etc/UTC',
   activeFrom: '',
@@ -50,6 +56,9 @@ export function draftOf(type: MeterType): MeterTypeDraft {
     category: type.category,
     unit: type.unit,
     aggregation: type.aggregation.type,
+    uniqueField: type.aggregation.field ?? '',
+    maxDistinct:
+      type.aggregation.maxDistinct === undefined ? '' : String(type.aggregation.maxDistinct),
     resetSchedule: { ...type.resetSchedule },
     timezone: type.timezone,
     activeFrom: type.activeFrom ?? '',
@@ -82,13 +91,23 @@ function thresholdsOf(draft: MeterTypeDraft): Threshold[] {
   );
 }
 
+/** The aggregation as sent: `field` and `maxDistinct` only with `unique`, and only when filled in. */
+function aggregationOf(draft: MeterTypeDraft): MeterTypeCreate['aggregation'] {
+  const aggregation: MeterTypeCreate['aggregation'] = { type: draft.aggregation };
+  if (draft.aggregation !== 'unique') return aggregation;
+  // A blank field is left out, so the API says it is required for unique.
+  if (draft.uniqueField.trim()) aggregation.field = draft.uniqueField;
+  if (draft.maxDistinct.trim()) aggregation.maxDistinct = numberOr(draft.maxDistinct);
+  return aggregation;
+}
+
 /** The POST body: only what was filled in, so the API's defaults apply to the rest. */
 export function createBody(draft: MeterTypeDraft): MeterTypeCreate {
   const body: MeterTypeCreate = {
     name: draft.name,
     category: draft.category || 'DEFAULT',
     unit: draft.unit,
-    aggregation: { type: draft.aggregation },
+    aggregation: aggregationOf(draft),
     resetSchedule: draft.resetSchedule,
     timezone: draft.timezone,
     capacityPolicy: draft.capacityPolicy,

@@ -4,6 +4,12 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import {
+  AGGREGATIONS,
+  DEFAULT_MAX_DISTINCT,
+  MAX_MAX_DISTINCT,
+  mayRejectByCapacity,
+} from '../aggregation.js';
+import {
   ApiError,
   api,
   type FieldIssue,
@@ -23,7 +29,6 @@ import {
   updateBody,
 } from './meter-type-draft.js';
 
-const AGGREGATIONS = ['sum', 'increment', 'min', 'max', 'last'] as const;
 const SCHEDULE_FIELDS = ['minute', 'hour', 'day', 'month', 'weekday'] as const;
 /** The fields the form shows; an issue on any other path is shown above the form. */
 const FORM_FIELDS = [
@@ -127,12 +132,118 @@ function ThresholdRows(props: {
   );
 }
 
-function DraftFields(props: {
+interface DraftProps {
   draft: MeterTypeDraft;
   editing: boolean;
   issues: readonly FieldIssue[];
   set: (change: Partial<MeterTypeDraft>) => void;
-}) {
+}
+
+/** Issues of the unique count's own inputs, shown beside them rather than at the select. */
+const isUniqueInputIssue = (issue: FieldIssue) =>
+  /^aggregation\.(?:field|maxDistinct)(?:$|[.[])/.test(issue.field);
+
+/** The aggregation; for `unique` also the field it counts and its most distinct values per period. */
+function AggregationFields({ draft, editing, issues, set }: DraftProps) {
+  const fixed = editing ? 'cannot change after creation' : undefined;
+  const choose = (aggregation: MeterTypeDraft['aggregation']) =>
+    set({
+      aggregation,
+      // The API refuses `reject` with an average or a unique count: the form never sends it.
+      capacityPolicy: mayRejectByCapacity(aggregation) ? draft.capacityPolicy : 'notify',
+    });
+  return (
+    <>
+      <Field
+        label="Aggregation"
+        field="aggregation"
+        issues={issues.filter((issue) => !isUniqueInputIssue(issue))}
+        hint={fixed}
+      >
+        {(id, describedBy) => (
+          <select
+            id={id}
+            value={draft.aggregation}
+            disabled={editing}
+            aria-describedby={describedBy}
+            onChange={(e) =>
+              choose((e.target as HTMLSelectElement).value as MeterTypeDraft['aggregation'])
+            }
+          >
+            {AGGREGATIONS.map((a) => (
+              <option key={a}>{a}</option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {draft.aggregation === 'unique' ? (
+        <fieldset data-field="aggregation.unique">
+          <legend>Unique count: the distinct values of one record field per period</legend>
+          <TextInput
+            label="Field"
+            field="aggregation.field"
+            issues={issues}
+            value={draft.uniqueField}
+            required
+            readOnly={editing}
+            hint={
+              fixed ?? 'required: a record field name or dotted path, e.g. deviceId or device.id'
+            }
+            onInput={(uniqueField) => set({ uniqueField })}
+          />
+          <TextInput
+            label="Max distinct values per period"
+            field="aggregation.maxDistinct"
+            issues={issues}
+            value={draft.maxDistinct}
+            placeholder={String(DEFAULT_MAX_DISTINCT)}
+            readOnly={editing}
+            hint={
+              fixed ??
+              `1 to ${MAX_MAX_DISTINCT.toLocaleString('en')}, default ${DEFAULT_MAX_DISTINCT}; a record bringing a new value beyond it goes to data correction (UNIQUE_LIMIT_EXCEEDED)`
+            }
+            onInput={(maxDistinct) => set({ maxDistinct })}
+          />
+        </fieldset>
+      ) : null}
+    </>
+  );
+}
+
+/** Why an aggregation cannot refuse records by capacity. */
+const NO_REJECT: Partial<Record<MeterTypeDraft['aggregation'], string>> = {
+  average: 'an average may fall with the next record',
+  unique: 'a unique count is bounded by its max distinct values per period instead',
+};
+
+/** notify or reject; reject is not offered for the aggregations the API refuses it with. */
+function CapacityPolicyField({ draft, issues, set }: DraftProps) {
+  const reject = mayRejectByCapacity(draft.aggregation);
+  const hint = reject
+    ? undefined
+    : `reject is not allowed for ${draft.aggregation}: ${NO_REJECT[draft.aggregation] ?? ''}`;
+  return (
+    <Field label="Capacity policy" field="capacityPolicy" issues={issues} hint={hint}>
+      {(id, describedBy) => (
+        <select
+          id={id}
+          value={draft.capacityPolicy}
+          aria-describedby={describedBy}
+          onChange={(e) =>
+            set({ capacityPolicy: (e.target as HTMLSelectElement).value as 'notify' | 'reject' })
+          }
+        >
+          <option value="notify">notify (partial push, keep counting)</option>
+          {reject || draft.capacityPolicy === 'reject' ? (
+            <option value="reject">reject (over capacity goes to data correction)</option>
+          ) : null}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+function DraftFields(props: DraftProps) {
   const { draft, issues, set } = props;
   const text = (field: keyof MeterTypeDraft & string, label: string, hint?: string) => (
     <TextInput
@@ -159,25 +270,7 @@ function DraftFields(props: {
       {text('externalRef', 'External reference', 'unique; usable instead of the id')}
       {text('category', 'Category', 'guiding rules route to categories; default DEFAULT')}
       {text('unit', 'Unit', 'e.g. minutes, calls')}
-      <Field label="Aggregation" field="aggregation" issues={issues}>
-        {(id, describedBy) => (
-          <select
-            id={id}
-            value={draft.aggregation}
-            disabled={props.editing}
-            aria-describedby={describedBy}
-            onChange={(e) =>
-              set({
-                aggregation: (e.target as HTMLSelectElement).value as MeterTypeDraft['aggregation'],
-              })
-            }
-          >
-            {AGGREGATIONS.map((a) => (
-              <option key={a}>{a}</option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <AggregationFields {...props} />
       <fieldset data-field="resetSchedule">
         <legend>Reset schedule (cron fields)</legend>
         <div class="row">
@@ -198,20 +291,7 @@ function DraftFields(props: {
       {text('activeFrom', 'Active from (ISO time)')}
       {text('activeTo', 'Active to (ISO time)')}
       {text('capacity', 'Capacity per period')}
-      <Field label="Capacity policy" field="capacityPolicy" issues={issues}>
-        {(id) => (
-          <select
-            id={id}
-            value={draft.capacityPolicy}
-            onChange={(e) =>
-              set({ capacityPolicy: (e.target as HTMLSelectElement).value as 'notify' | 'reject' })
-            }
-          >
-            <option value="notify">notify (partial push, keep counting)</option>
-            <option value="reject">reject (over capacity goes to data correction)</option>
-          </select>
-        )}
-      </Field>
+      <CapacityPolicyField {...props} />
       {text('gracePeriodSeconds', 'Grace period (seconds)', 'late records still count, 0–86400')}
       <ThresholdRows
         thresholds={draft.thresholds}

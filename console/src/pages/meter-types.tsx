@@ -1,5 +1,6 @@
 /** Meter types: the list, filtered by name and category, paged. */
 import { useState } from 'preact/hooks';
+import { aggregationInWords } from '../aggregation.js';
 import { api, unwrap } from '../api/client.js';
 import { ErrorBox, FilterForm, nonEmpty, useLoad, usePager } from '../components.js';
 import { scheduleInWords } from '../schedule-preview.js';
@@ -61,7 +62,7 @@ export function MeterTypesPage() {
                 </td>
                 <td>{type.category}</td>
                 <td>{type.unit}</td>
-                <td>{type.aggregation.type}</td>
+                <td>{aggregationInWords(type.aggregation)}</td>
                 <td>{scheduleInWords(type.resetSchedule)}</td>
                 <td>{type.timezone}</td>
                 <td class="num">
