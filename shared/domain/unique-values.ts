@@ -88,6 +88,12 @@ export interface UniqueCandidate {
   placement: PeriodPlacement;
   total: UniqueClaim;
   group?: UniqueClaim;
+  /**
+   * Another meter of the record already counted it (in an attempt that then met a conflict), so
+   * this one must count it too, past `maxDistinct` if need be: refusing it now would leave the
+   * record both counted and in data correction.
+   */
+  takenElsewhere: boolean;
 }
 
 /**
@@ -125,6 +131,10 @@ export function uniqueCandidates(
       placement,
       total: claim(),
       group: decision.groupValues ? claim(groupKey(decision.groupValues)) : undefined,
+      takenElsewhere: decision.targets.some(
+        (t) =>
+          t.meter.id !== meter.id && compareSequence(seq, appliedSequence(t.meter, shardId)) <= 0,
+      ),
     });
   }
   return candidates;
@@ -141,8 +151,8 @@ export interface UniquePlan {
 /**
  * Decides, in sequence order, which candidates bring a value new to their period (no claim
  * `held`, none earlier in the batch) and to their group. A new value beyond the type's
- * `maxDistinct` for its period is refused (the record goes to data correction); a value already
- * counted is always taken, since it adds nothing.
+ * `maxDistinct` for its period is refused (the record goes to data correction), unless another
+ * meter already counted the record; a value already counted is always taken, since it adds nothing.
  */
 export function planUnique(
   meter: MeterState,
@@ -159,10 +169,10 @@ export function planUnique(
   const seen = new Set<string>();
   const isNew = (claim: UniqueClaim | undefined) =>
     claim !== undefined && !held.has(claim.key) && !seen.has(claim.key);
-  for (const { index, placement, total, group } of candidates) {
+  for (const { index, placement, total, group, takenElsewhere } of candidates) {
     const period = placement === 'next' ? 'next' : 'current';
     const newTotal = isNew(total);
-    if (newTotal && counted[period] >= max) {
+    if (newTotal && counted[period] >= max && !takenElsewhere) {
       plan.over.set(index, {
         kind: 'correct',
         reason: 'UNIQUE_LIMIT_EXCEEDED',
