@@ -32,6 +32,23 @@ const meterType = {
   updatedAt: CREATED,
 };
 
+/** A unique count: the distinct devices a user had in a month (`maxDistinct` filled in by default). */
+const uniqueMeterType = {
+  id: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d',
+  name: 'monthly-active-devices',
+  category: 'DEVICES',
+  unit: 'devices',
+  aggregation: { type: 'unique', field: 'deviceId', maxDistinct: 100000 },
+  resetSchedule: meterTypeCreate.resetSchedule,
+  timezone: 'Etc/UTC',
+  capacityPolicy: 'notify',
+  thresholds: [],
+  gracePeriodSeconds: 3600,
+  numberOfMeters: 1,
+  createdAt: CREATED,
+  updatedAt: CREATED,
+};
+
 const settings = {
   name: meterType.name,
   category: meterType.category,
@@ -146,7 +163,7 @@ export const REQUEST_EXAMPLES: Record<string, Json> = {
 export const RESPONSE_EXAMPLES: Record<string, Json> = {
   MeterType: meterType,
   MeterTypeWithWarnings: meterType,
-  MeterTypeList: { meterTypes: [meterType], nextToken: 'eyJwayI6Ik1UIzEifQ' },
+  MeterTypeList: { meterTypes: [meterType, uniqueMeterType], nextToken: 'eyJwayI6Ik1UIzEifQ' },
   Meter: meter,
   MeterList: { meters: [meter] },
   Summary: { meterTypes: 1, categories: 1, meters: 1 },

@@ -71,6 +71,120 @@ describe('meter types API', () => {
     }
   });
 
+  it('creates a unique meter type, filling in maxDistinct (100000) or keeping the one given', async () => {
+    const api = await apiUnderTest();
+    const byDefault = await api.call(
+      'POST',
+      '/meter-types',
+      meterTypeBody({ unit: 'devices', aggregation: { type: 'unique', field: 'deviceId' } }),
+    );
+    expect(byDefault.status).toBe(201);
+    expect(byDefault.body.aggregation).toEqual({
+      type: 'unique',
+      field: 'deviceId',
+      maxDistinct: 100_000,
+    });
+    expect((await api.call('GET', `/meter-types/${byDefault.body.id}`)).body.aggregation).toEqual(
+      byDefault.body.aggregation,
+    );
+    const explicit = await api.call(
+      'POST',
+      '/meter-types',
+      meterTypeBody({
+        aggregation: { type: 'unique', field: 'device.id', maxDistinct: 1_000_000 },
+        capacity: 500,
+        capacityPolicy: 'notify',
+      }),
+    );
+    expect(explicit.status).toBe(201);
+    expect(explicit.body.aggregation).toEqual({
+      type: 'unique',
+      field: 'device.id',
+      maxDistinct: 1_000_000,
+    });
+    const smallest = await api.call(
+      'POST',
+      '/meter-types',
+      meterTypeBody({ aggregation: { type: 'unique', field: 'sessionId', maxDistinct: 1 } }),
+    );
+    expect(smallest.status).toBe(201);
+    expect(smallest.body.aggregation.maxDistinct).toBe(1);
+  });
+
+  it('refuses a unique aggregation without a usable field or maxDistinct, and field or maxDistinct elsewhere', async () => {
+    const api = await apiUnderTest();
+    const unique = (extra: Record<string, unknown>) => ({
+      aggregation: { type: 'unique', field: 'deviceId', ...extra },
+    });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ aggregation: { type: 'unique' } }, 'aggregation.field'],
+      [{ aggregation: { type: 'sum', field: 'deviceId' } }, 'aggregation.field'],
+      [{ aggregation: { type: 'sum', maxDistinct: 10 } }, 'aggregation.maxDistinct'],
+      [{ aggregation: { type: 'increment', maxDistinct: 10 } }, 'aggregation.maxDistinct'],
+      [unique({ maxDistinct: 0 }), 'aggregation.maxDistinct'],
+      [unique({ maxDistinct: -1 }), 'aggregation.maxDistinct'],
+      [unique({ maxDistinct: 1.5 }), 'aggregation.maxDistinct'],
+      [unique({ maxDistinct: 1_000_001 }), 'aggregation.maxDistinct'],
+      [unique({ maxDistinct: '10' }), 'aggregation.maxDistinct'],
+      [unique({ maxDistinct: null }), 'aggregation.maxDistinct'],
+      [unique({ field: '' }), 'aggregation.field'],
+      [unique({ field: 'a..b' }), 'aggregation.field'],
+      [unique({ field: '.a' }), 'aggregation.field'],
+      [unique({ field: 'a.' }), 'aggregation.field'],
+      [unique({ field: '__proto__' }), 'aggregation.field'],
+      [unique({ field: 'a.constructor' }), 'aggregation.field'],
+      [unique({ field: 'prototype.x' }), 'aggregation.field'],
+      [unique({ field: ' deviceId' }), 'aggregation.field'],
+      [unique({ field: 'x'.repeat(201) }), 'aggregation.field'],
+      [unique({ field: 7 }), 'aggregation.field'],
+      [unique({ field: ['deviceId'] }), 'aggregation.field'],
+      [{ ...unique({}), capacity: 10, capacityPolicy: 'reject' }, 'capacityPolicy'],
+    ];
+    for (const [overrides, field] of cases) {
+      const body = meterTypeBody(overrides);
+      const response = await api.call('POST', '/meter-types', body);
+      expect(response.status, JSON.stringify(overrides)).toBe(400);
+      expect(
+        response.body.issues.map((i: { field: string }) => i.field),
+        JSON.stringify(overrides),
+      ).toContain(field);
+      expect(response.body.message).toContain(field);
+    }
+    expect((await api.call('GET', '/summary')).body.meterTypes).toBe(0);
+  });
+
+  it('keeps a unique aggregation as created: no PATCH changes it, nor adds capacityPolicy reject', async () => {
+    const api = await apiUnderTest();
+    const type = (
+      await api.call(
+        'POST',
+        '/meter-types',
+        meterTypeBody({ aggregation: { type: 'unique', field: 'deviceId' }, capacity: 10 }),
+      )
+    ).body;
+    for (const aggregation of [
+      { type: 'unique', field: 'deviceId', maxDistinct: 5 },
+      { type: 'unique', field: 'userAgent' },
+      { type: 'sum' },
+      type.aggregation,
+    ]) {
+      const refused = await api.call('PATCH', `/meter-types/${type.id}`, { aggregation });
+      expect(refused.status, JSON.stringify(aggregation)).toBe(400);
+      expect(refused.body.message).toMatch(/cannot be changed/);
+      expect(refused.body.issues.map((i: { field: string }) => i.field)).toContain('aggregation');
+    }
+    const reject = await api.call('PATCH', `/meter-types/${type.id}`, { capacityPolicy: 'reject' });
+    expect(reject.status).toBe(400);
+    expect(reject.body.issues[0].field).toBe('capacityPolicy');
+    const described = await api.call('PATCH', `/meter-types/${type.id}`, { unit: 'devices' });
+    expect(described.status).toBe(200);
+    expect(described.body.aggregation).toEqual({
+      type: 'unique',
+      field: 'deviceId',
+      maxDistinct: 100_000,
+    });
+  });
+
   it('answers 415 for a body that is not JSON, 400 for malformed JSON, 413 for a body over 64 KiB', async () => {
     const api = await apiUnderTest();
     expect(

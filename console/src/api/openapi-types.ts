@@ -1744,6 +1744,31 @@ export interface operations {
                      *           "numberOfMeters": 1,
                      *           "createdAt": "2025-01-10T09:30:00.000Z",
                      *           "updatedAt": "2025-01-10T09:30:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "name": "monthly-active-devices",
+                     *           "category": "DEVICES",
+                     *           "unit": "devices",
+                     *           "aggregation": {
+                     *             "type": "unique",
+                     *             "field": "deviceId",
+                     *             "maxDistinct": 100000
+                     *           },
+                     *           "resetSchedule": {
+                     *             "minute": "0",
+                     *             "hour": "0",
+                     *             "day": "1",
+                     *             "month": "*",
+                     *             "weekday": "*"
+                     *           },
+                     *           "timezone": "Etc/UTC",
+                     *           "capacityPolicy": "notify",
+                     *           "thresholds": [],
+                     *           "gracePeriodSeconds": 3600,
+                     *           "numberOfMeters": 1,
+                     *           "createdAt": "2025-01-10T09:30:00.000Z",
+                     *           "updatedAt": "2025-01-10T09:30:00.000Z"
                      *         }
                      *       ],
                      *       "nextToken": "eyJwayI6Ik1UIzEifQ"
