@@ -103,6 +103,29 @@ describe('records a meter already took stay out of data correction', () => {
     expect(periodTotals('unique', (store.byId.get('U') as MeterState).usage).agg.value).toBe('2');
   });
 
+  it('takes a record past capacity when another meter took it before the capacity filled', async () => {
+    const t = await ingestUnderTest();
+    const capped = (await t.meterFor('alice', { capacity: 2, capacityPolicy: 'reject' })).meter;
+    const other = (await t.meterFor('alice', { aggregation: { type: 'max' } })).meter;
+    const used = (value: number): TestRecord => ({
+      data: { userId: 'alice', value, timestamp: '2025-01-15T10:20:00Z' },
+    });
+    // The capped meter's write conflicts: another shard fills its capacity first.
+    t.store.faults.push({
+      method: 'replaceMeter',
+      when: () => true,
+      times: 1,
+      before: async () => {
+        const filled = await t.handler(kinesisEvent([used(2)], 'shardId-000000000001'));
+        expect(filled.batchItemFailures).toEqual([]);
+      },
+    });
+    expect((await t.handler(kinesisEvent([used(1)]))).batchItemFailures).toEqual([]);
+    expect((await t.corrections.list({}, 10)).items).toEqual([]);
+    expect(await t.meters.get(capped.id)).toMatchObject({ value: 3 });
+    expect(await t.meters.get(other.id)).toMatchObject({ meterMetaData: { recordCount: 2 } });
+  });
+
   it('corrects only the records a reset left unwritten between the runs of a batch', async () => {
     const store = new InMemoryIngestStore();
     store.add(meterState({ id: 'U', meterType: unique() }));
