@@ -34,7 +34,17 @@ export class BatchCorrections {
     extra: Partial<DataCorrection> = {},
   ): void {
     this.counts.corrected[reason] = (this.counts.corrected[reason] ?? 0) + 1;
-    this.entries.push({
+    this.entries.push(this.entryOf(position, reason, message, extra));
+  }
+
+  /** The entry of a record, neither counted nor added (one stored ahead of the batch's). */
+  entryOf(
+    position: StreamRecord,
+    reason: CorrectionReason,
+    message: string,
+    extra: Partial<DataCorrection> = {},
+  ): DataCorrection {
+    return {
       id: correctionIdFor(this.streamName, position.shardId, position.sequenceNumber),
       reason,
       message,
@@ -47,7 +57,7 @@ export class BatchCorrections {
       correctedAt: this.now.toISOString(),
       ...(this.streamVersion === undefined ? {} : { streamVersion: this.streamVersion }),
       ...extra,
-    });
+    };
   }
 }
 

@@ -7,7 +7,7 @@
  * starts over from a fresh read; records already applied are skipped by their sequence numbers.
  */
 import type { StreamPosition } from '../domain/event-dedup.js';
-import { type Decision, decide } from '../domain/ingest-decision.js';
+import { ALREADY_METERED, type Decision, decide } from '../domain/ingest-decision.js';
 import type { MeterState } from '../domain/meter-usage.js';
 import { appliedSequence, compareSequence } from '../domain/meter-usage.js';
 import { admitRecords } from '../domain/record-admission.js';
@@ -40,7 +40,19 @@ const MAX_ATTEMPTS = 6;
 export interface UserMeteringDeps {
   store: UserMeterReader & UsageWriter & ThresholdOutbox & EventClaims & UniqueValueClaims;
   meterType: MeterTypeLookup;
+  /**
+   * Stores data-correction entries at once. Refusals that depend on the meters' state
+   * (capacity, maxDistinct) are stored before any write moves a meter's position past them: a
+   * retry after a later failure would see the record as taken and neither count nor correct it.
+   */
+  holdRefusals?: (corrections: readonly UserCorrection[]) => Promise<void>;
 }
+
+/** Refusals decided against the meters' state, which a retry could not decide again. */
+const STATEFUL_REFUSALS: ReadonlySet<string> = new Set([
+  'CAPACITY_EXCEEDED',
+  'UNIQUE_LIMIT_EXCEEDED',
+]);
 
 /** A record of the user that goes to data correction, and why. */
 export interface UserCorrection {
@@ -78,18 +90,21 @@ export async function meterUserRecords(
 
   // The decisions of the attempt that met a conflict, to find what its partial writes took.
   let conflicted: readonly Decision[] | undefined;
+  // Stateful refusals already stored (see `holdRefusals`): they stay refused in every attempt.
+  const held = new Map<string, Decision>();
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const prepared = await readMeters(deps, stream, userId, now);
     const meters = prepared.map((p) => p.state);
     if (conflicted && metered) rememberTaken(metered, entries, conflicted, meters, shardId);
     const routing = new UserRouting(stream, meters);
-    const decisions = decideAll(stream, entries, routing, metered);
+    const decisions = decideAll(stream, entries, routing, metered, held);
     if (claims) {
       await deduplicate(deps.store, stream, entries, decisions, claims, now, counts, meters);
     }
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
     const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions);
+    await holdStatefulRefusals(deps, stream, { userId, entries, decisions, held, claims, counts });
     const batch = { prepared, shardId, entries, decisions, unique };
     const written = await writeMeters(deps.store, batch, now);
     if (written.includes('conflict')) {
@@ -128,14 +143,53 @@ function decideAll(
   entries: readonly Entry[],
   routing: UserRouting,
   metered: ReadonlySet<string> | undefined,
+  held: ReadonlyMap<string, Decision>,
 ): Decision[] {
   const decisions: Decision[] = new Array(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry;
     const wasMetered = metered?.has(entry.position.sequenceNumber) ?? false;
-    decisions[i] = decide(stream, entry.record, routing, wasMetered);
+    decisions[i] =
+      held.get(entry.position.sequenceNumber) ?? decide(stream, entry.record, routing, wasMetered);
   }
   return decisions;
+}
+
+/**
+ * Stores the attempt's new stateful refusals before any meter is written (see `holdRefusals`),
+ * releasing their event-id claims first so a stored refusal never keeps a claim.
+ */
+async function holdStatefulRefusals(
+  deps: UserMeteringDeps,
+  stream: StreamConfig,
+  attempt: {
+    userId: string;
+    entries: readonly Entry[];
+    decisions: readonly Decision[];
+    held: Map<string, Decision>;
+    claims: ReadonlyMap<string, StreamPosition> | undefined;
+    counts: IngestCounts;
+  },
+): Promise<void> {
+  const { userId, entries, decisions, held, claims, counts } = attempt;
+  if (!deps.holdRefusals) return;
+  const fresh = decisions.map((decision, i) =>
+    decision?.kind === 'correct' &&
+    STATEFUL_REFUSALS.has(decision.reason) &&
+    !held.has((entries[i] as Entry).position.sequenceNumber)
+      ? decision
+      : undefined,
+  );
+  if (fresh.every((decision) => decision === undefined)) return;
+  const refused = fresh.map((decision) => decision ?? ALREADY_METERED);
+  if (claims && claims.size > 0) {
+    await releaseClaimsOfCorrected(deps.store, stream, entries, refused, claims);
+  }
+  // Only refusals: nothing is counted as metered here.
+  await deps.holdRefusals(settle(userId, entries, refused, counts));
+  fresh.forEach((decision, i) => {
+    if (decision) held.set((entries[i] as Entry).position.sequenceNumber, decision);
+  });
 }
 
 /** Writes every meter's share of the batch (all at once). */

@@ -31,7 +31,7 @@ import {
   storeCorrections,
 } from './ingest-corrections.js';
 import { decodeByUser, type Entry, type StreamRecord } from './ingest-decode.js';
-import { meterUserRecords } from './ingest-user.js';
+import { meterUserRecords, type UserCorrection } from './ingest-user.js';
 import type { MeterTypeLookup } from './ingest-write.js';
 
 /** Where in a batch an infrastructure failure held records back. */
@@ -170,6 +170,24 @@ export async function ingestBatch(
   return outcome();
 }
 
+/**
+ * Stores a user's refusals ahead of the batch's corrections (see `UserMeteringDeps.holdRefusals`);
+ * they are counted, and stored again harmlessly, with the batch's.
+ */
+async function holdRefusals(
+  deps: IngestDeps,
+  stream: StreamConfig,
+  results: BatchResults,
+  list: readonly UserCorrection[],
+): Promise<void> {
+  const first = list[0];
+  if (!first) return;
+  const entries = list.map((c) =>
+    results.corrections.entryOf(c.entry.position, c.reason, c.message, c.extra),
+  );
+  await storeCorrections(deps.corrections, stream.name, first.entry.position.shardId, entries);
+}
+
 /** Where the users' results of a batch are gathered. */
 interface BatchResults {
   counts: IngestCounts;
@@ -188,7 +206,13 @@ async function meterUsers(
 ): Promise<void> {
   await forEachLimited([...byUser.values()], deps.concurrency ?? 8, async (entries) => {
     try {
-      const user = await meterUserRecords(deps, stream, entries, now, results.counts);
+      const user = await meterUserRecords(
+        { ...deps, holdRefusals: (list) => holdRefusals(deps, stream, results, list) },
+        stream,
+        entries,
+        now,
+        results.counts,
+      );
       for (const c of user.corrections) {
         results.corrections.add(c.entry.position, c.reason, c.message, c.extra);
       }
