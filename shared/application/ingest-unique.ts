@@ -7,6 +7,7 @@
  */
 import type { Decision } from '../domain/ingest-decision.js';
 import type { MeterState } from '../domain/meter-usage.js';
+import { appliedSequence, compareSequence } from '../domain/meter-usage.js';
 import { shardShareOf, withShardShare } from '../domain/shard-share.js';
 import {
   claimRuns,
@@ -23,7 +24,8 @@ const NO_PLANS: ReadonlyMap<string, UniquePlan> = new Map();
 /**
  * The plan of every unique meter among `meters` for this attempt, by meter id. A record refused
  * by one meter's `maxDistinct` has its decision turned into that refusal, and the others are
- * planned again without it.
+ * planned again without it. `metered`: records (by sequence number) a meter took in an earlier
+ * attempt of this batch that met a conflict.
  */
 export async function planUniqueMeters(
   claims: UniqueValueClaims,
@@ -31,9 +33,11 @@ export async function planUniqueMeters(
   shardId: string,
   entries: readonly Entry[],
   decisions: Decision[],
+  metered?: ReadonlySet<string>,
 ): Promise<ReadonlyMap<string, UniquePlan>> {
   const unique = meters.filter((meter) => meter.meterType.aggregation.type === 'unique');
   if (unique.length === 0) return NO_PLANS;
+  const taken = takenBefore(shardId, entries, decisions, metered);
   const candidatesOf = () =>
     unique.map((meter) => uniqueCandidates(meter, shardId, entries, decisions));
   let candidates = candidatesOf();
@@ -49,7 +53,7 @@ export async function planUniqueMeters(
     const plans = new Map<string, UniquePlan>();
     let refused = false;
     unique.forEach((meter, m) => {
-      const plan = planUnique(meter, candidates[m] ?? [], held);
+      const plan = planUnique(meter, candidates[m] ?? [], held, taken);
       plans.set(meter.id, plan);
       for (const [index, refusal] of plan.over) {
         if (decisions[index]?.kind !== 'apply') continue;
@@ -61,6 +65,33 @@ export async function planUniqueMeters(
     if (!refused) return plans;
     candidates = candidatesOf();
   }
+}
+
+/**
+ * The records (by index) some meter already took: in an earlier attempt of this batch that met
+ * a conflict (`metered`), or in an earlier invocation that failed after writing that meter (its
+ * position for the shard is at or past the record). They are never refused now (see planUnique).
+ */
+function takenBefore(
+  shardId: string,
+  entries: readonly Entry[],
+  decisions: readonly Decision[],
+  metered: ReadonlySet<string> | undefined,
+): ReadonlySet<number> {
+  const taken = new Set<number>();
+  entries.forEach((entry, i) => {
+    const decision = decisions[i];
+    if (decision?.kind !== 'apply') return;
+    if (
+      metered?.has(entry.position.sequenceNumber) ||
+      decision.targets.some(
+        (target) => compareSequence(entry.seq, appliedSequence(target.meter, shardId)) <= 0,
+      )
+    ) {
+      taken.add(i);
+    }
+  });
+  return taken;
 }
 
 /** A unique meter written (`wrote`: something changed), or a conflict. */

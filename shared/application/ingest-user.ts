@@ -103,7 +103,7 @@ export async function meterUserRecords(
       await deduplicate(deps.store, stream, entries, decisions, claims, now, counts, meters);
     }
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity);
-    const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions);
+    const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions, metered);
     await holdStatefulRefusals(deps, stream, { userId, entries, decisions, held, claims, counts });
     const batch = { prepared, shardId, entries, decisions, unique };
     const written = await writeMeters(deps.store, batch, now);

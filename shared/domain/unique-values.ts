@@ -142,12 +142,15 @@ export interface UniquePlan {
  * Decides, in sequence order, which candidates bring a value new to their period (no claim
  * `held`, none earlier in the batch) and to their group. A new value beyond the type's
  * `maxDistinct` for its period is refused (the record goes to data correction); a value already
- * counted is always taken, since it adds nothing.
+ * counted is always taken, since it adds nothing. So is a record another meter already took in
+ * an attempt that then met a conflict (`taken`, by index): refusing it now would count it in
+ * that meter and correct it too, so the period goes past maxDistinct instead.
  */
 export function planUnique(
   meter: MeterState,
   candidates: readonly UniqueCandidate[],
   held: ReadonlySet<string>,
+  taken: ReadonlySet<number> = new Set(),
 ): UniquePlan {
   const plan: UniquePlan = { news: new Map(), claims: new Map(), over: new Map() };
   const max = meter.meterType.aggregation.maxDistinct ?? DEFAULT_MAX_DISTINCT;
@@ -162,7 +165,7 @@ export function planUnique(
   for (const { index, placement, total, group } of candidates) {
     const period = placement === 'next' ? 'next' : 'current';
     const newTotal = isNew(total);
-    if (newTotal && counted[period] >= max) {
+    if (newTotal && counted[period] >= max && !taken.has(index)) {
       plan.over.set(index, {
         kind: 'correct',
         reason: 'UNIQUE_LIMIT_EXCEEDED',

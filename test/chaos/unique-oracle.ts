@@ -3,7 +3,7 @@
  * and the time each was processed, which period of the meter each one counts in, hence the
  * distinct values every period (and every group in it) must report. A distinct value missing
  * from a period's count is lost; one counted twice is double-counted. A record refused with
- * UNIQUE_LIMIT_EXCEEDED must have brought a value new to a period already holding maxDistinct.
+ * UNIQUE_LIMIT_EXCEEDED must fall in a period holding maxDistinct values.
  */
 
 /** What the oracle needs of a record sent. */
@@ -106,9 +106,6 @@ export function checkUniqueMeter(
         `${what}: ${period.meterMetaData.recordCount} records, expected ${records.length}`,
       );
     }
-    if (meter.maxDistinct !== undefined && Number(period.value ?? 0) > meter.maxDistinct) {
-      verdict.problems.push(`${what}: more than maxDistinct ${meter.maxDistinct}`);
-    }
     if (!meter.grouped) return;
     const regions = new Map<string, UniqueFacts[]>();
     for (const r of records) regions.set(r.region, [...(regions.get(r.region) ?? []), r]);
@@ -134,7 +131,10 @@ export function checkUniqueMeter(
 
 /**
  * Whether a unique meter justifies refusing a record with UNIQUE_LIMIT_EXCEEDED: the period the
- * record falls in holds maxDistinct values already, none of them the record's.
+ * record falls in holds maxDistinct values. Usually none of them is the record's, but a refusal
+ * is stored before the meters are written, and stays when the write then meets a conflict: by
+ * then another shard may have counted the same value (the record is then refused, not lost:
+ * its value counts).
  */
 export function justifiesRefusal(
   meter: UniqueMeterFacts,
@@ -145,9 +145,5 @@ export function justifiesRefusal(
   if (meter.maxDistinct === undefined) return false;
   const index = periodIndexOf(periods, meter.gracePeriodSeconds, record);
   const counted = verdict.counted[index];
-  return (
-    counted !== undefined &&
-    counted.size >= meter.maxDistinct &&
-    !counted.has(valueKey(record.deviceId))
-  );
+  return counted !== undefined && counted.size >= meter.maxDistinct;
 }
