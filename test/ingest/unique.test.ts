@@ -188,6 +188,67 @@ describe('the unique aggregation through ingestion', () => {
     expect(corrections[0]?.meterIds).toEqual([meter.id]);
   });
 
+  it('keeps a record refused for maxDistinct in data correction when storing corrections fails after the meter was written', async () => {
+    // The refusal is stored before the meter moves past the record: before, a retry found the
+    // record behind the meter's position and neither counted nor corrected it.
+    let failPuts = 1;
+    const t = await ingestUnderTest(streamConfig(), {
+      wrap: (store) => {
+        if (!('putAll' in store)) return store;
+        const corrections = store as unknown as { putAll: (...args: unknown[]) => Promise<void> };
+        const putAll = corrections.putAll.bind(store);
+        corrections.putAll = async (...args) => {
+          if (failPuts-- > 0) throw new Error('injected: the correction store is unavailable');
+          return putAll(...args);
+        };
+        return store;
+      },
+    });
+    const { meter } = await t.meterFor(
+      'alice',
+      { aggregation: { type: 'unique', field: 'deviceId', maxDistinct: 2 }, resetSchedule: hourly },
+      new Date('2025-01-15T10:00:00Z'),
+    );
+    t.clock.now = new Date('2025-01-15T10:30:00Z');
+    // The record after `c` moves the meter's position past it.
+    const event = kinesisEvent([seen('a'), seen('b'), seen('c'), seen('a')]);
+    expect((await t.handler(event)).batchItemFailures).not.toEqual([]);
+    expect((await t.handler(event)).batchItemFailures).toEqual([]); // the retry
+    expect(await t.meters.get(meter.id)).toMatchObject({
+      value: 2,
+      meterMetaData: { recordCount: 3 },
+    });
+    const corrections = (await t.corrections.list({}, 10)).items;
+    expect(corrections.map((c) => [c.reason, c.sequenceNumber])).toEqual([
+      ['UNIQUE_LIMIT_EXCEEDED', event.Records[2]?.kinesis.sequenceNumber],
+    ]);
+  });
+
+  it('takes a record another meter already took when a conflict leaves the period full, past maxDistinct', async () => {
+    // Shard A's write of the unique meter meets a conflict (shard B filled it meanwhile) after
+    // the increment meter took the record: refusing it now would count it in one and correct it too.
+    const { t, meter } = await uniqueMeter({ maxDistinct: 1 });
+    const { meter: counter } = await t.meterFor(
+      'alice',
+      { aggregation: { type: 'increment' }, resetSchedule: hourly },
+      new Date('2025-01-15T10:00:00Z'),
+    );
+    t.store.faults.push({
+      method: 'replaceMeterClaiming',
+      when: () => true,
+      before: async () => {
+        await t.handler(kinesisEvent([seen('b')], SHARD_B));
+      },
+    });
+    expect((await t.handler(kinesisEvent([seen('a')], SHARD_A))).batchItemFailures).toEqual([]);
+    expect(await t.meters.get(meter.id)).toMatchObject({
+      value: 2,
+      meterMetaData: { recordCount: 2 },
+    });
+    expect(await t.meters.get(counter.id)).toMatchObject({ meterMetaData: { recordCount: 2 } });
+    expect((await t.corrections.list({}, 10)).items).toEqual([]);
+  });
+
   it('sends a record without a usable value to data correction, naming the field', async () => {
     const { t, meter } = await uniqueMeter();
     await t.handler(
