@@ -77,7 +77,7 @@ export async function releaseClaimsOfCorrected(
   stream: StreamConfig,
   entries: readonly Entry[],
   decisions: readonly Decision[],
-  held: ReadonlyMap<string, StreamPosition>,
+  held: Map<string, StreamPosition>,
 ): Promise<void> {
   if (held.size === 0) return;
   for (const [i, entry] of entries.entries()) {
@@ -85,6 +85,7 @@ export async function releaseClaimsOfCorrected(
     const eventId = dedupKeyOf(entry.record);
     if (position && eventId !== undefined && decisions[i]?.kind === 'correct') {
       await claims.releaseClaim(stream.name, eventId, position);
+      held.delete(entry.position.sequenceNumber);
     }
   }
 }

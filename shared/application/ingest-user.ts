@@ -91,6 +91,11 @@ export async function meterUserRecords(
     const taken = takenBy(records, decisions);
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity, taken);
     const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions, taken);
+    if (claims && claims.size > 0) {
+      // Before the refusals are stored: a stored record is skipped by every retry, which
+      // could then never give its event id back for a producer's re-send.
+      await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
+    }
     await storeRefusals(deps, userId, entries, decisions, stored);
     const batch = { prepared, shardId, entries, decisions, unique };
     const written = await writeMeters(deps.store, batch, now);
@@ -99,9 +104,6 @@ export async function meterUserRecords(
       continue;
     }
     countMetered(decisions, counts);
-    if (claims && claims.size > 0) {
-      await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
-    }
     const withOutbox = await pushThresholds(deps.store, stream, written, batch, now, counts);
     return { withOutbox };
   }

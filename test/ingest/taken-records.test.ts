@@ -264,4 +264,28 @@ describe('records a meter already took stay out of data correction', () => {
       meterMetaData: { recordCount: 1 },
     });
   });
+
+  it("gives a refused record's event id back before storing it, so a producer's re-send counts after a crash", async () => {
+    const t = await ingestUnderTest(
+      streamConfig({ deduplication: { enabled: true, windowHours: 24 } }),
+    );
+    const { meter } = await t.meterFor('alice', { capacity: 1, capacityPolicy: 'reject' });
+    const usage = (value: number, eventId: string): TestRecord => ({
+      data: { userId: 'alice', value, eventId, timestamp: '2025-01-15T11:00:00Z' },
+    });
+    // The first write of the meter fails: the refused record is already stored by then.
+    t.store.faults.push({ method: 'replaceMeter', when: () => true, times: 1 });
+    const event = kinesisEvent([usage(1, 'e1'), usage(5, 'e2'), usage(0, 'e3')]);
+    expect((await t.handler(event)).batchItemFailures).toHaveLength(1);
+    expect((await t.handler(event)).batchItemFailures).toEqual([]);
+    expect((await t.corrections.list({}, 10)).items.map((c) => c.reason)).toEqual([
+      'CAPACITY_EXCEEDED',
+    ]);
+    // The producer fixes the refused record and sends it again, with its event id.
+    expect((await t.handler(kinesisEvent([usage(0, 'e2')]))).batchItemFailures).toEqual([]);
+    expect(await t.meters.get(meter.id)).toMatchObject({
+      value: 1,
+      meterMetaData: { recordCount: 3 },
+    });
+  });
 });
