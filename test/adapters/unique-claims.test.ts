@@ -199,6 +199,31 @@ describe('unique meters’ claims in the stores', () => {
     expect([expected.held, expected.finalVersion]).toEqual([250, 6]);
   });
 
+  it('both refuse a write of 100 claims, and never write one value twice in a write', async () => {
+    const meterId = 'm-limits';
+    const { store: dynamo } = await dynamoWithMeter(meterId);
+    const memory = new InMemoryIngestStore();
+    memory.add(uniqueMeter(meterId));
+    for (const store of [dynamo, memory] as Store[]) {
+      const [meter] = await store.loadMeters('k', 'u1');
+      if (!meter) throw new Error('no meter');
+      const twice = [claim(meterId, 'same'), claim(meterId, 'same')];
+      await expect(
+        store.replaceMeterClaiming(meter, meter.version, claims(meterId, 0, 100)),
+      ).rejects.toThrow();
+      // DynamoDB refuses it (DynamoDB Local as a cancelled transaction); never a success.
+      const once = await store
+        .replaceMeterClaiming(meter, meter.version, twice)
+        .catch(() => 'refused');
+      expect(once === false || once === 'refused').toBe(true);
+      expect((await store.heldUniqueClaims(claims(meterId, 0, 100).map((c) => c.key))).size).toBe(
+        0,
+      );
+      const [after] = await store.loadMeters('k', 'u1');
+      expect(after?.version).toBe(meter.version);
+    }
+  });
+
   it('DynamoDB: reads 250 keys in one call of the method as three strongly consistent BatchGetItem calls', async () => {
     const meterId = 'm-reads';
     const { table, store } = await dynamoWithMeter(meterId);

@@ -10,7 +10,7 @@ import type { StreamPosition } from '../../domain/event-dedup.js';
 import type { MeterDefinition } from '../../domain/meter.js';
 import type { MeterState } from '../../domain/meter-usage.js';
 import type { MeteredRecord } from '../../domain/metered-record.js';
-import type { UniqueClaim } from '../../domain/unique-values.js';
+import { MAX_CLAIMS_PER_WRITE, type UniqueClaim } from '../../domain/unique-values.js';
 import type { DedupClaim, EventClaims } from '../../ports/event-claims.js';
 import type { ThresholdOutbox } from '../../ports/threshold-outbox.js';
 import type { UniqueValueClaims } from '../../ports/unique-claims.js';
@@ -148,6 +148,13 @@ export class InMemoryIngestStore
     claims: readonly UniqueClaim[],
   ): Promise<boolean> {
     this.count('replaceMeterClaiming');
+    // What DynamoDB refuses outright (ValidationException): too many items, one item twice.
+    if (claims.length > MAX_CLAIMS_PER_WRITE) {
+      throw new RangeError(`at most ${MAX_CLAIMS_PER_WRITE} claims a write: ${claims.length}`);
+    }
+    if (new Set(claims.map((claim) => claim.key)).size !== claims.length) {
+      throw new RangeError('a write cannot claim one value twice');
+    }
     const stored = this.byId.get(next.id);
     if (
       !stored ||
