@@ -71,21 +71,32 @@ export async function deduplicate(
   });
 }
 
-/** Gives back the claims of records that went to data correction, so a re-send can meter them. */
+/**
+ * Gives back the claims of records that went to data correction, so a re-send can meter them.
+ * Whether a record of the batch was taken for a duplicate of one of them: it must be decided
+ * again, now that its event id is free.
+ */
 export async function releaseClaimsOfCorrected(
   claims: EventClaims,
   stream: StreamConfig,
   entries: readonly Entry[],
   decisions: readonly Decision[],
   held: Map<string, StreamPosition>,
-): Promise<void> {
-  if (held.size === 0) return;
+): Promise<boolean> {
+  if (held.size === 0) return false;
+  const released = new Set<string>();
   for (const [i, entry] of entries.entries()) {
     const position = held.get(entry.position.sequenceNumber);
     const eventId = dedupKeyOf(entry.record);
     if (position && eventId !== undefined && decisions[i]?.kind === 'correct') {
       await claims.releaseClaim(stream.name, eventId, position);
       held.delete(entry.position.sequenceNumber);
+      released.add(eventId);
     }
   }
+  if (released.size === 0) return false;
+  return entries.some((entry, i) => {
+    const eventId = dedupKeyOf(entry.record);
+    return decisions[i] === ALREADY_METERED && eventId !== undefined && released.has(eventId);
+  });
 }

@@ -91,12 +91,15 @@ export async function meterUserRecords(
     const taken = takenBy(records, decisions);
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity, taken);
     const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions, taken);
-    if (claims && claims.size > 0) {
-      // Before the refusals are stored: a stored record is skipped by every retry, which
-      // could then never give its event id back for a producer's re-send.
-      await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims);
-    }
+    // Claims go back before the refusals are stored: a stored record is skipped by every retry,
+    // which could then never give its event id back for a producer's re-send.
+    const redo =
+      claims !== undefined &&
+      (await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims));
     await storeRefusals(deps, userId, entries, decisions, stored);
+    // A duplicate of a record refused after claiming its event id is the event's record now:
+    // decide again (the refused one stays refused), before anything is written.
+    if (redo) continue;
     const batch = { prepared, shardId, entries, decisions, unique };
     const written = await writeMeters(deps.store, batch, now);
     if (written.some((result) => result === 'conflict' || result.conflict)) {

@@ -288,4 +288,26 @@ describe('records a meter already took stay out of data correction', () => {
       meterMetaData: { recordCount: 3 },
     });
   });
+
+  it('decides again a duplicate of a record refused after it claimed their event id', async () => {
+    const t = await ingestUnderTest(
+      streamConfig({ deduplication: { enabled: true, windowHours: 24 } }),
+    );
+    const { meter } = await t.meterFor('alice', unique(1));
+    const seen = (deviceId: string, eventId: string): TestRecord => ({
+      data: { userId: 'alice', deviceId, eventId, timestamp: '2025-01-15T11:00:00Z' },
+    });
+    await t.handler(kinesisEvent([seen('a', 'e0')]));
+    // e1's first record brings a new value past maxDistinct 1; its duplicate brings a counted one.
+    expect(
+      (await t.handler(kinesisEvent([seen('b', 'e1'), seen('a', 'e1')]))).batchItemFailures,
+    ).toEqual([]);
+    expect((await t.corrections.list({}, 10)).items.map((c) => c.reason)).toEqual([
+      'UNIQUE_LIMIT_EXCEEDED',
+    ]);
+    expect(await t.meters.get(meter.id)).toMatchObject({
+      value: 1,
+      meterMetaData: { recordCount: 2 },
+    });
+  });
 });
