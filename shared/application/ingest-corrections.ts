@@ -104,8 +104,8 @@ export class CorrectionWriter {
     private readonly log: CorrectionLog,
     private readonly streamName: string,
     private readonly shardId: string,
-    /** The sequence numbers of the batch (the mark goes to the highest). */
-    private readonly sequenceNumbers: readonly string[],
+    /** The batch's records (the mark goes to the highest sequence number). */
+    private readonly records: readonly { sequenceNumber: string }[],
     private readonly counts: IngestCounts,
   ) {}
 
@@ -125,7 +125,7 @@ export class CorrectionWriter {
 
   private raiseMark(): Promise<void> {
     // Fixed-width keys sort like the sequence numbers they stand for.
-    const keys = this.sequenceNumbers.map(sequenceKey).sort();
+    const keys = this.records.map((r) => sequenceKey(r.sequenceNumber)).sort();
     return this.log.raiseHighWaterMark(this.streamName, this.shardId, keys[keys.length - 1] ?? '');
   }
 }

@@ -20,6 +20,8 @@ import type { Entry } from './ingest-decode.js';
 
 const NO_PLANS: ReadonlyMap<string, UniquePlan> = new Map();
 
+const isUnique = (meter: MeterState) => meter.meterType.aggregation.type === 'unique';
+
 /**
  * The plan of every unique meter among `meters` for this attempt, by meter id. A record refused
  * by one meter's `maxDistinct` has its decision turned into that refusal, and the others are
@@ -33,8 +35,8 @@ export async function planUniqueMeters(
   decisions: Decision[],
   taken?: (index: number) => boolean,
 ): Promise<ReadonlyMap<string, UniquePlan>> {
-  const unique = meters.filter((meter) => meter.meterType.aggregation.type === 'unique');
-  if (unique.length === 0) return NO_PLANS;
+  if (!meters.some(isUnique)) return NO_PLANS;
+  const unique = meters.filter(isUnique);
   const candidatesOf = () =>
     unique.map((meter) => uniqueCandidates(meter, shardId, entries, decisions));
   let candidates = candidatesOf();

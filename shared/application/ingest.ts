@@ -157,12 +157,11 @@ export async function ingestBatch(
     ]);
     return outcome();
   }
-  const sequenceNumbers = records.map((r) => r.sequenceNumber);
   const writer = new CorrectionWriter(
     deps.corrections,
     stream.name,
     first.shardId,
-    sequenceNumbers,
+    records,
     counts,
   );
   const results = { counts, corrections, writer, failures, metersWithOutbox };
