@@ -201,6 +201,7 @@ async function storeRefusals(
   stored: Map<string, Refusal>,
 ): Promise<void> {
   let fresh: UserCorrection[] | undefined;
+  const refusals: Refusal[] = [];
   for (let i = 0; i < entries.length; i++) {
     const decision = decisions[i];
     const entry = entries[i] as Entry;
@@ -212,13 +213,13 @@ async function storeRefusals(
       message: decision.message,
       extra: decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId },
     });
+    refusals.push(decision);
   }
   if (!fresh) return;
   await deps.storeCorrections(fresh);
-  for (const { entry } of fresh) {
-    const decision = decisions[entries.indexOf(entry)];
-    if (decision?.kind === 'correct') stored.set(entry.position.sequenceNumber, decision);
-  }
+  fresh.forEach(({ entry }, k) => {
+    stored.set(entry.position.sequenceNumber, refusals[k] as Refusal);
+  });
 }
 
 /** Writes every meter's share of the batch (all at once). */

@@ -4,10 +4,10 @@
  */
 
 import type { MeterCreate } from './meter-schemas.js';
-import type { MeterTypeCreate, MeterTypeUpdate } from './meter-type-schemas.js';
+import type { Aggregation, MeterTypeCreate, MeterTypeUpdate } from './meter-type-schemas.js';
 import { DEFAULT_MAX_DISTINCT, meterTypeSettingsSchema } from './meter-type-schemas.js';
 import { firstPeriod } from './schedule.js';
-import type { AggregationType, CapacityPolicy, ResetSchedule, Threshold } from './types.js';
+import type { CapacityPolicy, ResetSchedule, Threshold } from './types.js';
 import { parseOrThrow } from './validation.js';
 
 /** A meter type as stored and returned by the API. */
@@ -19,7 +19,7 @@ export interface MeterType {
   category: string;
   unit: string;
   /** `field` and `maxDistinct` belong to `unique` (the store always has `maxDistinct` for it). */
-  aggregation: { type: AggregationType; field?: string; maxDistinct?: number };
+  aggregation: Aggregation;
   resetSchedule: ResetSchedule;
   timezone: string;
   activeFrom?: string;
