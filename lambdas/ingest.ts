@@ -2,10 +2,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PowertoolsIngestMetrics } from '../shared/adapters/powertools-ingest-metrics.js';
 import { awsIngestHandler } from '../shared/composition/ingest.js';
-import { readPeriodEndConfig, readStreamNames } from '../shared/config/runtime-config.js';
+import {
+  readPeriodEndConfig,
+  readStreamNames,
+  readStreamRetentionMs,
+} from '../shared/config/runtime-config.js';
 import { instrument, logger, metrics, traceClient } from './wiring/observability.js';
 
-const ingest = awsIngestHandler(readPeriodEndConfig(), readStreamNames(), {
+const kinesis = { names: readStreamNames(), retentionMs: readStreamRetentionMs() };
+const ingest = awsIngestHandler(readPeriodEndConfig(), kinesis, {
   traceClient,
   metrics: new PowertoolsIngestMetrics(metrics),
   // The shard waits on an infrastructure failure (the mapping retries it forever): say why.

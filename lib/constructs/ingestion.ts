@@ -81,6 +81,8 @@ export class Ingestion extends Construct {
         ...props.periodEnd.schedulingEnvironment(),
         ...props.destination.environment,
         ...props.periodEnd.historyEnvironment,
+        // Version pins older than the retention can route no record still on the streams.
+        [ENV.streamRetentionHours]: String(props.streams.retentionPeriod.toHours()),
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

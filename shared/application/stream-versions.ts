@@ -12,6 +12,9 @@ import { loadProcessor, type StreamProcessorDeps } from './stream-processors.js'
 /** A new version is used by batches that start this long after it was saved, at the latest. */
 export const DEFAULT_REFRESH_MS = 5_000;
 
+/** Kinesis's longest retention (365 days): pins are kept at least this long when none is given. */
+export const MAX_STREAM_RETENTION_MS = 8_760 * 60 * 60 * 1000;
+
 /** How often a batch re-reads and re-plans when other attempts keep writing the shard's pins. */
 const MAX_PIN_ATTEMPTS = 10;
 
@@ -19,6 +22,11 @@ export interface StreamVersionsDeps extends StreamProcessorDeps {
   pins: ShardPinStore;
   /** How long the current version is used before it is read again. @default DEFAULT_REFRESH_MS */
   refreshMs?: number;
+  /**
+   * How long the streams keep a record: a pin no record on the stream can need any more is
+   * removed when the next one is added. @default MAX_STREAM_RETENTION_MS
+   */
+  retentionMs?: number;
 }
 
 /** The processors and pins ingestion routes by; one per container (cold start). */
@@ -72,7 +80,10 @@ export class StreamVersions {
     const key = `${streamName}\u0000${shardId}`;
     let stored = this.#pins.get(key) ?? (await this.#deps.pins.readPins(streamName, shardId));
     for (let attempt = 1; attempt <= MAX_PIN_ATTEMPTS; attempt++) {
-      const plan = planShardPins(stored, sequenceNumbers, version);
+      const plan = planShardPins(stored, sequenceNumbers, version, {
+        now: this.#deps.now().getTime(),
+        retentionMs: this.#deps.retentionMs ?? MAX_STREAM_RETENTION_MS,
+      });
       if (!plan.write) return plan.runs;
       const written = await this.#deps.pins.writePins(
         streamName,

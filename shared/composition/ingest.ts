@@ -36,6 +36,8 @@ export interface IngestParts extends IngestReporting {
   refreshMs?: number;
   /** The Kinesis name of each configured stream, where CloudFormation named them. */
   kinesisNames?: Readonly<Record<string, string>>;
+  /** How long the streams keep a record (version pins older than that are pruned). */
+  streamRetentionMs?: number;
   periodEnd: PeriodEndDeps;
   now?: () => Date;
 }
@@ -58,6 +60,7 @@ export function ingestHandler(parts: IngestParts) {
       deployed: parts.streams,
       now,
       refreshMs: parts.refreshMs,
+      retentionMs: parts.streamRetentionMs,
     }),
     kinesisNames: parts.kinesisNames,
     metrics: parts.metrics,
@@ -83,7 +86,7 @@ async function sendPromptly(parts: IngestParts, outcome: IngestOutcome): Promise
 /** The ingest Lambda's handler: every AWS client traced, one document client for all stores. */
 export function awsIngestHandler(
   config: PeriodEndConfig,
-  kinesisNames: Readonly<Record<string, string>>,
+  kinesis: { names: Readonly<Record<string, string>>; retentionMs?: number },
   reporting: IngestReporting & { traceClient: TraceClient },
 ) {
   const resetFunctionArn = resetFunctionArnOf(config);
@@ -94,5 +97,12 @@ export function awsIngestHandler(
     resetFunctionArn,
     table,
   });
-  return ingestHandler({ ...reporting, table, streams, kinesisNames, periodEnd });
+  return ingestHandler({
+    ...reporting,
+    table,
+    streams,
+    kinesisNames: kinesis.names,
+    streamRetentionMs: kinesis.retentionMs,
+    periodEnd,
+  });
 }

@@ -15,4 +15,5 @@ export const ENV = {
   destinationArn: 'DESTINATION_ARN',
   destinationQueueUrl: 'DESTINATION_QUEUE_URL',
   historyRetentionDays: 'HISTORY_RETENTION_DAYS',
+  streamRetentionHours: 'STREAM_RETENTION_HOURS',
 } as const;

@@ -49,6 +49,25 @@ export function readStreamNames(env: NodeJS.ProcessEnv = process.env): Record<st
   return parsed.data;
 }
 
+/**
+ * STREAM_RETENTION_HOURS: how long the Kinesis streams keep a record (24 to 8760 hours), in ms;
+ * undefined when not set (ingestion then assumes Kinesis's longest retention).
+ */
+export function readStreamRetentionMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const hours = readEnvironment(
+    {
+      [ENV.streamRetentionHours]: z.coerce
+        .number({ error: 'must be a whole number of hours' })
+        .int({ error: 'must be a whole number of hours' })
+        .min(24, { error: 'must be 24 to 8760 hours' })
+        .max(8760, { error: 'must be 24 to 8760 hours' })
+        .optional(),
+    },
+    env,
+  )[ENV.streamRetentionHours];
+  return hours === undefined ? undefined : hours * 60 * 60 * 1000;
+}
+
 /** SCHEDULE_FLEXIBLE_WINDOW_MINUTES: 0 (exact, the default) to 1440. */
 const flexibleWindowMinutes = z.coerce
   .number({ error: 'must be a whole number of minutes' })

@@ -12,6 +12,8 @@ import { bareSequence, compareSequence } from './meter-usage.js';
 export interface ShardPin {
   from: string;
   version: number;
+  /** When the pin was added, epoch ms (absent on pins stored before pins were pruned). */
+  at?: number;
 }
 
 /** The pins of one shard and the highest sequence number any attempt has routed on it. */
@@ -25,6 +27,19 @@ export interface VersionRun {
   version: number;
   start: number;
   end: number;
+}
+
+/**
+ * How long after the stream's retention a pin is kept, for the difference between Kinesis's
+ * clock and the Lambda's.
+ */
+export const PIN_CLOCK_MARGIN_MS = 60 * 60 * 1000;
+
+/** The stream's retention and the time now, to prune pins no record can reach any more. */
+export interface PinClock {
+  now: number;
+  /** How long the stream keeps a record, ms. */
+  retentionMs: number;
 }
 
 /** What a batch needs before anything of it is applied. */
@@ -64,6 +79,7 @@ export function planShardPins(
   stored: ShardPins | undefined,
   sequenceNumbers: readonly string[],
   currentVersion: number,
+  clock?: PinClock,
 ): PinPlan {
   const pins = stored?.pins ?? [];
   const through = stored?.through;
@@ -79,13 +95,36 @@ export function planShardPins(
   if (firstAbove !== undefined && highest !== undefined) {
     const latest = pins[pins.length - 1];
     if (!latest || currentVersion > latest.version) {
-      next = [...pins, { from: firstAbove, version: currentVersion }];
+      const pin = { from: firstAbove, version: currentVersion };
+      next = clock ? [...reachable(pins, clock), { ...pin, at: clock.now }] : [...pins, pin];
     }
     write = { pins: next, through: highest };
   }
   return write
     ? { write, runs: runsOf(next, sequenceNumbers) }
     : { runs: runsOf(next, sequenceNumbers) };
+}
+
+/**
+ * The pins a record still on the stream may need. A pin covers the records from its `from` up
+ * to the next pin's; each of those was on the stream before the next pin was added (that pin
+ * starts at the first record above `through` of a batch read then). Once the stream's
+ * retention (and a margin for the clocks) has passed since the next pin was added, none of
+ * them can be delivered again, so the pin goes. Pins are added in time order, so the ones that
+ * go are a prefix; the latest pin always stays. Pruning happens only when a pin is added, so it
+ * costs no write of its own, and a shard keeps one pin per version saved within the retention.
+ */
+function reachable(pins: readonly ShardPin[], clock: PinClock): readonly ShardPin[] {
+  // From the end: `added` is when the nearest later pin that knows its time was added (pins
+  // stored before pins were pruned know none, and were added before it).
+  let added: number | undefined;
+  for (let next = pins.length - 1; next > 0; next--) {
+    added = pins[next]?.at ?? added;
+    if (added !== undefined && clock.now - added > clock.retentionMs + PIN_CLOCK_MARGIN_MS) {
+      return pins.slice(next);
+    }
+  }
+  return pins;
 }
 
 /** The batch cut into runs of consecutive records that one version routes. */

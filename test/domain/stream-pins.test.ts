@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pinnedVersion, planShardPins } from '../../shared/domain/stream-pins.js';
+import {
+  PIN_CLOCK_MARGIN_MS,
+  pinnedVersion,
+  planShardPins,
+} from '../../shared/domain/stream-pins.js';
 
 // Sequence numbers of different lengths: they compare as numbers, not as text.
 const s = (n: number) => String(n);
@@ -44,6 +48,110 @@ describe('planShardPins', () => {
         runs: [{ version: 3, start: 0, end: 1 }],
       });
     }
+  });
+
+  describe('pruning, when a pin is added', () => {
+    const hour = 3_600_000;
+    const retentionMs = 24 * hour;
+    const margin = PIN_CLOCK_MARGIN_MS;
+
+    it('stamps the new pin and drops the pins whose records the stream no longer holds', () => {
+      const now = 100 * hour;
+      // Pin 1 was followed by pin 2 more than the retention and the margin ago: no record it
+      // covers can come again. Pin 2 was followed by pin 3 within them: it stays.
+      const stored = {
+        pins: [
+          { from: '10', version: 1, at: 0 },
+          { from: '20', version: 2, at: now - retentionMs - margin - 1 },
+          { from: '30', version: 3, at: now - retentionMs - margin + 1 },
+        ],
+        through: '35',
+      };
+      expect(planShardPins(stored, [s(40)], 4, { now, retentionMs }).write).toEqual({
+        pins: [
+          { from: '20', version: 2, at: now - retentionMs - margin - 1 },
+          { from: '30', version: 3, at: now - retentionMs - margin + 1 },
+          { from: '40', version: 4, at: now },
+        ],
+        through: '40',
+      });
+    });
+
+    it('keeps the latest pin however old, and prunes nothing when no pin is added', () => {
+      const now = 1_000 * hour;
+      const stored = {
+        pins: [
+          { from: '10', version: 1, at: 0 },
+          { from: '20', version: 2, at: 1 },
+        ],
+        through: '25',
+      };
+      expect(planShardPins(stored, [s(30)], 2, { now, retentionMs }).write?.pins).toEqual(
+        stored.pins,
+      );
+      expect(planShardPins(stored, [s(30)], 3, { now, retentionMs }).write?.pins).toEqual([
+        { from: '20', version: 2, at: 1 },
+        { from: '30', version: 3, at: now },
+      ]);
+    });
+
+    it('bounds pins stored without a time by the next pin that has one', () => {
+      const now = 1_000 * hour;
+      const stored = {
+        pins: [
+          { from: '10', version: 1 },
+          { from: '20', version: 2 },
+          { from: '30', version: 3, at: 500 * hour },
+          { from: '40', version: 4, at: now - hour },
+        ],
+        through: '45',
+      };
+      // Pins 1 and 2 were added before pin 3, which is older than the retention: both go.
+      // Pin 3 stays (pin 4, after it, is recent).
+      expect(
+        planShardPins(stored, [s(50)], 5, { now, retentionMs }).write?.pins.map((p) => p.version),
+      ).toEqual([3, 4, 5]);
+      // Without a time after them, old pins stay.
+      const legacy = {
+        pins: [
+          { from: '10', version: 1 },
+          { from: '20', version: 2 },
+        ],
+        through: '25',
+      };
+      expect(
+        planShardPins(legacy, [s(30)], 3, { now, retentionMs }).write?.pins.map((p) => p.version),
+      ).toEqual([1, 2, 3]);
+    });
+
+    it('routes every record still on the stream by its first version, over a year of saves', () => {
+      // A save every 6 hours, a batch every hour, retries reaching back up to the retention.
+      let stored: ReturnType<typeof planShardPins>['write'];
+      const routed = new Map<number, { version: number; at: number }>();
+      let version = 1;
+      let maxPins = 0;
+      for (let t = 0; t < 365 * 24; t++) {
+        const now = t * hour;
+        if (t % 6 === 0) version++;
+        const fresh = [t * 10, t * 10 + 1];
+        // A retry of records put up to the retention ago (a record put at hour r is 10r).
+        const back = Math.max(0, t - ((t * 7) % 24));
+        const batch = [back * 10, ...fresh];
+        const plan = planShardPins(stored, batch.map(s), version, { now, retentionMs });
+        if (plan.write) stored = plan.write;
+        maxPins = Math.max(maxPins, stored?.pins.length ?? 0);
+        for (const run of plan.runs) {
+          for (const n of batch.slice(run.start, run.end)) {
+            const first = routed.get(n);
+            if (first) expect(run.version, `record ${n} at hour ${t}`).toBe(first.version);
+            else routed.set(n, { version: run.version, at: now });
+          }
+        }
+      }
+      // One pin per save within the retention and the margin, plus the one before them.
+      expect(maxPins).toBeLessThanOrEqual(Math.ceil((retentionMs + margin) / (6 * hour)) + 2);
+      expect(stored?.pins.length).toBeGreaterThan(1);
+    });
   });
 
   it('chooses the pin with the greatest from at or below a sequence number, numerically', () => {

@@ -6,7 +6,11 @@ import { readAppContext, stackPropsFromContext } from '../../lib/app-context.js'
 import { InvalidStreamsPropError } from '../../lib/constructs/usage-streams.js';
 import { UsageMeteringStack } from '../../lib/usage-metering-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { readPeriodEndConfig, readStreamNames } from '../../shared/config/runtime-config.js';
+import {
+  readPeriodEndConfig,
+  readStreamNames,
+  readStreamRetentionMs,
+} from '../../shared/config/runtime-config.js';
 import type { AccessLevel } from '../../shared/http/access-levels.js';
 import { ALL_ROUTE_KEYS, ALL_ROUTE_SPECS } from '../../shared/http/route-specs.js';
 import { synthStack } from './support.js';
@@ -107,6 +111,20 @@ describe('limits', () => {
     expect(() => build({ metering: { historyRetention: Duration.days(0) } })).toThrow(
       /history retention/,
     );
+  });
+
+  it("tells the ingest Lambda the streams' retention (7 days by default), which bounds the version pins", () => {
+    const ingestEnv = (stack: UsageMeteringStack) =>
+      resources(stack, 'AWS::Lambda::Function').find(
+        (f) =>
+          f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME ===
+          stack.metering.ingestion.ingest.entry,
+      )?.Properties.Environment.Variables[ENV.streamRetentionHours];
+    expect(ingestEnv(build({}).stack)).toBe('168');
+    const asked = build({ metering: { retention: { streams: Duration.hours(48) } } }).stack;
+    expect(ingestEnv(asked)).toBe('48');
+    const streams = resources(asked, 'AWS::Kinesis::Stream');
+    expect(streams.map((s) => s.Properties.RetentionPeriodHours)).toEqual(streams.map(() => 48));
   });
 
   it('reserves no concurrency where 0 is asked for', () => {
@@ -346,6 +364,16 @@ describe('runtime settings', () => {
     expect(() => readStreamNames({ [ENV.streamNames]: '{"usage-events":5}' })).toThrow(
       /STREAM_NAMES must map/,
     );
+  });
+
+  it('reads the stream retention in whole hours as ms, undefined when absent, and refuses others', () => {
+    expect(readStreamRetentionMs({})).toBeUndefined();
+    expect(readStreamRetentionMs({ [ENV.streamRetentionHours]: '168' })).toBe(168 * 3_600_000);
+    for (const bad of ['', '23', '8761', '1.5', 'week']) {
+      expect(() => readStreamRetentionMs({ [ENV.streamRetentionHours]: bad })).toThrow(
+        /STREAM_RETENTION_HOURS/,
+      );
+    }
   });
 
   it('reads the history retention in whole days, 400 when absent, and refuses others', () => {

@@ -166,9 +166,10 @@ export class DynamoDbStreamProcessorStore implements StreamProcessorStore, Shard
     const item = output.Item;
     if (!item) return undefined;
     return {
-      pins: (item.pins as { from: string; version: number }[]).map((pin) => ({
+      pins: (item.pins as { from: string; version: number; at?: number }[]).map((pin) => ({
         from: String(pin.from),
         version: Number(pin.version),
+        ...(pin.at === undefined ? {} : { at: Number(pin.at) }),
       })),
       through: String(item.through),
     };
