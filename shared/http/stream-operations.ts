@@ -16,6 +16,7 @@ import {
   type VersionPrecondition,
 } from '../application/stream-processors.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { jsonDepth } from '../domain/schema-primitives.js';
 import type { StreamProcessor } from '../domain/stream-processor.js';
 import { withWarnings } from '../domain/stream-reach.js';
 import { type StreamConfig, streamConfigSchema } from '../domain/stream-schemas.js';
@@ -69,14 +70,28 @@ export function parseIfMatch(header: string | undefined): VersionPrecondition | 
 /** At most this many records in one dry run. */
 export const MAX_DRY_RUN_RECORDS = 100;
 
-const usageRecordObject = z.record(z.string(), z.unknown());
+/**
+ * How deep a dry run's record may nest. Ingestion reads any JSON it can parse, but a dry run
+ * answers with the record it read, and no answer can show a record nested without bound.
+ */
+export const MAX_DRY_RUN_DEPTH = 100;
+
+const usageRecordObject = z
+  .record(z.string(), z.unknown())
+  // The record object is the first level; jsonDepth counts the levels below it.
+  .refine((record) => jsonDepth(record, MAX_DRY_RUN_DEPTH) < MAX_DRY_RUN_DEPTH, {
+    error: `must not be nested deeper than ${MAX_DRY_RUN_DEPTH} levels`,
+  });
 
 /** Body of `POST /streams/{name}/dry-run`. */
 export const dryRunBodySchema = z.strictObject({
-  records: z.union(
-    [usageRecordObject, z.array(usageRecordObject).min(1).max(MAX_DRY_RUN_RECORDS)],
-    { error: `must be a usage record (a JSON object) or an array of 1 to ${MAX_DRY_RUN_RECORDS}` },
-  ),
+  records: z
+    .union([usageRecordObject, z.array(usageRecordObject).min(1).max(MAX_DRY_RUN_RECORDS)], {
+      error: `must be a usage record (a JSON object) or an array of 1 to ${MAX_DRY_RUN_RECORDS}`,
+    })
+    .describe(
+      `one usage record (a JSON object) or an array of 1 to ${MAX_DRY_RUN_RECORDS}; each nested at most ${MAX_DRY_RUN_DEPTH} levels, the record itself the first`,
+    ),
   configuration: streamConfigSchema
     .optional()
     .describe(

@@ -322,6 +322,29 @@ describe('POST /streams/{name}/dry-run', () => {
     expect((await dryRun({ records: Array.from({ length: 100 }, () => record) })).status).toBe(200);
   });
 
+  it('refuses a record nested deeper than 100 levels (400), which its answer could not show', async () => {
+    const { api } = await setUp();
+    const nested = (levels: number) =>
+      `{"userId":"alice","value":1,"service":"sms","x":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    for (const [levels, records, field] of [
+      [6000, nested(6000), 'records'],
+      [101, `[${nested(1)},${nested(100)}]`, 'records.1'],
+    ] as const) {
+      const response = await api.call('POST', '/streams/calls-stream/dry-run', undefined, {
+        rawBody: `{"records":${records}}`,
+      });
+      expect(response.status, `${levels} levels`).toBe(400);
+      expect(response.body.issues).toEqual([
+        { field, message: 'must not be nested deeper than 100 levels' },
+      ]);
+    }
+    const fits = await api.call('POST', '/streams/calls-stream/dry-run', undefined, {
+      rawBody: `{"records":${nested(99)}}`,
+    });
+    expect(fits.status).toBe(200);
+    expect(fits.body.results[0].outcome).toBe('metered');
+  });
+
   it('answers 404 for a stream that does not exist', async () => {
     const { dryRun } = await setUp();
     const response = await dryRun({ records: { userId: 'a' } }, 'nope');

@@ -1125,6 +1125,7 @@ export interface components {
             maxFutureSkewSeconds: number;
         };
         StreamDryRun: {
+            /** @description one usage record (a JSON object) or an array of 1 to 100; each nested at most 100 levels, the record itself the first */
             records: {
                 [key: string]: unknown;
             } | {
