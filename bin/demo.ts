@@ -8,6 +8,10 @@ import { z } from 'zod';
 import { DEFAULT_RECORDS_FILE } from '../shared/local/local-stack.js';
 import { runDemo } from './demo-steps.js';
 
+// On Node 20 the AWS SDK prints a multi-line note (it needs Node 22 from 2027) in the middle of
+// this program's output; the README says it once instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const port = z.coerce.number().int().min(1).max(65_535);
 const settings = z
   .object({

@@ -48,17 +48,24 @@ export interface DryRun {
   warnings: Warning[];
 }
 
-/** What ingestion would do with each record, in the order given; writes nothing. */
+/**
+ * What ingestion would do with each record, in the order given; writes nothing. `texts` holds
+ * each record's JSON as sent, when known: ingestion reads a record's bytes, so a dry run reads
+ * the same text rather than the parsed value written out again (which would turn a number past
+ * double precision into its nearest double, or `1e400` into `null`).
+ */
 export async function dryRunStream(
   deps: DryRunDeps,
   stream: StreamConfig,
   records: readonly unknown[],
+  texts?: readonly string[],
 ): Promise<DryRun> {
   const now = deps.now();
   const results: DryRunResult[] = new Array(records.length);
   const byUser = new Map<string, Readable[]>();
   records.forEach((input, index) => {
-    const parsed = parseUsageRecord(encoder.encode(JSON.stringify(input)), now.getTime(), stream);
+    const text = texts?.[index] ?? JSON.stringify(input);
+    const parsed = parseUsageRecord(encoder.encode(text), now.getTime(), stream);
     if (!parsed.ok) {
       results[index] = unreadableResult(index, parsed.reason, parsed.message);
       return;

@@ -16,8 +16,10 @@ export const usageValueSchema = z
       finiteNumber,
       z
         .string()
-        .max(64)
-        .regex(/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d{1,3})?$/),
+        .max(64, { error: 'must be a decimal string of at most 64 characters' })
+        .regex(/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d{1,3})?$/, {
+          error: 'must be a finite number, or a decimal string such as "12.5"',
+        }),
     ],
     { error: 'must be a finite number' },
   )

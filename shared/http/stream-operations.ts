@@ -16,6 +16,7 @@ import {
   type VersionPrecondition,
 } from '../application/stream-processors.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { jsonArrayElementTexts, jsonObjectMemberTexts } from '../domain/json-array-elements.js';
 import { jsonDepth } from '../domain/schema-primitives.js';
 import type { StreamProcessor } from '../domain/stream-processor.js';
 import { withWarnings } from '../domain/stream-reach.js';
@@ -99,6 +100,22 @@ export const dryRunBodySchema = z.strictObject({
     ),
 });
 
+/**
+ * The JSON text of each record of a dry run's body as sent (see `dryRunStream`); undefined when
+ * the body's text is not at hand or does not split into as many records as were parsed.
+ */
+function recordTexts(
+  bodyText: string | undefined,
+  count: number,
+  isArray: boolean,
+): string[] | undefined {
+  const member =
+    bodyText === undefined ? undefined : jsonObjectMemberTexts(bodyText)?.get('records');
+  if (member === undefined) return undefined;
+  const texts = isArray ? jsonArrayElementTexts(member) : [member];
+  return texts?.length === count ? texts : undefined;
+}
+
 /** The configured stream of this name, or NotFoundError. */
 export function streamNamed(streams: readonly StreamConfig[], name: string): StreamConfig {
   const stream = streams.find((s) => s.name === name);
@@ -177,7 +194,12 @@ export function streamOperations(deps: StreamOperationDeps) {
       const input = parseOrThrow(dryRunBodySchema, req.body);
       const tried = triedConfiguration(stream, input.configuration);
       const records = Array.isArray(input.records) ? input.records : [input.records];
-      const { results, warnings } = await dryRunStream(deps.dryRun, tried, records);
+      const { results, warnings } = await dryRunStream(
+        deps.dryRun,
+        tried,
+        records,
+        recordTexts(req.bodyText, records.length, Array.isArray(input.records)),
+      );
       return jsonResponse(
         200,
         withWarnings(

@@ -120,6 +120,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+/**
+ * What to tell a person whose start failed: for a port in use, which setting names it and how
+ * to choose another; otherwise the error itself.
+ */
+export function startFailure(error: unknown, ports: Readonly<Record<string, number>>): string {
+  const { code, port } = (error ?? {}) as { code?: unknown; port?: unknown };
+  if (code === 'EADDRINUSE') {
+    const setting = Object.entries(ports).find(([, value]) => value === port)?.[0];
+    return [
+      `the local stack could not start: port ${String(port)} on 127.0.0.1 is in use${setting ? ` (${setting})` : ''}.`,
+      'Stop what listens there, or choose free ports, e.g. PORT=3100 KINESIS_PORT=4667 npm start',
+    ].join('\n');
+  }
+  return `the local stack could not start: ${inspect(error)}`;
+}
+
 /** What the steps of a start share. */
 interface Startup {
   options: LocalStackOptions;
@@ -152,20 +168,27 @@ class Stops {
 async function startServices({ options, stops }: Startup) {
   const persistDir = options.persistDir ? resolve(options.persistDir) : undefined;
   if (persistDir) mkdirSync(resolve(persistDir, 'dynamodb'), { recursive: true });
-  const [dynamo, kinesis] = await Promise.all([
+  const [dynamo, kinesis] = await Promise.allSettled([
     startDynamoDbLocal({ persistDir: persistDir && resolve(persistDir, 'dynamodb') }),
     startLocalKinesis({
       port: options.kinesisPort,
       persistDir: persistDir && resolve(persistDir, 'kinesis'),
     }),
   ]);
-  stops.add(kinesis.stop);
-  stops.add(dynamo.stop);
-  await ensureTable(dynamo.endpoint, LOCAL_TABLE_NAME);
-  const client = createDocumentClient({ endpoint: dynamo.endpoint, ...LOCAL_AWS });
+  // Whichever started is stopped with the rest, also when the other failed (a busy port).
+  if (kinesis.status === 'fulfilled') stops.add(kinesis.value.stop);
+  if (dynamo.status === 'fulfilled') stops.add(dynamo.value.stop);
+  if (dynamo.status === 'rejected') throw dynamo.reason;
+  if (kinesis.status === 'rejected') throw kinesis.reason;
+  await ensureTable(dynamo.value.endpoint, LOCAL_TABLE_NAME);
+  const client = createDocumentClient({ endpoint: dynamo.value.endpoint, ...LOCAL_AWS });
   stops.add(async () => client.destroy());
   const table: MeteringTable = { client, tableName: LOCAL_TABLE_NAME };
-  return { table, dynamoDbEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint };
+  return {
+    table,
+    dynamoDbEndpoint: dynamo.value.endpoint,
+    kinesisEndpoint: kinesis.value.endpoint,
+  };
 }
 
 /**
