@@ -345,6 +345,29 @@ describe('POST /streams/{name}/dry-run', () => {
     expect(fits.body.results[0].outcome).toBe('metered');
   });
 
+  it('reads each record as sent, as ingestion reads its bytes (1e400 is not null)', async () => {
+    const { api } = await setUp();
+    const infinite = {
+      outcome: 'data-correction',
+      correction: { reason: 'INVALID_RECORD', message: 'value: must be a finite number' },
+    };
+    const response = await api.call('POST', '/streams/calls-stream/dry-run', undefined, {
+      rawBody: `{"records":[
+        {"userId":"alice","value":1.5,"service":"sms"},
+        {"userId":"alice","value":1e400,"service":"sms"}
+      ]}`,
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.results[0].record.value).toBe('1.5');
+    expect(response.body.results[1]).toMatchObject(infinite);
+    expect(response.body.results[1]).not.toHaveProperty('record');
+    // One record, not in an array, is read as sent too.
+    const single = await api.call('POST', '/streams/calls-stream/dry-run', undefined, {
+      rawBody: '{ "records" : {"userId":"alice","value":-1e400,"service":"sms"} }',
+    });
+    expect(single.body.results[0]).toMatchObject(infinite);
+  });
+
   it('answers 404 for a stream that does not exist', async () => {
     const { dryRun } = await setUp();
     const response = await dryRun({ records: { userId: 'a' } }, 'nope');

@@ -64,6 +64,24 @@ describe('parseUsageRecord', () => {
     );
   });
 
+  it('says in words what a value must be: no pattern, no schema jargon', () => {
+    const messages = ['abc', '1.', '0x10', 'x'.repeat(65), true, {}, Number.MAX_VALUE].map(
+      (value) => {
+        const result = parse({ userId: 'u', value });
+        return result.ok ? 'ok' : result.message;
+      },
+    );
+    expect(messages).toEqual([
+      'value: must be a finite number, or a decimal string such as "12.5"',
+      'value: must be a finite number, or a decimal string such as "12.5"',
+      'value: must be a finite number, or a decimal string such as "12.5"',
+      'value: must be a decimal string of at most 64 characters',
+      'value: must be a finite number',
+      'value: must be a finite number',
+      'value: must be less than 1e21 in magnitude, with at most 64 digits',
+    ]);
+  });
+
   it('accepts and refuses user ids exactly as the schema does', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300, unit: 'binary' }), (userId) => {
