@@ -700,6 +700,30 @@ const nestingCases: HostileCase[] = [
     `{"meterKey":"k","meterTypeId":"@SINK@","userId":${deepObject(10_000)}}`,
     /userId/,
   ),
+  // Fixed bug (kept as a regression test): 500. The dry run wrote each parsed record back out
+  // with JSON.stringify, which overflows the stack at depth 6,000.
+  ...[
+    ['a record field nested 10,000 objects deep', `{"userId":"u","x":${deepObject(10_000)}}`],
+    ['a record field nested 30,000 arrays deep', `{"userId":"u","x":${deepArray(30_000)}}`],
+    ['the second record nested 101 levels', `[{"userId":"u"},${deepObject(101)}]`],
+  ].map(
+    ([name, records]): HostileCase => ({
+      name: `POST /streams/{name}/dry-run: ${name}`,
+      method: 'POST',
+      path: '/streams/test-stream-0/dry-run',
+      raw: `{"records":${records}}`,
+      status: [400],
+      message: /records.*nested deeper than 100 levels/,
+    }),
+  ),
+  {
+    name: 'POST /streams/{name}/dry-run: a configuration nested 10,000 deep',
+    method: 'POST',
+    path: '/streams/test-stream-0/dry-run',
+    raw: `{"records":{"userId":"u"},"configuration":${deepObject(10_000)}}`,
+    status: [400],
+    message: /configuration/,
+  },
 ];
 
 const prototypeCases: HostileCase[] = [
