@@ -50,16 +50,31 @@ function portFrom(name: string, fallback: number): number {
 }
 const port = portFrom('PORT', 3000);
 const kinesisPort = portFrom('KINESIS_PORT', 4567);
+const consoleLivePort = values['console-dev'] ? portFrom('CONSOLE_LIVE_PORT', 3001) : undefined;
+const ports = { PORT: port, KINESIS_PORT: kinesisPort, CONSOLE_LIVE_PORT: consoleLivePort ?? 0 };
+const taken = Object.entries(ports).filter(([, value], i, all) =>
+  all.some(([, other], j) => j !== i && value !== 0 && other === value),
+);
+if (taken.length > 0) {
+  console.error(`${taken.map(([name]) => name).join(' and ')} must be different ports`);
+  process.exit(2);
+}
+
+/** Says why the start failed (which setting names a busy port), stops what started, exits 1. */
+async function failedStart(error: unknown, watch?: { stop(): Promise<void> }): Promise<never> {
+  console.error(startFailure(error, ports));
+  await watch?.stop();
+  process.exit(1);
+}
 
 const started = Date.now();
 // Built at every start: a fresh clone never serves a missing or stale console.
-const consoleWatch = values['console-dev']
-  ? await watchConsole(
-      DEFAULT_CONSOLE_DIR,
-      portFrom('CONSOLE_LIVE_PORT', 3001),
-      `http://127.0.0.1:${port}`,
-    )
-  : undefined;
+const consoleWatch =
+  consoleLivePort === undefined
+    ? undefined
+    : await watchConsole(DEFAULT_CONSOLE_DIR, consoleLivePort, `http://127.0.0.1:${port}`).catch(
+        (error: unknown) => failedStart(error),
+      );
 if (!consoleWatch) await buildConsole(DEFAULT_CONSOLE_DIR);
 const stack = await startLocalStack({
   consoleDir: DEFAULT_CONSOLE_DIR,
@@ -69,12 +84,8 @@ const stack = await startLocalStack({
   streams,
   recordsFile: process.env.RECORDS_FILE,
   log: (line) => console.log(`${new Date().toISOString()}  ${line}`),
-}).catch(async (error: unknown) => {
   // Whatever had started is stopped by now; say what to do instead of showing a stack trace.
-  console.error(startFailure(error, { PORT: port, KINESIS_PORT: kinesisPort }));
-  await consoleWatch?.stop();
-  process.exit(1);
-});
+}).catch((error: unknown) => failedStart(error, consoleWatch));
 const api = stack.apiUrl;
 const stream = stack.streamNames[0] ?? 'usage-events';
 console.log(

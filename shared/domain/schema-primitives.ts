@@ -94,6 +94,22 @@ export const storableNumber = z
     description: 'a finite number within ±(2^53 − 1); 0 or at least 1e-100 in magnitude',
   });
 
+/**
+ * How deep objects and arrays nest in a JSON value: a scalar 0, `{}` and `{"a":1}` 1,
+ * `{"a":[1]}` 2. Stops early past `limit`, so no nesting can overflow the stack.
+ */
+export function containerDepth(value: unknown, limit: number, depth = 0): number {
+  if (value === null || typeof value !== 'object') return depth;
+  const here = depth + 1;
+  let max = here;
+  if (here > limit) return max;
+  for (const child of Object.values(value)) {
+    max = Math.max(max, containerDepth(child, limit, here));
+    if (max > limit) break;
+  }
+  return max;
+}
+
 /** Depth of a JSON value (a scalar is 0), stopping early past `limit`. */
 export function jsonDepth(value: unknown, limit: number, depth = 0): number {
   if (depth > limit || value === null || typeof value !== 'object') return depth;

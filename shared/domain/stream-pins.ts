@@ -85,7 +85,9 @@ export function planShardPins(
   const through = stored?.through;
   let firstAbove: string | undefined;
   let highest: string | undefined;
+  let lowest: string | undefined;
   for (const seq of sequenceNumbers) {
+    if (lowest === undefined || compare(seq, lowest) < 0) lowest = seq;
     if (through !== undefined && compare(seq, through) <= 0) continue;
     if (firstAbove === undefined || compare(seq, firstAbove) < 0) firstAbove = seq;
     if (highest === undefined || compare(seq, highest) > 0) highest = seq;
@@ -96,7 +98,9 @@ export function planShardPins(
     const latest = pins[pins.length - 1];
     if (!latest || currentVersion > latest.version) {
       const pin = { from: firstAbove, version: currentVersion };
-      next = clock ? [...reachable(pins, clock), { ...pin, at: clock.now }] : [...pins, pin];
+      next = clock
+        ? [...reachable(pins, clock, lowest), { ...pin, at: clock.now }]
+        : [...pins, pin];
     }
     write = { pins: next, through: highest };
   }
@@ -113,14 +117,25 @@ export function planShardPins(
  * them can be delivered again, so the pin goes. Pins are added in time order, so the ones that
  * go are a prefix; the latest pin always stays. Pruning happens only when a pin is added, so it
  * costs no write of its own, and a shard keeps one pin per version saved within the retention.
+ * Whatever the retention says, a pin that routes a record of the batch being planned (`lowest`
+ * is its lowest sequence number) stays: a retry is made of records the stream still holds, so
+ * a retention set too short (changed outside the stack) cannot misroute a retry.
  */
-function reachable(pins: readonly ShardPin[], clock: PinClock): readonly ShardPin[] {
+function reachable(
+  pins: readonly ShardPin[],
+  clock: PinClock,
+  lowest: string | undefined,
+): readonly ShardPin[] {
   // From the end: `added` is when the nearest later pin that knows its time was added (pins
   // stored before pins were pruned know none, and were added before it).
   let added: number | undefined;
   for (let next = pins.length - 1; next > 0; next--) {
-    added = pins[next]?.at ?? added;
-    if (added !== undefined && clock.now - added > clock.retentionMs + PIN_CLOCK_MARGIN_MS) {
+    const pin = pins[next] as ShardPin;
+    added = pin.at ?? added;
+    const expired =
+      added !== undefined && clock.now - added > clock.retentionMs + PIN_CLOCK_MARGIN_MS;
+    // Cutting here drops the pins before `next`: none of them may route a record of the batch.
+    if (expired && (lowest === undefined || compare(lowest, pin.from) >= 0)) {
       return pins.slice(next);
     }
   }

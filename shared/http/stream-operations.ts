@@ -17,7 +17,7 @@ import {
 } from '../application/stream-processors.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { jsonArrayElementTexts, jsonObjectMemberTexts } from '../domain/json-array-elements.js';
-import { jsonDepth } from '../domain/schema-primitives.js';
+import { containerDepth } from '../domain/schema-primitives.js';
 import type { StreamProcessor } from '../domain/stream-processor.js';
 import { withWarnings } from '../domain/stream-reach.js';
 import { type StreamConfig, streamConfigSchema } from '../domain/stream-schemas.js';
@@ -79,8 +79,8 @@ export const MAX_DRY_RUN_DEPTH = 100;
 
 const usageRecordObject = z
   .record(z.string(), z.unknown())
-  // The record object is the first level; jsonDepth counts the levels below it.
-  .refine((record) => jsonDepth(record, MAX_DRY_RUN_DEPTH) < MAX_DRY_RUN_DEPTH, {
+  // The record object is the first level, each object or array in it one more.
+  .refine((record) => containerDepth(record, MAX_DRY_RUN_DEPTH) <= MAX_DRY_RUN_DEPTH, {
     error: `must not be nested deeper than ${MAX_DRY_RUN_DEPTH} levels`,
   });
 

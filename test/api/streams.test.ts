@@ -338,11 +338,18 @@ describe('POST /streams/{name}/dry-run', () => {
         { field, message: 'must not be nested deeper than 100 levels' },
       ]);
     }
-    const fits = await api.call('POST', '/streams/calls-stream/dry-run', undefined, {
-      rawBody: `{"records":${nested(99)}}`,
-    });
-    expect(fits.status).toBe(200);
-    expect(fits.body.results[0].outcome).toBe('metered');
+    // 100 levels: the record and 99 arrays, with a scalar or an object at the bottom.
+    for (const records of [
+      nested(99),
+      nested(99).replace('[]', '[1]'),
+      nested(98).replace('[]', '[{"a":1}]'),
+    ]) {
+      const fits = await api.call('POST', '/streams/calls-stream/dry-run', undefined, {
+        rawBody: `{"records":${records}}`,
+      });
+      expect(fits.status, records).toBe(200);
+      expect(fits.body.results[0].outcome).toBe('metered');
+    }
   });
 
   it('reads each record as sent, as ingestion reads its bytes (1e400 is not null)', async () => {
