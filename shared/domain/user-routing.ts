@@ -65,6 +65,8 @@ export class UserRouting {
   readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
   /** Whether any of the user's meters refuses records over its capacity. */
   readonly anyRejectsOverCapacity: boolean;
+  /** Whether any of the user's meters counts distinct values of a field (`unique`). */
+  readonly anyUnique: boolean;
   // Short lists searched in order (a user has a few meters and routes), created on first use
   // with room for one: a user's routing is built for every batch, so it must be cheap.
   private facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] | undefined;
@@ -72,14 +74,20 @@ export class UserRouting {
   private applyDecisions: { targets: readonly Target[]; decision: ApplyDecision }[] | undefined;
 
   constructor(stream: StreamConfig, meters: readonly MeterState[]) {
-    // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
-    const candidates = meters
-      .filter((meter) => meter.endedAt === undefined)
-      .map((meter) => ({ meter, category: meter.meterType.category }));
+    // One loop over the meters, without callbacks: this runs for every user of every batch.
+    const candidates: Candidate[] = [];
+    let rejects = false;
+    let unique = false;
+    for (const meter of meters) {
+      // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
+      if (meter.endedAt === undefined)
+        candidates.push({ meter, category: meter.meterType.category });
+      if (meter.meterType.capacityPolicy === 'reject') rejects = true;
+      if (meter.meterType.aggregation.type === 'unique') unique = true;
+    }
     this.route = createRouter(stream.guidingRules, candidates);
-    this.anyRejectsOverCapacity = meters.some(
-      (meter) => meter.meterType.capacityPolicy === 'reject',
-    );
+    this.anyRejectsOverCapacity = rejects;
+    this.anyUnique = unique;
   }
 
   /** What the records of one route share: its meters, whether any has an active window or needs a value. */
