@@ -4,7 +4,7 @@
  * Built once per user and batch attempt and asked once per record, so it hands out shared,
  * frozen lists and decisions instead of building new ones for every record.
  */
-import { createRouter, type RoutingResult } from './guiding.js';
+import { GuidingRouter, type RoutingResult } from './guiding.js';
 import type { MeterState, PeriodPlacement } from './meter-usage.js';
 import { epochMillis, placeInPeriod, placeUsageTime } from './meter-usage.js';
 import type { StreamConfig } from './stream-schemas.js';
@@ -62,7 +62,7 @@ const NO_TARGETS: readonly Target[] = Object.freeze([]);
  * themselves (frozen).
  */
 export class UserRouting {
-  readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
+  private readonly router: GuidingRouter<Candidate>;
   /** Whether any of the user's meters refuses records over its capacity. */
   readonly anyRejectsOverCapacity: boolean;
   /** Whether any of the user's meters counts distinct values of a field (`unique`). */
@@ -85,24 +85,31 @@ export class UserRouting {
       if (meter.meterType.capacityPolicy === 'reject') rejects = true;
       if (meter.meterType.aggregation.type === 'unique') unique = true;
     }
-    this.route = createRouter(stream.guidingRules, candidates);
+    this.router = new GuidingRouter(stream.guidingRules, candidates);
     this.anyRejectsOverCapacity = rejects;
     this.anyUnique = unique;
+  }
+
+  /** The meters of the first guiding rule that matches the record and has some, or why none. */
+  route(fields: Record<string, unknown>): RoutingResult<Candidate> {
+    return this.router.route(fields);
   }
 
   /** What the records of one route share: its meters, whether any has an active window or needs a value. */
   factsOf(routed: RoutingResult<Candidate> & { ok: true }): RouteFacts {
     for (const known of this.facts ?? []) if (known.routed === routed) return known.facts;
-    const meters = routed.meters.map((m) => m.meter);
-    const facts = {
-      meters,
-      hasActiveWindow: meters.some(
-        (meter) =>
-          meter.meterType.activeFrom !== undefined || meter.meterType.activeTo !== undefined,
-      ),
-      needsValue: meters.some((meter) => needsRecordValue(meter.meterType.aggregation.type)),
-      hasUnique: meters.some((meter) => meter.meterType.aggregation.type === 'unique'),
-    };
+    // One loop, no callbacks: this runs for every route of every user of every batch.
+    const meters: MeterState[] = [];
+    const facts = { meters, hasActiveWindow: false, needsValue: false, hasUnique: false };
+    for (const { meter } of routed.meters) {
+      meters.push(meter);
+      const type = meter.meterType;
+      if (type.activeFrom !== undefined || type.activeTo !== undefined) {
+        facts.hasActiveWindow = true;
+      }
+      if (needsRecordValue(type.aggregation.type)) facts.needsValue = true;
+      if (type.aggregation.type === 'unique') facts.hasUnique = true;
+    }
     this.facts = appended(this.facts, { routed, facts });
     return facts;
   }
