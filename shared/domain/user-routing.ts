@@ -44,6 +44,8 @@ export interface RouteFacts {
   needsValue: boolean;
   /** Whether any of the meters counts distinct values of a field (`unique`). */
   hasUnique: boolean;
+  /** Whether its records keep field values: the rule groups by some, or the stream carries some. */
+  keepsFields: boolean;
 }
 
 /** A meter that is a route's only one: its open period in epoch ms, and its target lists. */
@@ -67,6 +69,8 @@ export class UserRouting {
   readonly anyRejectsOverCapacity: boolean;
   /** Whether any of the user's meters counts distinct values of a field (`unique`). */
   readonly anyUnique: boolean;
+  /** Whether the stream carries fields of its records. */
+  private readonly carries: boolean;
   // Short lists searched in order (a user has a few meters and routes), created on first use
   // with room for one: a user's routing is built for every batch, so it must be cheap.
   private facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] | undefined;
@@ -88,6 +92,7 @@ export class UserRouting {
     this.router = new GuidingRouter(stream.guidingRules, candidates);
     this.anyRejectsOverCapacity = rejects;
     this.anyUnique = unique;
+    this.carries = stream.carryFirst.length > 0 || stream.carryLast.length > 0;
   }
 
   /** The meters of the first guiding rule that matches the record and has some, or why none. */
@@ -100,7 +105,13 @@ export class UserRouting {
     for (const known of this.facts ?? []) if (known.routed === routed) return known.facts;
     // One loop, no callbacks: this runs for every route of every user of every batch.
     const meters: MeterState[] = [];
-    const facts = { meters, hasActiveWindow: false, needsValue: false, hasUnique: false };
+    const facts = {
+      meters,
+      hasActiveWindow: false,
+      needsValue: false,
+      hasUnique: false,
+      keepsFields: this.carries || (routed.rule.groupBy?.length ?? 0) > 0,
+    };
     for (const { meter } of routed.meters) {
       meters.push(meter);
       const type = meter.meterType;
