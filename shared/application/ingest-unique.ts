@@ -18,7 +18,8 @@ import {
 import type { UniqueValueClaims } from '../ports/unique-claims.js';
 import type { Entry } from './ingest-decode.js';
 
-const NO_PLANS: ReadonlyMap<string, UniquePlan> = new Map();
+/** No unique meter, no plans. */
+export const NO_PLANS: ReadonlyMap<string, UniquePlan> = new Map();
 
 const isUnique = (meter: MeterState) => meter.meterType.aggregation.type === 'unique';
 

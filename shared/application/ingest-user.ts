@@ -24,7 +24,7 @@ import type { UsageWriter } from '../ports/usage-writer.js';
 import type { UserMeterReader } from '../ports/user-meter-reader.js';
 import type { Entry } from './ingest-decode.js';
 import { deduplicate, releaseClaimsOfCorrected } from './ingest-dedup.js';
-import { planUniqueMeters } from './ingest-unique.js';
+import { NO_PLANS, planUniqueMeters } from './ingest-unique.js';
 import {
   fireThresholds,
   type MeterTypeLookup,
@@ -75,13 +75,14 @@ export async function meterUserRecords(
   // Records a meter took in an attempt that then met a conflict (made on the first conflict).
   let metered: Set<string> | undefined;
   // Refusals stored in data correction by an earlier attempt, by sequence number: they stay.
-  const stored = new Map<string, Refusal>();
+  // Made on the first refusal: most users' records have none.
+  let stored: Map<string, Refusal> | undefined;
   // De-duplication claims this invocation holds, by sequence number (with de-duplication on).
   const claims = stream.deduplication.enabled ? new Map<string, StreamPosition>() : undefined;
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const prepared = await readMeters(deps, stream, userId, now);
-    const meters = prepared.map((p) => p.state);
+    const meters = statesOf(prepared);
     const routing = new UserRouting(stream, meters);
     const records = { entries, shardId, metered, stored };
     const decisions = decideAll(stream, records, routing);
@@ -90,25 +91,31 @@ export async function meterUserRecords(
     }
     const taken = takenBy(records, decisions);
     admitRecords(shardId, entries, decisions, routing.anyRejectsOverCapacity, taken);
-    const unique = await planUniqueMeters(deps.store, meters, shardId, entries, decisions, taken);
+    // Steps with nothing to do are not awaited at all: each await costs the user a turn.
+    const unique = routing.anyUnique
+      ? await planUniqueMeters(deps.store, meters, shardId, entries, decisions, taken)
+      : NO_PLANS;
     // Claims go back before the refusals are stored: a stored record is skipped by every retry,
     // which could then never give its event id back for a producer's re-send.
     const redo =
       claims !== undefined &&
       (await releaseClaimsOfCorrected(deps.store, stream, entries, decisions, claims));
-    await storeRefusals(deps, userId, entries, decisions, stored);
+    const fresh = newRefusals(userId, entries, decisions, stored);
+    if (fresh) stored = await storeRefusals(deps, fresh, stored ?? new Map());
     // A duplicate of a record refused after claiming its event id is the event's record now:
     // decide again (the refused one stays refused), before anything is written.
     if (redo) continue;
     const batch = { prepared, shardId, entries, decisions, unique };
     const written = await writeMeters(deps.store, batch, now);
-    if (written.some((result) => result === 'conflict' || result.conflict)) {
+    if (anyConflict(written)) {
       metered = rememberApplied(metered ?? new Set(), batch, written);
       continue;
     }
     countMetered(decisions, counts);
-    const withOutbox = await pushThresholds(deps.store, stream, written, batch, now, counts);
-    return { withOutbox };
+    const fired = anyThresholds(written)
+      ? await pushThresholds(deps.store, stream, written, batch, now)
+      : undefined;
+    return { withOutbox: countWritten(written, fired, counts) };
   }
   throw new Error(`meters of user ${userId} kept changing; the batch will be retried`);
 }
@@ -121,11 +128,29 @@ async function readMeters(
   now: Date,
 ): Promise<PreparedMeter[]> {
   const loaded = await deps.store.loadMeters(stream.meterKey, userId);
-  const preparing = loaded.map((meter) => prepareMeter(deps.meterType, meter, now, stream));
+  // A loop, not map and some with callbacks: this runs for every user of every batch.
+  const preparing: (PreparedMeter | Promise<PreparedMeter>)[] = new Array(loaded.length);
+  let waits = false;
+  for (let m = 0; m < loaded.length; m++) {
+    const meter = prepareMeter(deps.meterType, loaded[m] as MeterState, now, stream);
+    if (meter instanceof Promise) waits = true;
+    preparing[m] = meter;
+  }
   // Only meters closed on the way wait for their type; the rest are ready at once.
-  return preparing.some((p) => p instanceof Promise)
-    ? Promise.all(preparing)
-    : (preparing as PreparedMeter[]);
+  return waits ? Promise.all(preparing) : (preparing as PreparedMeter[]);
+}
+
+/** The meters' states as read (or closed in memory). */
+function statesOf(prepared: readonly PreparedMeter[]): MeterState[] {
+  const states: MeterState[] = new Array(prepared.length);
+  for (let m = 0; m < prepared.length; m++) states[m] = (prepared[m] as PreparedMeter).state;
+  return states;
+}
+
+/** Whether any meter met a conflict (a unique meter may have written some runs first). */
+function anyConflict(written: readonly WriteResult[]): boolean {
+  for (const result of written) if (result === 'conflict' || result.conflict) return true;
+  return false;
 }
 
 /** The user's records of the batch, and what earlier attempts of this invocation did with them. */
@@ -134,8 +159,8 @@ interface UserRecords {
   shardId: string;
   /** Records a meter took in an attempt that met a conflict. */
   metered: ReadonlySet<string> | undefined;
-  /** Refusals an earlier attempt stored in data correction. */
-  stored: ReadonlyMap<string, Refusal>;
+  /** Refusals an earlier attempt stored in data correction (none yet: undefined). */
+  stored: ReadonlyMap<string, Refusal> | undefined;
 }
 
 /**
@@ -148,7 +173,7 @@ function decideAll(stream: StreamConfig, records: UserRecords, routing: UserRout
   const decisions: Decision[] = new Array(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry;
-    const refused = stored.get(entry.position.sequenceNumber);
+    const refused = stored?.get(entry.position.sequenceNumber);
     if (refused) {
       decisions[i] = refused;
       continue;
@@ -192,34 +217,39 @@ function takenBy(records: UserRecords, decisions: readonly Decision[]): (i: numb
   };
 }
 
-/** Stores this attempt's new refusals in data correction, before any meter is written; they stay. */
-async function storeRefusals(
-  deps: UserMeteringDeps,
+/** This attempt's refusals not stored yet, with what their entries say; undefined when none. */
+function newRefusals(
   userId: string,
   entries: readonly Entry[],
   decisions: readonly Decision[],
-  stored: Map<string, Refusal>,
-): Promise<void> {
-  let fresh: UserCorrection[] | undefined;
-  const refusals: Refusal[] = [];
+  stored: ReadonlyMap<string, Refusal> | undefined,
+): { correction: UserCorrection; refusal: Refusal }[] | undefined {
+  let fresh: { correction: UserCorrection; refusal: Refusal }[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const decision = decisions[i];
     const entry = entries[i] as Entry;
-    if (decision?.kind !== 'correct' || stored.has(entry.position.sequenceNumber)) continue;
+    if (decision?.kind !== 'correct' || stored?.has(entry.position.sequenceNumber)) continue;
     fresh ??= [];
+    const extra = decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId };
     fresh.push({
-      entry,
-      reason: decision.reason,
-      message: decision.message,
-      extra: decision.meterIds ? { userId, meterIds: decision.meterIds } : { userId },
+      correction: { entry, reason: decision.reason, message: decision.message, extra },
+      refusal: decision,
     });
-    refusals.push(decision);
   }
-  if (!fresh) return;
-  await deps.storeCorrections(fresh);
-  fresh.forEach(({ entry }, k) => {
-    stored.set(entry.position.sequenceNumber, refusals[k] as Refusal);
-  });
+  return fresh;
+}
+
+/** Stores new refusals in data correction, before any meter is written; they stay (in `stored`). */
+async function storeRefusals(
+  deps: UserMeteringDeps,
+  fresh: readonly { correction: UserCorrection; refusal: Refusal }[],
+  stored: Map<string, Refusal>,
+): Promise<Map<string, Refusal>> {
+  await deps.storeCorrections(fresh.map((f) => f.correction));
+  for (const { correction, refusal } of fresh) {
+    stored.set(correction.entry.position.sequenceNumber, refusal);
+  }
+  return stored;
 }
 
 /** Writes every meter's share of the batch (all at once). */
@@ -229,10 +259,18 @@ async function writeMeters(
   now: Date,
 ): Promise<WriteResult[]> {
   const { prepared, shardId, entries, decisions, unique } = batch;
-  const write = (meter: PreparedMeter) =>
-    writeMeter(writer, meter, shardId, entries, decisions, now, unique.get(meter.state.id));
-  if (prepared.length === 1) return [await write(prepared[0] as PreparedMeter)];
-  return Promise.all(prepared.map(write));
+  // Most users have one meter: written without a callback and a list of promises.
+  const only = prepared.length === 1 ? prepared[0] : undefined;
+  if (only) {
+    return [
+      await writeMeter(writer, only, shardId, entries, decisions, now, unique.get(only.state.id)),
+    ];
+  }
+  return Promise.all(
+    prepared.map((meter) =>
+      writeMeter(writer, meter, shardId, entries, decisions, now, unique.get(meter.state.id)),
+    ),
+  );
 }
 
 /**
@@ -277,19 +315,25 @@ interface WrittenBatch {
   unique: ReadonlyMap<string, UniquePlan>;
 }
 
-/** Counts the meters written and pushes their reached thresholds; the meters with an outbox. */
+/** Whether any meter written has thresholds to push (most have none: nothing to wait for). */
+function anyThresholds(written: readonly WriteResult[]): boolean {
+  for (const result of written) {
+    if (result !== 'conflict' && result.state && hasThresholds(result.state.meterType)) return true;
+  }
+  return false;
+}
+
+/** Pushes the thresholds each meter written reached into its outbox; how many fired, per meter. */
 async function pushThresholds(
   outbox: ThresholdOutbox,
   stream: StreamConfig,
   written: readonly WriteResult[],
   batch: WrittenBatch,
   now: Date,
-  counts: IngestCounts,
-): Promise<readonly MeterState[]> {
-  let withOutbox: MeterState[] | undefined;
+): Promise<number[]> {
+  const fired: number[] = written.map(() => 0);
   for (const [m, result] of written.entries()) {
-    if (result === 'conflict' || !result.state) continue;
-    if (result.wrote) counts.metersUpdated++;
+    if (result === 'conflict' || !result.state || !hasThresholds(result.state.meterType)) continue;
     const before = batch.prepared[m]?.state;
     const applied = before && {
       before,
@@ -298,11 +342,25 @@ async function pushThresholds(
       decisions: batch.decisions,
       news: batch.unique.get(before.id)?.news,
     };
-    const fired = hasThresholds(result.state.meterType)
-      ? await fireThresholds(outbox, result.state, now, stream, applied)
-      : 0;
-    counts.thresholdsFired += fired;
-    if (fired > 0 || Object.keys(result.state.outbox).length > 0) {
+    fired[m] = await fireThresholds(outbox, result.state, now, stream, applied);
+  }
+  return fired;
+}
+
+/** Counts the meters written and the thresholds they fired; the meters with an outbox. */
+function countWritten(
+  written: readonly WriteResult[],
+  fired: readonly number[] | undefined,
+  counts: IngestCounts,
+): readonly MeterState[] {
+  let withOutbox: MeterState[] | undefined;
+  for (let m = 0; m < written.length; m++) {
+    const result = written[m];
+    if (result === undefined || result === 'conflict' || !result.state) continue;
+    if (result.wrote) counts.metersUpdated++;
+    const firedHere = fired?.[m] ?? 0;
+    counts.thresholdsFired += firedHere;
+    if (firedHere > 0 || Object.keys(result.state.outbox).length > 0) {
       withOutbox ??= [];
       withOutbox.push(result.state);
     }

@@ -234,7 +234,7 @@ function mergeGroups(
   a: Record<string, GroupAggregate>,
   b: Record<string, GroupAggregate>,
 ): Record<string, GroupAggregate> {
-  if (Object.keys(a).length === 0 && Object.keys(b).length === 0) return {};
+  if (isEmptyRecord(a) && isEmptyRecord(b)) return {};
   const merged = new Map<string, GroupAggregate>();
   for (const [key, group] of Object.entries(a)) merged.set(key, copyGroup(group));
   for (const [key, bGroup] of Object.entries(b)) {
@@ -259,7 +259,7 @@ function mergeCarry(
   b: Record<string, CarriedValue>,
   keep: 'first' | 'last',
 ): Record<string, CarriedValue> {
-  if (Object.keys(a).length === 0 && Object.keys(b).length === 0) return {};
+  if (isEmptyRecord(a) && isEmptyRecord(b)) return {};
   const merged = new Map<string, CarriedValue>();
   for (const [field, carried] of Object.entries(a)) merged.set(field, { ...carried });
   for (const [field, bCarried] of Object.entries(b)) {
@@ -270,6 +270,12 @@ function mergeCarry(
     if (takeB) merged.set(field, { ...bCarried });
   }
   return Object.fromEntries(merged);
+}
+
+/** Whether a record has no own keys, found without listing them (merges run for every write). */
+function isEmptyRecord(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false;
+  return true;
 }
 
 function copyGroup(group: GroupAggregate): GroupAggregate {

@@ -132,29 +132,48 @@ export function createRouter<M extends { category: string }>(
   rules: readonly GuidingRule[],
   userMeters: readonly M[],
 ): (record: Record<string, unknown>) => RoutingResult<M> {
-  // Per rule: its result, or null when the user has no meter in its category.
-  const routes: (RoutingResult<M> | null | undefined)[] = new Array(rules.length);
-  const routeOf = (index: number, rule: GuidingRule) => {
-    let route = routes[index];
-    if (route === undefined) {
-      const meters = userMeters.filter((meter) => meter.category === rule.category);
-      route = meters.length > 0 ? Object.freeze({ ok: true, rule, meters }) : null;
-      routes[index] = route;
-    }
-    return route;
-  };
-  return (record) => {
+  const router = new GuidingRouter(rules, userMeters);
+  return (record) => router.route(record);
+}
+
+/**
+ * What `createRouter` returns, as an object: ingestion builds one for every user of every batch,
+ * and a class costs less to make than the closures a function would build each time.
+ */
+export class GuidingRouter<M extends { category: string }> {
+  // Per rule: its result, or null when the user has no meter in its category (made on first use).
+  private readonly routes: (RoutingResult<M> | null | undefined)[];
+
+  constructor(
+    private readonly rules: readonly GuidingRule[],
+    private readonly userMeters: readonly M[],
+  ) {
+    this.routes = new Array(rules.length);
+  }
+
+  route(record: Record<string, unknown>): RoutingResult<M> {
     let anyRuleMatched = false;
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i] as GuidingRule;
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i] as GuidingRule;
       if (!ruleMatches(rule, record)) continue;
       anyRuleMatched = true;
       // A rule that matches but finds no meter passes the record on to the next rule.
-      const route = routeOf(i, rule);
+      const route = this.routeOf(i, rule);
       if (route !== null) return route;
     }
     return anyRuleMatched ? NO_METER : NO_MATCHING_RULE;
-  };
+  }
+
+  private routeOf(index: number, rule: GuidingRule): RoutingResult<M> | null {
+    let route = this.routes[index];
+    if (route === undefined) {
+      const meters: M[] = [];
+      for (const meter of this.userMeters) if (meter.category === rule.category) meters.push(meter);
+      route = meters.length > 0 ? Object.freeze({ ok: true, rule, meters } as const) : null;
+      this.routes[index] = route;
+    }
+    return route;
+  }
 }
 
 /** Group-by and carried values are kept in the meter: each must be small and storable. */

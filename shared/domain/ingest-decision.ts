@@ -93,6 +93,8 @@ export function decide(
   if (refusal && alreadyMetered) {
     if (targets.length === 0) return ALREADY_METERED;
   } else if (refusal) return refusal;
+  // Most routes keep no field values: their records share one decision per list of targets.
+  if (!facts.keepsFields) return routing.applyTo(targets);
   const kept = keptFieldValues(stream, routed.rule, record.fields);
   if (!kept.ok) return { kind: 'correct', reason: 'INVALID_RECORD', message: kept.message };
   if (!kept.groupValues && !kept.carry) return routing.applyTo(targets);

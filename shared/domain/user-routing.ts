@@ -4,7 +4,7 @@
  * Built once per user and batch attempt and asked once per record, so it hands out shared,
  * frozen lists and decisions instead of building new ones for every record.
  */
-import { createRouter, type RoutingResult } from './guiding.js';
+import { GuidingRouter, type RoutingResult } from './guiding.js';
 import type { MeterState, PeriodPlacement } from './meter-usage.js';
 import { epochMillis, placeInPeriod, placeUsageTime } from './meter-usage.js';
 import type { StreamConfig } from './stream-schemas.js';
@@ -44,6 +44,8 @@ export interface RouteFacts {
   needsValue: boolean;
   /** Whether any of the meters counts distinct values of a field (`unique`). */
   hasUnique: boolean;
+  /** Whether its records keep field values: the rule groups by some, or the stream carries some. */
+  keepsFields: boolean;
 }
 
 /** A meter that is a route's only one: its open period in epoch ms, and its target lists. */
@@ -62,9 +64,13 @@ const NO_TARGETS: readonly Target[] = Object.freeze([]);
  * themselves (frozen).
  */
 export class UserRouting {
-  readonly route: (fields: Record<string, unknown>) => RoutingResult<Candidate>;
+  private readonly router: GuidingRouter<Candidate>;
   /** Whether any of the user's meters refuses records over its capacity. */
   readonly anyRejectsOverCapacity: boolean;
+  /** Whether any of the user's meters counts distinct values of a field (`unique`). */
+  readonly anyUnique: boolean;
+  /** Whether the stream carries fields of its records. */
+  private readonly carries: boolean;
   // Short lists searched in order (a user has a few meters and routes), created on first use
   // with room for one: a user's routing is built for every batch, so it must be cheap.
   private facts: { routed: RoutingResult<Candidate>; facts: RouteFacts }[] | undefined;
@@ -72,29 +78,49 @@ export class UserRouting {
   private applyDecisions: { targets: readonly Target[]; decision: ApplyDecision }[] | undefined;
 
   constructor(stream: StreamConfig, meters: readonly MeterState[]) {
-    // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
-    const candidates = meters
-      .filter((meter) => meter.endedAt === undefined)
-      .map((meter) => ({ meter, category: meter.meterType.category }));
-    this.route = createRouter(stream.guidingRules, candidates);
-    this.anyRejectsOverCapacity = meters.some(
-      (meter) => meter.meterType.capacityPolicy === 'reject',
-    );
+    // One loop over the meters, without callbacks: this runs for every user of every batch.
+    const candidates: Candidate[] = [];
+    let rejects = false;
+    let unique = false;
+    for (const meter of meters) {
+      // A meter whose last period was closed (deleted on reset, past its active window) takes no usage.
+      if (meter.endedAt === undefined)
+        candidates.push({ meter, category: meter.meterType.category });
+      if (meter.meterType.capacityPolicy === 'reject') rejects = true;
+      if (meter.meterType.aggregation.type === 'unique') unique = true;
+    }
+    this.router = new GuidingRouter(stream.guidingRules, candidates);
+    this.anyRejectsOverCapacity = rejects;
+    this.anyUnique = unique;
+    this.carries = stream.carryFirst.length > 0 || stream.carryLast.length > 0;
+  }
+
+  /** The meters of the first guiding rule that matches the record and has some, or why none. */
+  route(fields: Record<string, unknown>): RoutingResult<Candidate> {
+    return this.router.route(fields);
   }
 
   /** What the records of one route share: its meters, whether any has an active window or needs a value. */
   factsOf(routed: RoutingResult<Candidate> & { ok: true }): RouteFacts {
     for (const known of this.facts ?? []) if (known.routed === routed) return known.facts;
-    const meters = routed.meters.map((m) => m.meter);
+    // One loop, no callbacks: this runs for every route of every user of every batch.
+    const meters: MeterState[] = [];
     const facts = {
       meters,
-      hasActiveWindow: meters.some(
-        (meter) =>
-          meter.meterType.activeFrom !== undefined || meter.meterType.activeTo !== undefined,
-      ),
-      needsValue: meters.some((meter) => needsRecordValue(meter.meterType.aggregation.type)),
-      hasUnique: meters.some((meter) => meter.meterType.aggregation.type === 'unique'),
+      hasActiveWindow: false,
+      needsValue: false,
+      hasUnique: false,
+      keepsFields: this.carries || (routed.rule.groupBy?.length ?? 0) > 0,
     };
+    for (const { meter } of routed.meters) {
+      meters.push(meter);
+      const type = meter.meterType;
+      if (type.activeFrom !== undefined || type.activeTo !== undefined) {
+        facts.hasActiveWindow = true;
+      }
+      if (needsRecordValue(type.aggregation.type)) facts.needsValue = true;
+      if (type.aggregation.type === 'unique') facts.hasUnique = true;
+    }
     this.facts = appended(this.facts, { routed, facts });
     return facts;
   }
