@@ -291,7 +291,12 @@ export const METERS_CREATED_AT = new Date('2025-01-10T00:00:00.000Z');
 const MONTHLY = { minute: '0', hour: '0', day: '1', month: '*', weekday: '*' };
 
 /** The real ingest handler and period-end wiring on a DynamoDB Local table. */
-export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = () => BENCH_NOW) {
+export function dynamoIngest(
+  table: BenchTable,
+  streams: StreamConfig[],
+  now = () => BENCH_NOW,
+  options: { logFailure?: IngestFailureLog } = {},
+) {
   const { client, tableName } = table;
   const meterTypes = new DynamoDbMeterTypeStore(client, tableName);
   const meters = new DynamoDbMeterStore(client, tableName);
@@ -305,7 +310,7 @@ export function dynamoIngest(table: BenchTable, streams: StreamConfig[], now = (
     now,
     streams,
     metrics: new InMemoryIngestMetrics(),
-    logFailure,
+    logFailure: options.logFailure ?? logFailure,
   });
   const history = new DynamoDbRecordHistory(client, tableName, 400);
   const periodEnd: PeriodEndDeps = {

@@ -32,7 +32,13 @@ import { localStackRows, measureLocalStack } from './local-stack-bench.js';
 import { monthEndBlock } from './month-end.js';
 import { loadAverage, machineLine, type Row, resultsTable } from './report.js';
 import { measureStreamVersionReads, streamVersionRows } from './stream-version-bench.js';
-import { measureUniqueWrites, uniqueWritesRows } from './unique-bench.js';
+import {
+  type HotUniqueResult,
+  hotUniqueRows,
+  measureHotUnique,
+  measureUniqueWrites,
+  uniqueWritesRows,
+} from './unique-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -46,6 +52,7 @@ const sizes = quick
       throughput: { users: 20, batches: 4, batchSize: 200, rounds: 2 },
       writes: { meters: [10, 100], batchSize: 100, distinct: [10, 100] },
       hot: { offeredPerSecond: 2_000, seconds: 1, shards: 2, batchSize: 200 },
+      hotUnique: { shards: [2], batchesPerShard: 2, batchSize: 50 },
       flush: { sequential: 20, swept: 40, concurrency: 8 },
       local: { records: 2_000, users: 20, timeoutMs: 120_000 },
       http: { records: 2_000, users: 20 },
@@ -55,6 +62,7 @@ const sizes = quick
       throughput: { users: 100, batches: 20, batchSize: 1_000, rounds: 5 },
       writes: { meters: [10, 1_000], batchSize: 1_000, distinct: [10, 1_000] },
       hot: { offeredPerSecond: 10_000, seconds: 5, shards: 2, batchSize: 1_000 },
+      hotUnique: { shards: [2, 4], batchesPerShard: 10, batchSize: 100 },
       flush: { sequential: 100, swept: 500, concurrency: 8 },
       local: { records: 20_000, users: 100, timeoutMs: 240_000 },
       http: { records: 20_000, users: 100 },
@@ -122,6 +130,12 @@ async function main() {
       if (want(3)) {
         progress('3. hot meter');
         rows.push(...hotMeterRows(await measureHotMeter(endpoint, sizes.hot)));
+        progress('3. hot unique meter');
+        const hotUnique: HotUniqueResult[] = [];
+        for (const shards of sizes.hotUnique.shards) {
+          hotUnique.push(await measureHotUnique(endpoint, { ...sizes.hotUnique, shards }));
+        }
+        rows.push(...hotUniqueRows(hotUnique));
       }
       if (want(4)) {
         progress('4. flushes per second');

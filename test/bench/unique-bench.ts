@@ -149,3 +149,103 @@ function uniqueRow(r: UniqueWritesResult, second: boolean): Row {
 export function uniqueWritesRows(results: readonly UniqueWritesResult[]): Row[] {
   return results.flatMap((r) => [uniqueRow(r, false), uniqueRow(r, true)]);
 }
+
+export interface HotUniqueResult {
+  shards: number;
+  batchesPerShard: number;
+  batchSize: number;
+  records: number;
+  ms: number;
+  /** Handler invocations, the Lambda's retries of a failed batch included. */
+  invocations: number;
+  /** Invocations that gave the batch back (from its first unwritten record) to be retried. */
+  retried: number;
+  transactions: number;
+  cancelled: number;
+  value: number;
+}
+
+/**
+ * Section 3, a hot unique meter: `shards` shards deliver batches of new values for one user's
+ * unique meter at once, back to back. Each meter write is conditioned on the meter's version,
+ * so the shards take turns: a shard that loses re-reads and tries again (6 times within an
+ * invocation), then gives the rest of its batch back, as the event source mapping would retry
+ * it. The value must come out exact.
+ */
+export async function measureHotUnique(
+  endpoint: string,
+  options: { shards: number; batchesPerShard: number; batchSize: number },
+): Promise<HotUniqueResult> {
+  const table = await benchTable(endpoint);
+  try {
+    // A batch given back is counted here; the log line for each would only repeat it.
+    let givenBack = 0;
+    const ingest = dynamoIngest(table, benchStreams(false), undefined, {
+      logFailure: () => givenBack++,
+    });
+    const ids = await ingest.createMeters(['hot-unique'], {
+      type: { aggregation: { type: 'unique', field: 'deviceId' } },
+    });
+    let next = 0;
+    let invocations = 0;
+    let retried = 0;
+    table.stats.reset();
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: options.shards }, async (_, s) => {
+        const shard = new ShardSequence(`shardId-${String(s).padStart(12, '0')}`);
+        for (let b = 0; b < options.batchesPerShard; b++) {
+          const records = Array.from({ length: options.batchSize }, () => ({
+            userId: 'hot-unique',
+            deviceId: `device-${next++}`,
+            timestamp: '2025-01-15T11:00:00Z',
+          }));
+          let event: KinesisStreamEvent = kinesisEvent(records, shard);
+          // As the event source mapping does: retry from the first record given back.
+          for (;;) {
+            invocations++;
+            const response = await ingest.handler(event);
+            const from = response.batchItemFailures[0]?.itemIdentifier;
+            if (from === undefined) break;
+            retried++;
+            event = {
+              Records: event.Records.filter(
+                (r) => BigInt(r.kinesis.sequenceNumber) >= BigInt(from),
+              ),
+            };
+          }
+        }
+      }),
+    );
+    const ms = performance.now() - started;
+    const stats = table.stats.snapshot();
+    const view = await ingest.meters.get(ids.get('hot-unique') as string);
+    const value = Number(view?.value);
+    if (value !== next) throw new Error(`hot unique meter: value ${value}, expected ${next}`);
+    if (givenBack !== retried)
+      throw new Error(`hot unique meter: ${givenBack} logged, ${retried} retried`);
+    return {
+      ...options,
+      records: next,
+      ms,
+      invocations,
+      retried,
+      transactions: stats.calls.TransactWriteItemsCommand ?? 0,
+      cancelled: stats.transactionCancellations,
+      value,
+    };
+  } finally {
+    table.client.destroy();
+  }
+}
+
+export function hotUniqueRows(results: readonly HotUniqueResult[]): Row[] {
+  return results.map((r) => ({
+    section: '3',
+    measure: `hot unique meter: ${r.shards} shards × ${r.batchesPerShard} batches of ${int(r.batchSize)} new values, back to back`,
+    measured: `${int(r.records / (r.ms / 1000))} records/s`,
+    target: 'informational: one meter item, written by version, is the point all shards pass',
+    ratio: '',
+    notes: `${int(r.records)} records in ${fixed(r.ms / 1000, 1)} s; ${int(r.invocations)} invocations, ${int(r.retried)} gave their batch back to be retried; ${int(r.transactions)} transactions, ${int(r.cancelled)} cancelled by another shard's write; value ${int(r.value)} = ${int(r.records)} (exact)`,
+  }));
+}
