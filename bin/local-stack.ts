@@ -52,12 +52,15 @@ const port = portFrom('PORT', 3000);
 const kinesisPort = portFrom('KINESIS_PORT', 4567);
 const consoleLivePort = values['console-dev'] ? portFrom('CONSOLE_LIVE_PORT', 3001) : undefined;
 const ports = { PORT: port, KINESIS_PORT: kinesisPort, CONSOLE_LIVE_PORT: consoleLivePort ?? 0 };
-const taken = Object.entries(ports).filter(([, value], i, all) =>
-  all.some(([, other], j) => j !== i && value !== 0 && other === value),
-);
-if (taken.length > 0) {
-  console.error(`${taken.map(([name]) => name).join(' and ')} must be different ports`);
-  process.exit(2);
+// 0 asks the system for a free port; any other port may serve one setting only.
+const settingOf = new Map<number, string>();
+for (const [name, value] of Object.entries(ports)) {
+  const other = settingOf.get(value);
+  if (other !== undefined && value !== 0) {
+    console.error(`${other} and ${name} must be different ports`);
+    process.exit(2);
+  }
+  settingOf.set(value, name);
 }
 
 /** Says why the start failed (which setting names a busy port), stops what started, exits 1. */
@@ -84,8 +87,7 @@ const stack = await startLocalStack({
   streams,
   recordsFile: process.env.RECORDS_FILE,
   log: (line) => console.log(`${new Date().toISOString()}  ${line}`),
-  // Whatever had started is stopped by now; say what to do instead of showing a stack trace.
-}).catch((error: unknown) => failedStart(error, consoleWatch));
+}).catch((error: unknown) => failedStart(error, consoleWatch)); // what had started is stopped
 const api = stack.apiUrl;
 const stream = stack.streamNames[0] ?? 'usage-events';
 console.log(

@@ -85,9 +85,7 @@ export function planShardPins(
   const through = stored?.through;
   let firstAbove: string | undefined;
   let highest: string | undefined;
-  let lowest: string | undefined;
   for (const seq of sequenceNumbers) {
-    if (lowest === undefined || compare(seq, lowest) < 0) lowest = seq;
     if (through !== undefined && compare(seq, through) <= 0) continue;
     if (firstAbove === undefined || compare(seq, firstAbove) < 0) firstAbove = seq;
     if (highest === undefined || compare(seq, highest) > 0) highest = seq;
@@ -99,7 +97,7 @@ export function planShardPins(
     if (!latest || currentVersion > latest.version) {
       const pin = { from: firstAbove, version: currentVersion };
       next = clock
-        ? [...reachable(pins, clock, lowest), { ...pin, at: clock.now }]
+        ? [...reachable(pins, clock, lowestOf(sequenceNumbers)), { ...pin, at: clock.now }]
         : [...pins, pin];
     }
     write = { pins: next, through: highest };
@@ -140,6 +138,15 @@ function reachable(
     }
   }
   return pins;
+}
+
+/** The lowest of a batch's sequence numbers (only needed when a pin is added, rarely). */
+function lowestOf(sequenceNumbers: readonly string[]): string | undefined {
+  let lowest: string | undefined;
+  for (const seq of sequenceNumbers) {
+    if (lowest === undefined || compare(seq, lowest) < 0) lowest = seq;
+  }
+  return lowest;
 }
 
 /** The batch cut into runs of consecutive records that one version routes. */

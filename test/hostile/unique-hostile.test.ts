@@ -304,11 +304,8 @@ describe('hostile values for a unique meter', () => {
   });
 
   describe('sent with POST /usage-records', () => {
-    // The HTTP route refuses a body with `__proto__` keys as a whole (400, nothing put).
-    const httpCases = cases.filter((c) => !c.members.some((m) => m.includes('__proto__')));
-
-    it.each(httpCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-      const { user, meterId } = await uniqueMeterFor(c.field ?? 'deviceId');
+    /** The API on the harness's streams, putting records into a writer the test reads. */
+    async function httpApi() {
       const writer = new InMemoryUsageStreamWriter();
       const api = await apiUnderTest({
         streams: t.streams,
@@ -320,6 +317,15 @@ describe('hostile values for a unique meter', () => {
           log: () => {},
         },
       });
+      return { api, writer };
+    }
+
+    // The HTTP route refuses a body with `__proto__` keys as a whole (400, nothing put).
+    const httpCases = cases.filter((c) => !c.members.some((m) => m.includes('__proto__')));
+
+    it.each(httpCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      const { user, meterId } = await uniqueMeterFor(c.field ?? 'deviceId');
+      const { api, writer } = await httpApi();
       // One request a record: three 1 MB records would not fit one body (1 MiB at most).
       for (const members of c.members) {
         const body = `[${recordText(user, members)}]`;
@@ -337,17 +343,7 @@ describe('hostile values for a unique meter', () => {
     });
 
     it('refuses a body whose record has a __proto__ key, putting nothing', async () => {
-      const writer = new InMemoryUsageStreamWriter();
-      const api = await apiUnderTest({
-        streams: t.streams,
-        dataCorrections: {
-          corrections: new InMemoryDataCorrectionStore(),
-          streamWriter: writer,
-          streams: t.streams,
-          now: () => t.clock.now,
-          log: () => {},
-        },
-      });
+      const { api, writer } = await httpApi();
       const body = `[${recordText('alice', '"deviceId":"d1","__proto__":{"polluted":true}')}]`;
       const res = await api.call('POST', '/usage-records', undefined, { rawBody: body });
       expect(res.status).toBe(400);
